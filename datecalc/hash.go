@@ -1,0 +1,56 @@
+package datecalc
+
+import "strconv"
+
+// FNV-1a 64-bit parameters (see http://www.isthe.com/chongo/tech/comp/fnv/).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// StableHash is the stable hash of the specification (SPEC §3): FNV-1a
+// 64-bit over the ASCII bytes of "{contactID}_{emailType}_{eventYear}", with
+// the decimal forms of contactID and eventYear (a minus sign for negative
+// values, no padding). It is a storage and interoperability contract: the
+// same inputs give the same value on every machine and in every version, so
+// another system can reproduce a plan. It does not allocate.
+//
+// Published vectors (also held by the tests):
+//
+//	StableHash(1, "birthday", 2025)        = 0x48e68a027da25efe
+//	StableHash(42, "effective_date", 2024) = 0x23883543eee7a15f
+//	StableHash(123456, "aep", 2025)        = 0x4e9646d9bd058907
+func StableHash(contactID int64, emailType string, eventYear int) uint64 {
+	var buf [24]byte
+	h := uint64(fnvOffset64)
+	for _, c := range strconv.AppendInt(buf[:0], contactID, 10) {
+		h = (h ^ uint64(c)) * fnvPrime64
+	}
+	h = (h ^ '_') * fnvPrime64
+	for i := 0; i < len(emailType); i++ {
+		h = (h ^ uint64(emailType[i])) * fnvPrime64
+	}
+	h = (h ^ '_') * fnvPrime64
+	for _, c := range strconv.AppendInt(buf[:0], int64(eventYear), 10) {
+		h = (h ^ uint64(c)) * fnvPrime64
+	}
+	return h
+}
+
+// Spread maps a stable hash onto 0 … n-1 (h mod n); n < 1 yields 0. It is
+// the catch-up rule of SPEC §3: today + Spread(h, catch_up_spread_days).
+func Spread(h uint64, n int) int {
+	if n < 1 {
+		return 0
+	}
+	return int(h % uint64(n))
+}
+
+// Jitter maps a stable hash onto -w … +w as (h mod (2w+1)) - w, the
+// effective-date smoothing rule of SPEC §8; w < 1 yields 0.
+func Jitter(h uint64, w int) int {
+	if w < 1 {
+		return 0
+	}
+	return int(h%uint64(2*w+1)) - w
+}

@@ -1,0 +1,10 @@
+module github.com/emailsched/emailsched
+
+go 1.26.8
+
+require (
+	github.com/expr-lang/expr v1.17.8 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/leanovate/gopter v0.2.11 // indirect
+	github.com/mattn/go-sqlite3 v1.14.53 // indirect
+)

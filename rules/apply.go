@@ -1,0 +1,215 @@
+package rules
+
+import (
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+)
+
+// Applied is a rule set applied to one contact: it answers, for any date,
+// whether the date is excluded, by which window and for which period. Obtain
+// one from Set.Apply. It is a value that does not allocate and is valid as
+// long as the Contact it was made from is unchanged.
+type Applied struct {
+	state    emailsched.State
+	rule     Rule
+	buffer   int
+	err      error
+	birthday datecalc.Date
+	ed       datecalc.Date
+	reasons  *stateReasons
+	origin   string
+}
+
+// Apply evaluates the rule of the contact's resolved state st on day today.
+// A rule function's failure does not return an error: the Applied reports it
+// through Err and excludes every date (the contact's emails that respect
+// windows are skipped with a rule_error reason). A contact's birthday or
+// effective date counts only when it is set and has no FieldIssue.
+func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.Date) Applied {
+	a := Applied{state: st, buffer: s.opts.Buffer}
+	if !st.Valid() {
+		return a
+	}
+	e := &s.entries[st]
+	a.reasons = &s.reasons[st]
+	a.origin = e.origin
+	a.rule = e.rule
+	if e.fn != nil {
+		r, err := e.fn(&Input{Contact: c, State: st, Today: today})
+		if err == nil {
+			err = r.Validate()
+		}
+		if err != nil {
+			a.err = err
+			a.rule = Rule{}
+			return a
+		}
+		a.rule = r
+	}
+	if !c.HasIssue(emailsched.FieldBirthday) && !c.Birthday.After(today) {
+		a.birthday = c.Birthday
+	}
+	if !c.HasIssue(emailsched.FieldEffectiveDate) {
+		a.ed = c.EffectiveDate
+	}
+	return a
+}
+
+// State returns the state whose rule was applied.
+func (a *Applied) State() emailsched.State { return a.state }
+
+// Rule returns the rule that applies to the contact.
+func (a *Applied) Rule() Rule { return a.rule }
+
+// Origin returns where the applied rule was written.
+func (a *Applied) Origin() string { return a.origin }
+
+// Err returns the rule function's error, if it failed for this contact.
+func (a *Applied) Err() error { return a.err }
+
+// Exclusion describes why a date is excluded.
+type Exclusion struct {
+	// Reason is the skip reason to write on an email on that date.
+	Reason emailsched.SkipReason
+	// YearRound is set for year-round states: every date is excluded and
+	// Period is empty.
+	YearRound bool
+	// Unknown is set when the exclusion cannot be computed (a window's
+	// anchor date is missing, or the rule failed): every date is excluded
+	// and Period is empty.
+	Unknown bool
+	// Window is the window that excludes the date (windowed rules).
+	Window Window
+	// Index is the window's position in the rule.
+	Index int
+	// Anniversary is the anniversary of the anchor date the window is
+	// built around (before the month-start shift).
+	Anniversary datecalc.Date
+	// Period is the exclusion period, buffer included, both ends
+	// included.
+	Period datecalc.Interval
+}
+
+// Blocking reports whether the rule blocks every date (year-round, failed
+// rule or missing anchor), so that no date can be computed after it.
+func (a *Applied) Blocking() (Exclusion, bool) {
+	if a.reasons == nil {
+		return Exclusion{}, false
+	}
+	if a.err != nil {
+		return Exclusion{Reason: a.reasons.ruleError, Unknown: true}, true
+	}
+	switch a.rule.kind {
+	case KindYearRound:
+		return Exclusion{Reason: a.reasons.yearRound, YearRound: true}, true
+	case KindWindows:
+		for _, w := range a.rule.windows {
+			if a.anchorDate(w.Anchor).IsZero() {
+				return Exclusion{Reason: a.reasons.missing[w.Anchor], Unknown: true, Window: w}, true
+			}
+		}
+	}
+	return Exclusion{}, false
+}
+
+func (a *Applied) anchorDate(an Anchor) datecalc.Date {
+	if an == AnchorBirthday {
+		return a.birthday
+	}
+	return a.ed
+}
+
+// Excluded reports whether day d is excluded for the contact and, if so, by
+// what. A date is excluded when it lies in the exclusion period
+// [A − before − buffer, A + after] of the anchor's anniversary A of d's year
+// − 1, d's year or d's year + 1 (so windows that cross New Year work both
+// ways), or when Blocking reports true. When several periods contain d, the
+// one that ends last is reported (ties: the first window of the rule).
+func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
+	if x, ok := a.Blocking(); ok {
+		return x, true
+	}
+	if a.rule.kind != KindWindows {
+		return Exclusion{}, false
+	}
+	var best Exclusion
+	found := false
+	y := d.Year()
+	for i, w := range a.rule.windows {
+		anchor := a.anchorDate(w.Anchor)
+		for yy := y - 1; yy <= y+1; yy++ {
+			p, ann := a.period(w, anchor, yy)
+			if p.Contains(d) && (!found || p.End.After(best.Period.End)) {
+				best = Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p}
+				found = true
+			}
+		}
+	}
+	return best, found
+}
+
+// period returns the exclusion period of window w for the anniversary of
+// anchor in year, and that anniversary.
+func (a *Applied) period(w Window, anchor datecalc.Date, year int) (datecalc.Interval, datecalc.Date) {
+	ann := anchor.AnniversaryIn(year)
+	start := ann
+	if w.FromMonthStart {
+		start = ann.FirstOfMonth()
+	}
+	buffer := a.buffer
+	if w.OwnBuffer {
+		buffer = w.Buffer
+	}
+	return datecalc.Interval{Start: start.AddDays(-w.Before - buffer), End: start.AddDays(w.After)}, ann
+}
+
+// Periods returns the exclusion periods of every window of the rule whose
+// period overlaps iv, in order of start (ties: window order). It appends to
+// dst and returns it, so a caller can reuse a buffer. Blocking rules have
+// no periods (see Blocking).
+func (a *Applied) Periods(dst []Exclusion, iv datecalc.Interval) []Exclusion {
+	if _, ok := a.Blocking(); ok || a.rule.kind != KindWindows || iv.IsEmpty() {
+		return dst
+	}
+	n := len(dst)
+	for i, w := range a.rule.windows {
+		anchor := a.anchorDate(w.Anchor)
+		for yy := iv.Start.Year() - 1; yy <= iv.End.Year()+1; yy++ {
+			p, ann := a.period(w, anchor, yy)
+			if p.Overlaps(iv) {
+				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p})
+			}
+		}
+	}
+	// insertion sort: a handful of entries
+	for i := n + 1; i < len(dst); i++ {
+		for j := i; j > n && dst[j].Period.Start.Before(dst[j-1].Period.Start); j-- {
+			dst[j], dst[j-1] = dst[j-1], dst[j]
+		}
+	}
+	return dst
+}
+
+// maxAllowedSearch bounds NextAllowed: windows that leave no free day within
+// two years (possible only with absurd but valid day counts) block like a
+// year-round rule.
+const maxAllowedSearch = 2 * 366
+
+// NextAllowed returns the first day on or after d that is not excluded, and
+// true; or the zero Date and false when there is none within two years
+// (blocking rules, or windows that cover every day). Each step jumps past
+// the period that excludes the current day, so it ends after a few steps.
+func (a *Applied) NextAllowed(d datecalc.Date) (datecalc.Date, bool) {
+	if _, ok := a.Blocking(); ok {
+		return datecalc.Date{}, false
+	}
+	limit := d.AddDays(maxAllowedSearch)
+	for !d.After(limit) {
+		x, ok := a.Excluded(d)
+		if !ok {
+			return d, true
+		}
+		d = x.Period.End.AddDays(1)
+	}
+	return datecalc.Date{}, false
+}

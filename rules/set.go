@@ -1,0 +1,183 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+)
+
+// DefaultBuffer is the pre-window buffer of SPEC §4, in days.
+const DefaultBuffer = 60
+
+// Input is what a rule function sees of a contact.
+type Input struct {
+	Contact *emailsched.Contact
+	// State is the contact's resolved state.
+	State emailsched.State
+	// Today is the run date.
+	Today datecalc.Date
+}
+
+// RuleFunc computes the rule of a contact whose rule depends on the
+// contact (a condition in a rules file). It must be safe for concurrent use
+// and should not allocate. An error skips the contact's emails that respect
+// windows, with a reason naming the rule's origin; it never stops a run.
+type RuleFunc func(in *Input) (Rule, error)
+
+// Entry is one line of a rule table: the rule of one or more states.
+// Exactly one of Rule and Func is used: Func when it is not nil.
+type Entry struct {
+	States []emailsched.State
+	Rule   Rule
+	Func   RuleFunc
+	// Origin says where the entry was written ("default.rules:12:5", or
+	// "builtin"); it appears in rule_error skip reasons and in explanations.
+	Origin string
+}
+
+// Options are the file-level settings of a rule set.
+type Options struct {
+	// Buffer is the default pre-window buffer in days (0 … MaxWindowDays).
+	Buffer int
+	// Name names the set in reports ("default.rules", "builtin").
+	Name string
+	// Checksum identifies the set's source. When empty, Build computes one
+	// from the static rules; a set with rule functions must be given one
+	// (the checksum of its source text).
+	Checksum string
+}
+
+// ErrInvalidSet is wrapped by every error of Build.
+var ErrInvalidSet = errors.New("rules: invalid rule set")
+
+// Set is an immutable exclusion rule set: the rule of every state and the
+// default pre-window buffer. States without an entry have no exclusion.
+// A Set is safe for concurrent use.
+type Set struct {
+	opts    Options
+	entries [emailsched.NumStates + 1]entry
+	// reasons are precomputed so that answering does not allocate.
+	reasons [emailsched.NumStates + 1]stateReasons
+}
+
+type entry struct {
+	set    bool
+	rule   Rule
+	fn     RuleFunc
+	origin string
+}
+
+type stateReasons struct {
+	exclusion [3]emailsched.SkipReason // by Anchor
+	missing   [3]emailsched.SkipReason // by Anchor
+	yearRound emailsched.SkipReason
+	ruleError emailsched.SkipReason
+}
+
+// Build validates a rule table and returns the set. Every state may appear
+// in at most one entry; every static rule must be valid.
+func Build(opts Options, entries ...Entry) (*Set, error) {
+	if opts.Buffer < 0 || opts.Buffer > MaxWindowDays {
+		return nil, fmt.Errorf("%w: buffer is %d, must be 0-%d", ErrInvalidSet, opts.Buffer, MaxWindowDays)
+	}
+	s := &Set{opts: opts}
+	hasFunc := false
+	for i, e := range entries {
+		if len(e.States) == 0 {
+			return nil, fmt.Errorf("%w: entry %d (%s) names no state", ErrInvalidSet, i+1, e.Origin)
+		}
+		if e.Func == nil {
+			if err := e.Rule.Validate(); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrInvalidSet, e.Origin, err)
+			}
+		} else {
+			hasFunc = true
+		}
+		for _, st := range e.States {
+			if !st.Valid() {
+				return nil, fmt.Errorf("%w: entry %d (%s) names an unknown state", ErrInvalidSet, i+1, e.Origin)
+			}
+			if s.entries[st].set {
+				return nil, fmt.Errorf("%w: %s has a rule at %s and at %s", ErrInvalidSet, st, s.entries[st].origin, e.Origin)
+			}
+			s.entries[st] = entry{set: true, rule: e.Rule, fn: e.Func, origin: e.Origin}
+		}
+	}
+	if s.opts.Checksum == "" {
+		if hasFunc {
+			return nil, fmt.Errorf("%w: a set with rule functions needs a checksum of its source", ErrInvalidSet)
+		}
+		sum := sha256.Sum256([]byte(s.describe()))
+		s.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	for _, st := range emailsched.States() {
+		r := &s.reasons[st]
+		for _, a := range []Anchor{AnchorBirthday, AnchorEffectiveDate} {
+			r.exclusion[a] = emailsched.ExclusionReason(st, a.String())
+			r.missing[a] = emailsched.MissingAnchorReason(st, a.String())
+		}
+		r.yearRound = emailsched.YearRoundReason(st)
+		r.ruleError = emailsched.RuleErrorReason(st, s.entries[st].origin)
+	}
+	return s, nil
+}
+
+// describe is the canonical text of the static part of the set.
+func (s *Set) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pre_window_buffer: %d\n", s.opts.Buffer)
+	for _, st := range emailsched.States() {
+		if e := s.entries[st]; e.set {
+			fmt.Fprintf(&b, "%s: %s\n", st, e.rule)
+		}
+	}
+	return b.String()
+}
+
+// Buffer returns the default pre-window buffer in days.
+func (s *Set) Buffer() int { return s.opts.Buffer }
+
+// Name returns the set's name.
+func (s *Set) Name() string { return s.opts.Name }
+
+// Checksum identifies the set's source; reports carry it so that every plan
+// says which rules produced it.
+func (s *Set) Checksum() string { return s.opts.Checksum }
+
+// Describe returns, for one state, its static rule (NoExclusion when the
+// state has no entry), whether the rule depends on the contact, and where it
+// was written.
+func (s *Set) Describe(st emailsched.State) (rule Rule, dynamic bool, origin string) {
+	if !st.Valid() {
+		return Rule{}, false, ""
+	}
+	e := s.entries[st]
+	return e.rule, e.fn != nil, e.origin
+}
+
+// Default returns the rule set of SPEC §4, built in Go, with the default
+// 60-day buffer.
+func Default() *Set {
+	st := emailsched.MustState
+	s, err := Build(Options{Buffer: DefaultBuffer, Name: "builtin"},
+		Entry{States: []emailsched.State{st("CA")}, Rule: Windows(BirthdayWindow(30, 60)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("ID")}, Rule: Windows(BirthdayWindow(0, 63)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("KY")}, Rule: Windows(BirthdayWindow(0, 60)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("MD")}, Rule: Windows(BirthdayWindow(0, 30)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("NV")}, Rule: Windows(BirthdayWindow(0, 60).MonthStart()), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("OK")}, Rule: Windows(BirthdayWindow(0, 60)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("OR")}, Rule: Windows(BirthdayWindow(0, 31)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("VA")}, Rule: Windows(BirthdayWindow(0, 30)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("MO")}, Rule: Windows(EffectiveDateWindow(30, 33)), Origin: "builtin"},
+		Entry{States: []emailsched.State{st("CT"), st("MA"), st("NY"), st("WA")}, Rule: YearRound(), Origin: "builtin"},
+	)
+	if err != nil {
+		panic(err) // the table above is a constant; a failure is a bug caught by tests
+	}
+	return s
+}

@@ -1,0 +1,164 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	_ "time/tzdata" // America/Chicago must load on machines without a zoneinfo database
+
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/rules"
+)
+
+// MonthDay is a day of the year, such as the AEP date September 15.
+type MonthDay struct {
+	Month time.Month
+	Day   int
+}
+
+// In returns the date of md in year; Feb 29 becomes Feb 28 in years that
+// are not leap years.
+func (md MonthDay) In(year int) datecalc.Date {
+	d, err := datecalc.New(year, md.Month, md.Day)
+	if err != nil {
+		d, _ = datecalc.New(year, md.Month, md.Day-1) // Feb 29 of a common year
+	}
+	return d
+}
+
+func (md MonthDay) String() string { return fmt.Sprintf("%02d-%02d", int(md.Month), md.Day) }
+
+// Int returns a pointer to v, for the Config fields where zero is a
+// meaningful value and nil means "the default".
+func Int(v int) *int { return &v }
+
+// Config configures a Scheduler. The zero value of every field means the
+// documented default; New validates the rest.
+type Config struct {
+	// Rules is the exclusion rule set. Defaults to rules.Default(), the
+	// rules of SPEC §4 built in Go (dsl.Default() is the same set read from
+	// the embedded default.rules).
+	Rules *rules.Set
+	// Location is the organisation's time zone; "today" is the calendar
+	// date there. Defaults to America/Chicago.
+	Location *time.Location
+	// Clock returns the current instant. Defaults to time.Now.
+	Clock func() time.Time
+	// SendTime is the local time of day emails go out, "HH:MM" (24 h).
+	// Defaults to "08:30".
+	SendTime string
+
+	// BirthdayDaysBefore: a birthday email is planned this many days
+	// before the birthday (0-365). Defaults to 14.
+	BirthdayDaysBefore *int
+	// EffectiveDateDaysBefore: an effective-date email is planned this
+	// many days before the policy anniversary (0-365). Defaults to 30.
+	EffectiveDateDaysBefore *int
+	// AEPDates are the days of the Annual Enrollment Period email; with
+	// several, each contact gets exactly one, chosen by the stable hash.
+	// Defaults to September 15.
+	AEPDates []MonthDay
+	// CatchUpSpreadDays spreads catch-up emails over today … today+n-1
+	// (1-90). Defaults to 7.
+	CatchUpSpreadDays int
+	// Priorities of the anniversary emails (lower is more important;
+	// 0-1000). Default to 10, 10, 20 and 30.
+	BirthdayPriority, EffectiveDatePriority, AEPPriority, PostWindowPriority *int
+
+	// NewRunID returns the id of a new run. Defaults to a time-based id
+	// with random bits ("run-20250102T030405-1a2b3c4d").
+	NewRunID func(now time.Time) string
+	// Logger receives progress and warnings. Defaults to a logger that
+	// discards everything.
+	Logger *slog.Logger
+}
+
+// settings is a Config with every default applied.
+type settings struct {
+	rules          *rules.Set
+	loc            *time.Location
+	clock          func() time.Time
+	sendTime       string
+	birthdayBefore int
+	edBefore       int
+	aep            []MonthDay
+	catchUp        int
+	prioBirthday   int
+	prioED         int
+	prioAEP        int
+	prioPostWindow int
+	newRunID       func(time.Time) string
+	log            *slog.Logger
+}
+
+// ErrInvalidConfig is wrapped by New's errors.
+var ErrInvalidConfig = errors.New("scheduler: invalid configuration")
+
+// resolve applies defaults and validates; every error names the field and
+// the allowed range.
+func (c Config) resolve() (settings, error) {
+	s := settings{
+		rules: c.Rules, loc: c.Location, clock: c.Clock, sendTime: c.SendTime,
+		aep: c.AEPDates, catchUp: c.CatchUpSpreadDays, newRunID: c.NewRunID, log: c.Logger,
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s %s", ErrInvalidConfig, field, fmt.Sprintf(format, args...)))
+	}
+	if s.rules == nil {
+		s.rules = rules.Default()
+	}
+	if s.loc == nil {
+		loc, err := time.LoadLocation("America/Chicago")
+		if err != nil { // unreachable: time/tzdata is linked in
+			return s, fmt.Errorf("%w: Location: %w", ErrInvalidConfig, err)
+		}
+		s.loc = loc
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.sendTime == "" {
+		s.sendTime = "08:30"
+	}
+	if t, err := time.Parse("15:04", s.sendTime); err != nil || t.Format("15:04") != s.sendTime {
+		bad("SendTime", "is %q, must be HH:MM from 00:00 to 23:59", s.sendTime)
+	}
+	opt := func(field string, p *int, def, lo, hi int) int {
+		if p == nil {
+			return def
+		}
+		if *p < lo || *p > hi {
+			bad(field, "is %d, must be %d-%d", *p, lo, hi)
+		}
+		return *p
+	}
+	s.birthdayBefore = opt("BirthdayDaysBefore", c.BirthdayDaysBefore, 14, 0, 365)
+	s.edBefore = opt("EffectiveDateDaysBefore", c.EffectiveDateDaysBefore, 30, 0, 365)
+	s.prioBirthday = opt("BirthdayPriority", c.BirthdayPriority, 10, 0, 1000)
+	s.prioED = opt("EffectiveDatePriority", c.EffectiveDatePriority, 10, 0, 1000)
+	s.prioAEP = opt("AEPPriority", c.AEPPriority, 20, 0, 1000)
+	s.prioPostWindow = opt("PostWindowPriority", c.PostWindowPriority, 30, 0, 1000)
+	if len(s.aep) == 0 {
+		s.aep = []MonthDay{{time.September, 15}}
+	}
+	for i, md := range s.aep {
+		if md.Month < time.January || md.Month > time.December || md.Day < 1 || md.Day > datecalc.DaysIn(2024, md.Month) {
+			bad(fmt.Sprintf("AEPDates[%d]", i), "is %d-%d, must be a day of the year (month 1-12, day 1-31 as the month has)", int(md.Month), md.Day)
+		}
+	}
+	if s.catchUp == 0 {
+		s.catchUp = 7
+	}
+	if s.catchUp < 1 || s.catchUp > 90 {
+		bad("CatchUpSpreadDays", "is %d, must be 1-90", s.catchUp)
+	}
+	if s.newRunID == nil {
+		s.newRunID = defaultRunID
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, errors.Join(errs...)
+}

@@ -1,0 +1,311 @@
+package scheduler
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/rules"
+)
+
+// InvalidReason says why a contact got no plan at all.
+type InvalidReason string
+
+// The reasons a contact is invalid.
+const (
+	InvalidNoEmail InvalidReason = "no_email"      // the email field is empty
+	InvalidEmail   InvalidReason = "invalid_email" // not a plausible address
+	InvalidNoState InvalidReason = "no_state"      // neither ZIP nor state field give a state
+)
+
+// CatchUpNote is written on emails whose ideal date had passed: they go out
+// on a catch-up day (today … today + CatchUpSpreadDays − 1, never after the
+// event).
+const CatchUpNote = "catch-up: the ideal send date had passed"
+
+// issueFutureBirthday is the report key of birthdays after the run date.
+const issueFutureBirthday = "birth_date: in the future"
+
+// outcome is the plan of one contact.
+type outcome struct {
+	invalid  InvalidReason
+	optedOut bool
+	state    rules.StateResolution
+	// futureBirthday: the birthday is after today (invalid data).
+	futureBirthday bool
+	emails         []emailsched.Email
+}
+
+func (o *outcome) reset() {
+	*o = outcome{emails: o.emails[:0]}
+}
+
+// block is an exclusion period that blocked at least one email.
+type block struct {
+	index int
+	ann   datecalc.Date
+	end   datecalc.Date
+}
+
+// planner turns one contact into its plan. It is pure: the same contact and
+// day give the same outcome. A planner reuses its buffers and is not safe
+// for concurrent use; use one per goroutine.
+type planner struct {
+	s      *settings
+	today  datecalc.Date
+	blocks []block
+}
+
+func newPlanner(s *settings, today datecalc.Date) *planner {
+	return &planner{s: s, today: today}
+}
+
+// plan computes the outcome of contact c.
+func (p *planner) plan(c *emailsched.Contact, o *outcome) {
+	o.reset()
+	if r := checkEmail(c.Email); r != "" {
+		o.invalid = r
+		return
+	}
+	res, err := rules.ResolveState(c.ZIP, c.State)
+	if err != nil {
+		o.invalid = InvalidNoState
+		return
+	}
+	o.state = res
+	if c.DoNotCommunicate {
+		o.optedOut = true
+		return
+	}
+	today := p.today
+	bday := c.Birthday
+	if c.HasIssue(emailsched.FieldBirthday) {
+		bday = datecalc.Date{}
+	} else if bday.After(today) {
+		o.futureBirthday = true
+		bday = datecalc.Date{}
+	}
+	ed := c.EffectiveDate
+	if c.HasIssue(emailsched.FieldEffectiveDate) {
+		ed = datecalc.Date{}
+	}
+	ap := p.s.rules.Apply(c, res.State, today)
+
+	if !bday.IsZero() {
+		ann := bday.NextAnniversary(today)
+		p.anniversary(c, o, &ap, emailsched.TypeBirthday, ann, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
+	}
+	if !ed.IsZero() {
+		// The first anniversary is one year after the effective date.
+		ann := ed.NextAnniversary(datecalc.Max(today, ed.AnniversaryIn(ed.Year()+1)))
+		if !ann.IsZero() {
+			p.anniversary(c, o, &ap, emailsched.TypeEffectiveDate, ann, ann.AddDays(-p.s.edBefore), p.s.prioED)
+		}
+	}
+	aep := p.aepDate(c.ID)
+	p.anniversary(c, o, &ap, emailsched.TypeAEP, aep, aep, p.s.prioAEP)
+
+	p.exclude(o, &ap)
+	p.postWindows(c, o, &ap)
+	slices.SortFunc(o.emails, compareEmails)
+}
+
+// aepDate chooses the contact's AEP day: the configured day (by stable hash
+// when several) of this year's cycle, or of next year's when this year's has
+// passed.
+func (p *planner) aepDate(id int64) datecalc.Date {
+	y := p.today.Year()
+	for {
+		d := p.aepIn(id, y)
+		if !d.Before(p.today) {
+			return d
+		}
+		y++
+	}
+}
+
+func (p *planner) aepIn(id int64, year int) datecalc.Date {
+	days := p.s.aep
+	if len(days) == 1 {
+		return days[0].In(year)
+	}
+	h := datecalc.StableHash(id, string(emailsched.TypeAEP), year)
+	return days[datecalc.Spread(h, len(days))].In(year)
+}
+
+// anniversary plans one email for the event ann (birthday, policy
+// anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
+// shows the sending system already has it.
+func (p *planner) anniversary(c *emailsched.Contact, o *outcome, ap *rules.Applied, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
+	if committed(c, typ, ann) {
+		return
+	}
+	today := p.today
+	e := emailsched.Email{ContactID: c.ID, Type: typ, Date: ideal, Status: emailsched.StatusPreScheduled, Priority: prio, Event: ann}
+	if ideal.Before(today) {
+		h := datecalc.StableHash(c.ID, string(typ), ann.Year())
+		e.Date = datecalc.Min(today.AddDays(datecalc.Spread(h, p.s.catchUp)), ann)
+		e.CatchUpNote = CatchUpNote
+	}
+	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(ann) {
+		p.keepStored(&e, st, ap)
+	}
+	o.emails = append(o.emails, e)
+}
+
+// keepStored gives e the date of its stored row while that date is legal,
+// so that plans are stable from day to day. A stored date that is excluded
+// is kept only when the new date would be excluded too (the row stays
+// skipped rather than moving).
+func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, ap *rules.Applied) {
+	if st.Date != e.Date {
+		if _, stEx := ap.Excluded(st.Date); stEx {
+			if _, newEx := ap.Excluded(e.Date); !newEx {
+				return
+			}
+		}
+	}
+	e.ID = st.ID
+	e.Date = st.Date
+	e.CatchUpNote = st.CatchUpNote
+}
+
+// exclude marks every email that falls in an exclusion period as skipped and
+// records the windows that blocked them.
+func (p *planner) exclude(o *outcome, ap *rules.Applied) {
+	p.blocks = p.blocks[:0]
+	for i := range o.emails {
+		e := &o.emails[i]
+		x, ok := ap.Excluded(e.Date)
+		if !ok {
+			continue
+		}
+		e.Status, e.SkipReason = emailsched.StatusSkipped, x.Reason
+		if x.YearRound || x.Unknown {
+			continue
+		}
+		b := block{index: x.Index, ann: x.Anniversary, end: x.Period.End}
+		if !slices.Contains(p.blocks, b) {
+			p.blocks = append(p.blocks, b)
+		}
+	}
+}
+
+// postWindows plans one post_window email per blocking window, on the first
+// day after it that no window excludes, and carries forward stored
+// post_window emails whose blocking email has since left the plan (its
+// event passed) while their day is still ahead and legal.
+func (p *planner) postWindows(c *emailsched.Contact, o *outcome, ap *rules.Applied) {
+	n := len(o.emails)
+	for _, b := range p.blocks {
+		if committed(c, emailsched.TypePostWindow, b.ann) || planned(o.emails[n:], b.ann) {
+			continue
+		}
+		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
+			Priority: p.s.prioPostWindow, Event: b.ann}
+		after := b.end.AddDays(1)
+		d, ok := ap.NextAllowed(after)
+		if !ok {
+			x, _ := ap.Excluded(after)
+			e.Date, e.Status, e.SkipReason = after, emailsched.StatusSkipped, x.Reason
+			o.emails = append(o.emails, e)
+			continue
+		}
+		e.Date = d
+		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
+			if _, ex := ap.Excluded(st.Date); !ex {
+				e.ID, e.Date = st.ID, st.Date
+			}
+		}
+		o.emails = append(o.emails, e)
+	}
+	for i := range c.Stored {
+		st := &c.Stored[i]
+		if st.Type != emailsched.TypePostWindow || st.Status != emailsched.StatusPreScheduled ||
+			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || committed(c, emailsched.TypePostWindow, st.Event) {
+			continue
+		}
+		if _, ex := ap.Excluded(st.Date); ex {
+			continue
+		}
+		o.emails = append(o.emails, emailsched.Email{ID: st.ID, ContactID: c.ID, Type: emailsched.TypePostWindow,
+			Status: emailsched.StatusPreScheduled, Priority: p.s.prioPostWindow, Event: st.Event, Date: st.Date})
+	}
+}
+
+// planned reports whether a post_window email for event is among es.
+func planned(es []emailsched.Email, event datecalc.Date) bool {
+	for i := range es {
+		if es[i].Event == event {
+			return true
+		}
+	}
+	return false
+}
+
+// committed reports whether the sending system already has an email of type
+// typ for the event: a history row of that type with a committed status
+// whose event year is the event's, or, for rows without an event, whose
+// date lies in the year up to the event.
+func committed(c *emailsched.Contact, typ emailsched.EmailType, event datecalc.Date) bool {
+	for i := range c.History {
+		h := &c.History[i]
+		if h.Type != typ || !h.Status.Committed() {
+			continue
+		}
+		if h.Event.IsZero() {
+			if !h.Date.After(event) && h.Date.After(event.AddDays(-365)) {
+				return true
+			}
+			continue
+		}
+		if h.Event.Year() == event.Year() {
+			return true
+		}
+	}
+	return false
+}
+
+// storedRow returns the stored planned row of type typ for event, or nil.
+func storedRow(c *emailsched.Contact, typ emailsched.EmailType, event datecalc.Date) *emailsched.Email {
+	for i := range c.Stored {
+		if st := &c.Stored[i]; st.Type == typ && st.Event == event && st.Status.IsPlanned() {
+			return st
+		}
+	}
+	return nil
+}
+
+// compareEmails orders a contact's plan: by date, type, event, campaign.
+func compareEmails(a, b emailsched.Email) int {
+	return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Type, b.Type), a.Event.Compare(b.Event),
+		cmp.Compare(a.CampaignInstanceID, b.CampaignInstanceID))
+}
+
+// checkEmail returns why addr is not a plausible email address, or "".
+// Plausible: 3-254 bytes after trimming spaces, exactly one '@' with a
+// non-empty local part, a domain with a dot that neither starts nor ends
+// it, and no spaces or control characters.
+func checkEmail(addr string) InvalidReason {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return InvalidNoEmail
+	}
+	at := strings.IndexByte(addr, '@')
+	if len(addr) > 254 || at < 1 || strings.IndexByte(addr[at+1:], '@') >= 0 {
+		return InvalidEmail
+	}
+	domain := addr[at+1:]
+	dot := strings.LastIndexByte(domain, '.')
+	if dot < 1 || dot == len(domain)-1 || domain[0] == '.' {
+		return InvalidEmail
+	}
+	for i := 0; i < len(addr); i++ {
+		if addr[i] <= ' ' || addr[i] == 0x7f {
+			return InvalidEmail
+		}
+	}
+	return ""
+}

@@ -1,0 +1,163 @@
+package scheduler
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/rules"
+)
+
+// MaxInvalidSamples bounds Report.InvalidContacts: a run over millions of
+// dirty rows reports every count but only this many examples.
+const MaxInvalidSamples = 100
+
+// Report describes a run. Its JSON field names are stable.
+type Report struct {
+	RunID         string        `json:"run_id"`
+	Today         datecalc.Date `json:"today"`
+	RulesName     string        `json:"rules_name"`
+	RulesChecksum string        `json:"rules_checksum"`
+	StartedAt     time.Time     `json:"started_at"`
+	FinishedAt    time.Time     `json:"finished_at"`
+
+	// Contacts is the number of contacts read; Valid of them were planned,
+	// OptedOut have do_not_communicate set, Invalid got no plan.
+	Contacts int `json:"contacts"`
+	Valid    int `json:"valid"`
+	OptedOut int `json:"opted_out"`
+	Invalid  int `json:"invalid"`
+	// InvalidByReason counts invalid contacts by reason.
+	InvalidByReason map[InvalidReason]int `json:"invalid_by_reason,omitempty"`
+	// InvalidContacts lists the first MaxInvalidSamples invalid contacts.
+	InvalidContacts []InvalidContact `json:"invalid_contacts,omitempty"`
+	// FieldIssues counts unreadable fields ("birth_date", ...) and
+	// birthdays in the future ("birth_date: in the future"); each disabled
+	// only the emails that need the field.
+	FieldIssues map[string]int `json:"field_issues,omitempty"`
+	// StateFromZIP and StateFromField count how valid contacts' states were
+	// resolved; StateMismatches counts ZIPs that disagree with a valid state
+	// field (the ZIP won).
+	StateFromZIP    int `json:"state_from_zip"`
+	StateFromField  int `json:"state_from_field"`
+	StateMismatches int `json:"state_mismatches"`
+
+	// Emails counts the new plan by type and status.
+	Emails []TypeCount `json:"emails"`
+	// SkipReasons counts skipped emails by reason.
+	SkipReasons map[emailsched.SkipReason]int `json:"skip_reasons,omitempty"`
+	// Rows counts what was written to the sink.
+	Rows RowCounts `json:"rows"`
+	// Timings of the run's phases.
+	Timings Timings `json:"timings"`
+}
+
+// InvalidContact names one invalid contact.
+type InvalidContact struct {
+	ID     int64         `json:"id"`
+	Reason InvalidReason `json:"reason"`
+}
+
+// TypeCount counts the emails of one type.
+type TypeCount struct {
+	Type         emailsched.EmailType `json:"type"`
+	PreScheduled int                  `json:"pre_scheduled"`
+	Skipped      int                  `json:"skipped"`
+}
+
+// RowCounts counts rows by what the run did to them.
+type RowCounts struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Timings are the durations of a run's phases. Reading and planning are
+// interleaved, so they are measured together.
+type Timings struct {
+	ReadPlan time.Duration `json:"read_plan_ns"`
+	Write    time.Duration `json:"write_ns"`
+	Commit   time.Duration `json:"commit_ns"`
+	Total    time.Duration `json:"total_ns"`
+}
+
+// Planned returns the number of emails in the new plan.
+func (r *Report) Planned() int {
+	n := 0
+	for _, t := range r.Emails {
+		n += t.PreScheduled + t.Skipped
+	}
+	return n
+}
+
+// Count returns the number of emails of type t with status st.
+func (r *Report) Count(t emailsched.EmailType, st emailsched.Status) int {
+	for _, c := range r.Emails {
+		if c.Type == t {
+			if st == emailsched.StatusSkipped {
+				return c.Skipped
+			}
+			return c.PreScheduled
+		}
+	}
+	return 0
+}
+
+// add counts one contact's outcome.
+func (r *Report) add(c *emailsched.Contact, o *outcome) {
+	r.Contacts++
+	for i := range c.Issues {
+		r.FieldIssues[c.Issues[i].Field]++
+	}
+	if o.invalid != "" {
+		r.Invalid++
+		r.InvalidByReason[o.invalid]++
+		if len(r.InvalidContacts) < MaxInvalidSamples {
+			r.InvalidContacts = append(r.InvalidContacts, InvalidContact{ID: c.ID, Reason: o.invalid})
+		}
+		return
+	}
+	if o.optedOut {
+		r.OptedOut++
+		return
+	}
+	r.Valid++
+	if o.futureBirthday {
+		r.FieldIssues[issueFutureBirthday]++
+	}
+	if o.state.Source == rules.SourceZIP {
+		r.StateFromZIP++
+	} else {
+		r.StateFromField++
+	}
+	if o.state.Mismatch {
+		r.StateMismatches++
+	}
+	for i := range o.emails {
+		e := &o.emails[i]
+		tc := r.typeCount(e.Type)
+		if e.Status == emailsched.StatusSkipped {
+			tc.Skipped++
+			r.SkipReasons[e.SkipReason]++
+		} else {
+			tc.PreScheduled++
+		}
+	}
+}
+
+func (r *Report) typeCount(t emailsched.EmailType) *TypeCount {
+	for i := range r.Emails {
+		if r.Emails[i].Type == t {
+			return &r.Emails[i]
+		}
+	}
+	r.Emails = append(r.Emails, TypeCount{Type: t})
+	return &r.Emails[len(r.Emails)-1]
+}
+
+func (r *Report) finish() {
+	slices.SortFunc(r.Emails, func(a, b TypeCount) int { return cmp.Compare(a.Type, b.Type) })
+}

@@ -1,0 +1,157 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store"
+)
+
+// Scheduler plans emails. Create one with New; it is safe for concurrent
+// use, each Run being independent.
+type Scheduler struct {
+	s settings
+}
+
+// New validates cfg and returns a Scheduler. Every problem is reported at
+// once, each naming the Config field and its allowed range; the error wraps
+// ErrInvalidConfig.
+func New(cfg Config) (*Scheduler, error) {
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return &Scheduler{s: s}, nil
+}
+
+// Today returns the run date: the current date in the configured location.
+func (s *Scheduler) Today() datecalc.Date {
+	return datecalc.Today(s.s.clock, s.s.loc)
+}
+
+// Run plans every contact of src for today (see Today) and writes the
+// changes to sink. See RunAt.
+func (s *Scheduler) Run(ctx context.Context, src store.ContactSource, sink store.ScheduleSink) (*Report, error) {
+	return s.RunAt(ctx, s.Today(), src, sink)
+}
+
+// RunAt plans every contact of src as of day today and writes, per
+// contact, the difference between its stored plan and its new plan to sink.
+//
+// Bad contact data never stops a run: invalid contacts are counted and
+// named in the report. An error of the source, the sink or the context
+// aborts the writer (the sink keeps the previous plan of every contact not
+// yet committed) and is returned wrapped, together with the report so far.
+func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink) (*Report, error) {
+	if today.IsZero() {
+		return nil, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
+	}
+	start := s.s.clock()
+	rep := &Report{
+		RunID: s.s.newRunID(start), Today: today, StartedAt: start,
+		RulesName: s.s.rules.Name(), RulesChecksum: s.s.rules.Checksum(),
+		InvalidByReason: map[InvalidReason]int{}, FieldIssues: map[string]int{},
+		SkipReasons: map[emailsched.SkipReason]int{},
+	}
+	info := emailsched.RunInfo{ID: rep.RunID, Today: today, StartedAt: start, SendTime: s.s.sendTime, RulesChecksum: rep.RulesChecksum}
+	log := s.s.log.With("run_id", rep.RunID)
+	log.Info("run started", "today", today.String(), "rules", rep.RulesName)
+
+	w, err := sink.Begin(ctx, info)
+	if err != nil {
+		return rep, fmt.Errorf("scheduler: begin: %w", err)
+	}
+	t0 := time.Now()
+	sum, err := s.plan(ctx, today, src, w, rep)
+	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write
+	if err != nil {
+		if aerr := w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("scheduler: abort: %w", aerr))
+		}
+		log.Error("run failed", "err", err)
+		rep.finish()
+		return rep, err
+	}
+	t1 := time.Now()
+	if err := w.Commit(ctx, sum); err != nil {
+		log.Error("commit failed", "err", err)
+		rep.finish()
+		return rep, fmt.Errorf("scheduler: commit: %w", err)
+	}
+	rep.Timings.Commit = time.Since(t1)
+	rep.Timings.Total = time.Since(t0)
+	rep.FinishedAt = s.s.clock()
+	rep.finish()
+	log.Info("run finished", "contacts", rep.Contacts, "planned", rep.Planned(),
+		"inserted", rep.Rows.Inserted, "updated", rep.Rows.Updated, "deleted", rep.Rows.Deleted, "unchanged", rep.Rows.Unchanged)
+	return rep, nil
+}
+
+// plan streams the source, plans each contact and writes its delta.
+func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, src store.ContactSource, w store.Writer, rep *Report) (store.Summary, error) {
+	var (
+		sum   store.Summary
+		o     outcome
+		delta store.Delta
+		p     = newPlanner(&s.s, today)
+		check = uint64(fnvOffset)
+	)
+	for c, err := range src.Contacts(ctx) {
+		if err != nil {
+			return sum, fmt.Errorf("scheduler: reading contacts: %w", err)
+		}
+		p.plan(c, &o)
+		rep.add(c, &o)
+		check = fnvAdd(check, uint64(c.ID))
+		delta.Reset(c.ID)
+		store.Diff(c.Stored, o.emails, &delta)
+		sum.Inserted += len(delta.Insert)
+		sum.Updated += len(delta.Update)
+		sum.Deleted += len(delta.Delete)
+		sum.Unchanged += delta.Unchanged
+		if !delta.Empty() {
+			t := time.Now()
+			err := w.Write(ctx, &delta)
+			rep.Timings.Write += time.Since(t)
+			if err != nil {
+				return sum, fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("scheduler: %w", err)
+	}
+	sum.Contacts = rep.Contacts
+	sum.ContactsChecksum = check
+	rep.Rows = RowCounts{Inserted: sum.Inserted, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged}
+	return sum, nil
+}
+
+// FNV-1a 64 over the contact IDs (8 bytes each, little endian): the
+// contacts checksum of a run.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvAdd(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ {
+		h = (h ^ (v & 0xff)) * fnvPrime
+		v >>= 8
+	}
+	return h
+}
+
+// defaultRunID is "run-<UTC time>-<8 random hex digits>".
+func defaultRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return "run-" + now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+

@@ -1,0 +1,261 @@
+// Package memory is an in-memory store: a ContactSource and ScheduleSink
+// over contacts held in memory. It serves tests, examples and services that
+// keep their contacts in memory already. A Store behaves like a database:
+// what a committed run writes becomes the stored plan the next run reads.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store"
+)
+
+var (
+	_ store.ContactSource  = (*Store)(nil)
+	_ store.CampaignSource = (*Store)(nil)
+	_ store.ScheduleSink   = (*Store)(nil)
+)
+
+// Store holds contacts, their email rows and the campaign catalogue. It is
+// safe for concurrent use; a run's writes become visible at Commit, all at
+// once.
+type Store struct {
+	mu        sync.RWMutex
+	contacts  []emailsched.Contact // sorted by ID; History and Stored kept current
+	index     map[int64]int
+	campaigns emailsched.Campaigns
+	nextID    int64
+	runs      []Run
+}
+
+// Run records a committed or aborted run.
+type Run struct {
+	Info    emailsched.RunInfo
+	Summary store.Summary
+	Err     string // the abort cause; "" for a committed run
+}
+
+// New returns a Store holding copies of contacts. Each contact's History
+// and Stored rows may be given; rows without an ID get one; rows are sorted
+// into History or Stored by status. Contacts must have distinct IDs.
+func New(contacts []emailsched.Contact, campaigns emailsched.Campaigns) (*Store, error) {
+	s := &Store{index: make(map[int64]int, len(contacts)), campaigns: campaigns}
+	s.contacts = make([]emailsched.Contact, 0, len(contacts))
+	for _, c := range contacts {
+		for _, e := range append(slices.Clone(c.History), c.Stored...) {
+			s.nextID = max(s.nextID, e.ID)
+		}
+	}
+	for _, c := range contacts {
+		rows := append(slices.Clone(c.History), c.Stored...)
+		c.History, c.Stored = nil, nil
+		c.Issues = slices.Clone(c.Issues)
+		c.Engagement = slices.Clone(c.Engagement)
+		c.Campaigns = slices.Clone(c.Campaigns)
+		for _, e := range rows {
+			if e.ID == 0 {
+				s.nextID++
+				e.ID = s.nextID
+			}
+			e.ContactID = c.ID
+			if e.Status.IsPlanned() {
+				c.Stored = append(c.Stored, e)
+			} else {
+				c.History = append(c.History, e)
+			}
+		}
+		s.contacts = append(s.contacts, c)
+	}
+	slices.SortFunc(s.contacts, func(a, b emailsched.Contact) int { return cmp.Compare(a.ID, b.ID) })
+	for i, c := range s.contacts {
+		if _, dup := s.index[c.ID]; dup {
+			return nil, fmt.Errorf("memory: duplicate contact id %d", c.ID)
+		}
+		s.index[c.ID] = i
+	}
+	return s, nil
+}
+
+// Contacts implements store.ContactSource. It yields a copy of each contact
+// (its slices are shared with the store and must not be modified), so a
+// concurrent commit does not change a contact being planned.
+func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error] {
+	return func(yield func(*emailsched.Contact, error) bool) {
+		var buf emailsched.Contact
+		for i := 0; ; i++ {
+			if i%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
+			s.mu.RLock()
+			if i >= len(s.contacts) {
+				s.mu.RUnlock()
+				return
+			}
+			buf = s.contacts[i]
+			s.mu.RUnlock()
+			if !yield(&buf, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Campaigns implements store.CampaignSource.
+func (s *Store) Campaigns(context.Context) (emailsched.Campaigns, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.campaigns, nil
+}
+
+// Rows returns a copy of every row of a contact (history and plan), sorted
+// by ID, or store.ErrNotFound.
+func (s *Store) Rows(contactID int64) ([]emailsched.Email, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.index[contactID]
+	if !ok {
+		return nil, fmt.Errorf("memory: contact %d: %w", contactID, store.ErrNotFound)
+	}
+	c := &s.contacts[i]
+	rows := append(slices.Clone(c.History), c.Stored...)
+	slices.SortFunc(rows, func(a, b emailsched.Email) int { return cmp.Compare(a.ID, b.ID) })
+	return rows, nil
+}
+
+// Plan returns a copy of every stored planned row (pre-scheduled and
+// skipped) of every contact, in contact then row ID order.
+func (s *Store) Plan() []emailsched.Email {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []emailsched.Email
+	for i := range s.contacts {
+		rows := slices.Clone(s.contacts[i].Stored)
+		slices.SortFunc(rows, func(a, b emailsched.Email) int { return cmp.Compare(a.ID, b.ID) })
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// Runs returns the runs recorded so far, oldest first.
+func (s *Store) Runs() []Run {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.runs)
+}
+
+// Begin implements store.ScheduleSink. Writes are buffered and applied all
+// at once by Commit.
+func (s *Store) Begin(_ context.Context, run emailsched.RunInfo) (store.Writer, error) {
+	return &writer{s: s, run: run}, nil
+}
+
+type writer struct {
+	s      *Store
+	run    emailsched.RunInfo
+	deltas []store.Delta
+	closed bool
+}
+
+func (w *writer) Write(ctx context.Context, d *store.Delta) error {
+	if w.closed {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cp := store.Delta{ContactID: d.ContactID, Unchanged: d.Unchanged,
+		Insert: slices.Clone(d.Insert), Update: slices.Clone(d.Update), Delete: slices.Clone(d.Delete)}
+	w.deltas = append(w.deltas, cp)
+	return nil
+}
+
+func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
+	if w.closed {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.closed = true
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Validate everything first, so that a bad delta changes nothing.
+	for i := range w.deltas {
+		if err := s.check(&w.deltas[i]); err != nil {
+			return err
+		}
+	}
+	for i := range w.deltas {
+		s.apply(&w.deltas[i], w.run.ID)
+	}
+	s.runs = append(s.runs, Run{Info: w.run, Summary: sum})
+	return nil
+}
+
+func (w *writer) Abort(_ context.Context, cause error) error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	msg := "aborted"
+	if cause != nil {
+		msg = cause.Error()
+	}
+	w.s.mu.Lock()
+	w.s.runs = append(w.s.runs, Run{Info: w.run, Err: msg})
+	w.s.mu.Unlock()
+	return nil
+}
+
+// check verifies that a delta only touches the contact's planned rows.
+func (s *Store) check(d *store.Delta) error {
+	i, ok := s.index[d.ContactID]
+	if !ok {
+		return fmt.Errorf("memory: contact %d: %w", d.ContactID, store.ErrNotFound)
+	}
+	c := &s.contacts[i]
+	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
+		for _, e := range rows {
+			if slices.IndexFunc(c.Stored, func(x emailsched.Email) bool { return x.ID == e.ID }) < 0 {
+				return fmt.Errorf("memory: contact %d row %d: %w", d.ContactID, e.ID, store.ErrNotPlanned)
+			}
+		}
+	}
+	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
+		for _, e := range rows {
+			if !e.Status.IsPlanned() {
+				return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(d *store.Delta, runID string) {
+	c := &s.contacts[s.index[d.ContactID]]
+	stored := slices.Clone(c.Stored)
+	for _, e := range d.Delete {
+		stored = slices.DeleteFunc(stored, func(x emailsched.Email) bool { return x.ID == e.ID })
+	}
+	for _, e := range d.Update {
+		j := slices.IndexFunc(stored, func(x emailsched.Email) bool { return x.ID == e.ID })
+		e.ContactID, e.RunID = d.ContactID, runID
+		stored[j] = e
+	}
+	for _, e := range d.Insert {
+		s.nextID++
+		e.ID, e.ContactID, e.RunID = s.nextID, d.ContactID, runID
+		stored = append(stored, e)
+	}
+	c.Stored = stored
+}
