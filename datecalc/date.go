@@ -194,6 +194,10 @@ func (d Date) Before(e Date) bool { return d.days < e.days }
 // After reports whether d is later than e.
 func (d Date) After(e Date) bool { return d.days > e.days }
 
+// Equal reports whether d and e are the same day (the same as d == e); it
+// lets go-cmp and similar tools compare Dates.
+func (d Date) Equal(e Date) bool { return d == e }
+
 // Compare returns -1, 0 or +1 as d is before, equal to or after e, for use
 // with slices.SortFunc.
 func (d Date) Compare(e Date) int {

@@ -2,6 +2,9 @@ package scheduler
 
 import (
 	"cmp"
+	"fmt"
+	"io"
+	"strings"
 	"slices"
 	"time"
 
@@ -160,4 +163,69 @@ func (r *Report) typeCount(t emailsched.EmailType) *TypeCount {
 
 func (r *Report) finish() {
 	slices.SortFunc(r.Emails, func(a, b TypeCount) int { return cmp.Compare(a.Type, b.Type) })
+}
+
+// WriteSummary writes a human-readable summary of the report to w.
+func (r *Report) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run %s for %s (rules %s, %s)\n", r.RunID, r.Today, r.RulesName, shortSum(r.RulesChecksum))
+	fmt.Fprintf(&b, "\nContacts  %9d read\n", r.Contacts)
+	fmt.Fprintf(&b, "          %9d planned\n", r.Valid)
+	fmt.Fprintf(&b, "          %9d opted out (do_not_communicate)\n", r.OptedOut)
+	fmt.Fprintf(&b, "          %9d invalid%s\n", r.Invalid, countsSuffix(r.InvalidByReason))
+	if len(r.FieldIssues) > 0 {
+		fmt.Fprintf(&b, "Fields    unreadable or invalid%s\n", countsSuffix(r.FieldIssues))
+	}
+	fmt.Fprintf(&b, "States    %9d from ZIP, %d from the state field, %d ZIP/state disagreements\n",
+		r.StateFromZIP, r.StateFromField, r.StateMismatches)
+	fmt.Fprintf(&b, "\n%-26s %13s %9s\n", "Email type", "pre-scheduled", "skipped")
+	total := TypeCount{}
+	for _, t := range r.Emails {
+		fmt.Fprintf(&b, "%-26s %13d %9d\n", t.Type, t.PreScheduled, t.Skipped)
+		total.PreScheduled += t.PreScheduled
+		total.Skipped += t.Skipped
+	}
+	fmt.Fprintf(&b, "%-26s %13d %9d\n", "total", total.PreScheduled, total.Skipped)
+	if len(r.SkipReasons) > 0 {
+		fmt.Fprintf(&b, "\n%-40s %9s\n", "Skip reason", "emails")
+		for _, k := range sortedKeys(r.SkipReasons) {
+			fmt.Fprintf(&b, "%-40s %9d\n", k, r.SkipReasons[k])
+		}
+	}
+	fmt.Fprintf(&b, "\nRows      %d inserted, %d updated, %d deleted, %d unchanged\n",
+		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged)
+	fmt.Fprintf(&b, "Time      %v total (read+plan %v, write %v, commit %v)\n",
+		r.Timings.Total.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
+		r.Timings.Write.Round(time.Millisecond), r.Timings.Commit.Round(time.Millisecond))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func shortSum(s string) string {
+	if len(s) > 19 {
+		return s[:19]
+	}
+	return s
+}
+
+func countsSuffix[K ~string](m map[K]int) string {
+	var b strings.Builder
+	for i, k := range sortedKeys(m) {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -11,8 +11,10 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -258,4 +260,29 @@ func (s *Store) apply(d *store.Delta, runID string) {
 		stored = append(stored, e)
 	}
 	c.Stored = stored
+}
+
+// Send plays the sending system: every pre-scheduled row dated on or before
+// day gets status (typically emailsched.StatusSent), with SentAt set to
+// sentAt, and moves from the stored plan to the history. It returns the
+// number of rows sent. Tests and demos use it to run several days in a row.
+func (s *Store) Send(day datecalc.Date, status emailsched.Status, sentAt time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := range s.contacts {
+		c := &s.contacts[i]
+		kept := c.Stored[:0:0]
+		for _, e := range c.Stored {
+			if e.Status == emailsched.StatusPreScheduled && !e.Date.After(day) {
+				e.Status, e.SentAt = status, sentAt
+				c.History = append(slices.Clip(c.History), e)
+				n++
+				continue
+			}
+			kept = append(kept, e)
+		}
+		c.Stored = kept
+	}
+	return n
 }

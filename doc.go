@@ -1,0 +1,48 @@
+// Package emailsched plans compliance-aware emails for insurance agencies:
+// birthday, policy-anniversary and Annual Enrollment Period emails, catch-ups
+// after a blackout, campaigns and follow-ups, for organisations of up to
+// millions of contacts, never inside a state's exclusion window.
+//
+// This root package holds the vocabulary every other package speaks:
+// Contact, Email (one planned or historical row), EmailType (with the
+// storage strings of the specification and the legacy upper-case names),
+// Status, SkipReason, State, campaign types and engagement records.
+//
+// # A tour
+//
+// Civil dates and the stable hash live in package datecalc:
+//
+//	d, _ := datecalc.Parse("1952-02-29 00:00:00")  // the time part is ignored
+//	next := d.NextAnniversary(datecalc.MustNew(2025, 1, 1)) // 2025-02-28
+//	h := datecalc.StableHash(42, "birthday", 2025)   // FNV-1a, a contract
+//
+// Exclusion rules live in package rules; rules.Default() is the rule set of
+// the specification, built in Go, and the dsl package reads the same rules
+// from .rules files:
+//
+//	set := rules.Default()
+//	ap := set.Apply(&contact, emailsched.MustState("CA"), today)
+//	if x, excluded := ap.Excluded(day); excluded {
+//		fmt.Println(x.Reason, x.Period) // exclusion_window:CA:birthday 2024-10-17…2025-03-16
+//	}
+//
+// Storage is a contract in package store: a ContactSource streams contacts
+// in ID order, a ScheduleSink receives per contact the difference between
+// the stored plan and the new one. store/memory is an in-memory adapter:
+//
+//	db, _ := memory.New(contacts, emailsched.Campaigns{})
+//
+// Package scheduler ties it together:
+//
+//	s, _ := scheduler.New(scheduler.Config{}) // the defaults of the specification
+//	report, _ := s.Run(ctx, db, db)
+//	report.WriteSummary(os.Stdout)
+//
+// The README's quickstart (go run ./examples/quickstart) does exactly this
+// on 10,000 generated contacts.
+//
+// # Storage strings
+//
+// The strings of EmailType, Status and SkipReason are what stores hold;
+// they never change meaning between versions.
+package emailsched

@@ -1,0 +1,264 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/memory"
+)
+
+func fixedClock() time.Time { return time.Date(2024, 12, 10, 14, 0, 0, 0, time.UTC) }
+
+func newTestScheduler(t testing.TB, cfg Config) *Scheduler {
+	t.Helper()
+	if cfg.Clock == nil {
+		cfg.Clock = fixedClock
+	}
+	if cfg.NewRunID == nil {
+		cfg.NewRunID = func(time.Time) string { return "run-test" }
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func demoContacts() []emailsched.Contact {
+	return []emailsched.Contact{
+		{ID: 1, Email: "ca@example.com", ZIP: "90210", State: "TX", Birthday: d(1950, 1, 15)},
+		{ID: 2, Email: "tx@example.com", ZIP: "75001", Birthday: d(1950, 6, 20), EffectiveDate: d(2015, 3, 1)},
+		{ID: 3, Email: "ny@example.com", ZIP: "10001"},
+		{ID: 4, Email: "bad", ZIP: "75001"},
+		{ID: 5, Email: "", ZIP: "75001"},
+		{ID: 6, Email: "nostate@example.com"},
+		{ID: 7, Email: "opt@example.com", ZIP: "75001", DoNotCommunicate: true},
+		{ID: 8, Email: "dirty@example.com", State: "ok", Birthday: d(2030, 1, 1),
+			Issues: []emailsched.FieldIssue{{Field: emailsched.FieldEffectiveDate, Value: "2015-02-30", Reason: "no such day"}}},
+	}
+}
+
+func TestRunReport(t *testing.T) {
+	m, err := memory.New(demoContacts(), emailsched.Campaigns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestScheduler(t, Config{})
+	rep, err := s.Run(context.Background(), m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := *rep
+	got.Timings = Timings{}
+	want := Report{
+		RunID: "run-test", Today: d(2024, 12, 10), RulesName: "builtin", RulesChecksum: s.s.rules.Checksum(),
+		StartedAt: fixedClock(), FinishedAt: fixedClock(),
+		Contacts: 8, Valid: 4, OptedOut: 1, Invalid: 3,
+		InvalidByReason: map[InvalidReason]int{InvalidEmail: 1, InvalidNoEmail: 1, InvalidNoState: 1},
+		InvalidContacts: []InvalidContact{{4, InvalidEmail}, {5, InvalidNoEmail}, {6, InvalidNoState}},
+		FieldIssues:     map[string]int{emailsched.FieldEffectiveDate: 1, issueFutureBirthday: 1},
+		StateFromZIP:    3, StateFromField: 1, StateMismatches: 1,
+		Emails: []TypeCount{
+			// Contact 8 is in OK, whose window is anchored on the
+			// birthday, and its birthday is in the future: unknown window.
+			{Type: aep, PreScheduled: 2, Skipped: 2},
+			{Type: bd, PreScheduled: 1, Skipped: 1},
+			{Type: edt, PreScheduled: 1},
+			{Type: pw, PreScheduled: 1},
+		},
+		SkipReasons: map[emailsched.SkipReason]int{"exclusion_window:CA:birthday": 1, "year_round:NY": 1, "missing_anchor:OK:birthday": 1},
+		Rows:        RowCounts{Inserted: 8},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if rep.Planned() != 8 || rep.Count(aep, emailsched.StatusSkipped) != 2 || rep.Count(bd, emailsched.StatusPreScheduled) != 1 || rep.Count("nothing", emailsched.StatusSkipped) != 0 {
+		t.Errorf("Planned/Count disagree with %+v", rep.Emails)
+	}
+	if rep.Timings.Total <= 0 {
+		t.Errorf("timings not measured: %+v", rep.Timings)
+	}
+	runs := m.Runs()
+	if len(runs) != 1 || runs[0].Summary.Contacts != 8 || runs[0].Summary.Inserted != 8 || runs[0].Summary.ContactsChecksum == 0 || runs[0].Info.ID != "run-test" {
+		t.Errorf("sink got %+v", runs)
+	}
+	for _, e := range m.Plan() {
+		if e.RunID != "run-test" {
+			t.Errorf("row %d has run id %q", e.ID, e.RunID)
+		}
+	}
+}
+
+func TestRunInvalidSamplesBounded(t *testing.T) {
+	cs := make([]emailsched.Contact, MaxInvalidSamples+5)
+	for i := range cs {
+		cs[i] = emailsched.Contact{ID: int64(i + 1)}
+	}
+	m, _ := memory.New(cs, emailsched.Campaigns{})
+	rep, err := newTestScheduler(t, Config{}).Run(context.Background(), m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Invalid != len(cs) || len(rep.InvalidContacts) != MaxInvalidSamples {
+		t.Errorf("invalid %d, samples %d", rep.Invalid, len(rep.InvalidContacts))
+	}
+}
+
+func TestRunDeletesPlanOfContactsThatLeft(t *testing.T) {
+	// A contact that opted out (or became invalid) loses its stored plan.
+	c := emailsched.Contact{ID: 1, Email: "x@example.com", ZIP: "75001", DoNotCommunicate: true,
+		Stored: []emailsched.Email{{Type: aep, Status: emailsched.StatusPreScheduled, Date: d(2025, 9, 15), Event: d(2025, 9, 15)}},
+		History: []emailsched.Email{{Type: bd, Status: emailsched.StatusSent, Date: d(2024, 6, 1)}}}
+	m, _ := memory.New([]emailsched.Contact{c}, emailsched.Campaigns{})
+	rep, err := newTestScheduler(t, Config{}).Run(context.Background(), m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := m.Rows(1)
+	if rep.Rows.Deleted != 1 || len(rows) != 1 || rows[0].Status != emailsched.StatusSent {
+		t.Errorf("rows %+v after run %+v", rows, rep.Rows)
+	}
+}
+
+func TestRunNextDayIsStable(t *testing.T) {
+	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
+	s := newTestScheduler(t, Config{})
+	if _, err := s.RunAt(context.Background(), d(2024, 12, 10), m, m); err != nil {
+		t.Fatal(err)
+	}
+	before := m.Plan()
+	rep, err := s.RunAt(context.Background(), d(2024, 12, 11), m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != (RowCounts{Unchanged: len(before)}) {
+		t.Errorf("next day rows %+v, want all %d unchanged", rep.Rows, len(before))
+	}
+}
+
+// fakeSource yields contacts then fails.
+type fakeSource struct {
+	contacts []emailsched.Contact
+	err      error
+}
+
+func (f fakeSource) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error] {
+	return func(yield func(*emailsched.Contact, error) bool) {
+		for i := range f.contacts {
+			if !yield(&f.contacts[i], nil) {
+				return
+			}
+		}
+		if f.err != nil {
+			yield(nil, f.err)
+		}
+	}
+}
+
+// fakeSink fails where told to and records what happened.
+type fakeSink struct {
+	beginErr, writeErr, commitErr, abortErr error
+	writes                                  int
+	aborted                                 error
+	committed                               bool
+}
+
+func (f *fakeSink) Begin(context.Context, emailsched.RunInfo) (store.Writer, error) {
+	if f.beginErr != nil {
+		return nil, f.beginErr
+	}
+	return f, nil
+}
+
+func (f *fakeSink) Write(context.Context, *store.Delta) error {
+	f.writes++
+	return f.writeErr
+}
+
+func (f *fakeSink) Commit(context.Context, store.Summary) error {
+	f.committed = f.commitErr == nil
+	return f.commitErr
+}
+
+func (f *fakeSink) Abort(_ context.Context, cause error) error {
+	f.aborted = cause
+	return f.abortErr
+}
+
+func TestRunFailures(t *testing.T) {
+	boom := errors.New("boom")
+	good := []emailsched.Contact{{ID: 1, Email: "a@example.com", ZIP: "75001"}}
+	for _, tc := range []struct {
+		name      string
+		src       store.ContactSource
+		sink      *fakeSink
+		ctx       func() context.Context
+		wantErr   string
+		wantAbort bool
+	}{
+		{"begin", fakeSource{contacts: good}, &fakeSink{beginErr: boom}, context.Background, "scheduler: begin: boom", false},
+		{"source", fakeSource{contacts: good, err: boom}, &fakeSink{}, context.Background, "scheduler: reading contacts: boom", true},
+		{"write", fakeSource{contacts: good}, &fakeSink{writeErr: boom}, context.Background, "scheduler: writing contact 1: boom", true},
+		{"abort fails too", fakeSource{contacts: good}, &fakeSink{writeErr: boom, abortErr: errors.New("stuck")}, context.Background,
+			"scheduler: writing contact 1: boom\nscheduler: abort: stuck", true},
+		{"commit", fakeSource{contacts: good}, &fakeSink{commitErr: boom}, context.Background, "scheduler: commit: boom", false},
+		{"cancelled", fakeSource{contacts: good}, &fakeSink{}, func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, "scheduler: context canceled", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := newTestScheduler(t, Config{}).Run(tc.ctx(), tc.src, tc.sink)
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if rep == nil {
+				t.Fatal("no report with the error")
+			}
+			if (tc.sink.aborted != nil) != tc.wantAbort || tc.sink.committed {
+				t.Errorf("aborted = %v committed = %v", tc.sink.aborted, tc.sink.committed)
+			}
+		})
+	}
+	if !errors.Is(func() error {
+		_, err := newTestScheduler(t, Config{}).Run(context.Background(), fakeSource{err: boom}, &fakeSink{})
+		return err
+	}(), boom) {
+		t.Error("source error not wrapped")
+	}
+}
+
+func TestRunAtNeedsADate(t *testing.T) {
+	_, err := newTestScheduler(t, Config{}).RunAt(context.Background(), datecalc.Date{}, fakeSource{}, &fakeSink{})
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRunLogs(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
+	if _, err := newTestScheduler(t, Config{Logger: log}).Run(context.Background(), m, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newTestScheduler(t, Config{Logger: log}).Run(context.Background(), fakeSource{}, &fakeSink{commitErr: errors.New("disk full")}); err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"run started", "run finished", "contacts=8", "commit failed", "disk full"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
