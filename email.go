@@ -121,7 +121,10 @@ func (t EmailType) IsFollowUp() bool {
 // or "" and false for the other types.
 func (t EmailType) Campaign() (string, bool) {
 	name, ok := strings.CutPrefix(string(t), campaignPrefix)
-	return name, ok && name != ""
+	if !ok || name == "" {
+		return "", false
+	}
+	return name, true
 }
 
 // Status is the status column of a planned or historical email.

@@ -28,6 +28,8 @@ type Applied struct {
 func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.Date) Applied {
 	a := Applied{state: st, buffer: s.opts.Buffer}
 	if !st.Valid() {
+		// Never reached through ResolveState; block rather than allow.
+		a.reasons, a.err = &s.reasons[emailsched.NoState], ErrNoState
 		return a
 	}
 	e := &s.entries[st]
@@ -123,7 +125,8 @@ func (a *Applied) anchorDate(an Anchor) datecalc.Date {
 // what. A date is excluded when it lies in the exclusion period
 // [A − before − buffer, A + after] of the anchor's anniversary A of d's year
 // − 1, d's year or d's year + 1 (so windows that cross New Year work both
-// ways), or when Blocking reports true. When several periods contain d, the
+// ways; windows longer than the rule limits of a year look further), or
+// when Blocking reports true. When several periods contain d, the
 // one that ends last is reported (ties: the first window of the rule).
 func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 	if x, ok := a.Blocking(); ok {
@@ -137,7 +140,8 @@ func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 	y := d.Year()
 	for i, w := range a.rule.windows {
 		anchor := a.anchorDate(w.Anchor)
-		for yy := y - 1; yy <= y+1; yy++ {
+		back, fwd := a.yearSpan(w)
+		for yy := y - back; yy <= y+fwd; yy++ {
 			p, ann := a.period(w, anchor, yy)
 			if p.Contains(d) && (!found || p.End.After(best.Period.End)) {
 				best = Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p}
@@ -146,6 +150,22 @@ func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 		}
 	}
 	return best, found
+}
+
+// yearSpan returns how many years before and after a day's year hold
+// anniversaries whose period of window w can contain that day. It is one
+// each way (the years D − 1, D and D + 1 of SPEC §4) for every window that
+// reaches less than a year from its anniversary, and grows only for the
+// long windows the rule limits still allow.
+func (a *Applied) yearSpan(w Window) (back, fwd int) {
+	buffer := a.buffer
+	if w.OwnBuffer {
+		buffer = w.Buffer
+	}
+	// A period of the anniversary in year Y ends by Y's Dec 31 + After and
+	// starts no earlier than Y's Jan 1 (less a month for the month-start
+	// anchor) − Before − buffer.
+	return 1 + w.After/365, 1 + (w.Before+buffer+31)/365
 }
 
 // period returns the exclusion period of window w for the anniversary of
@@ -174,7 +194,8 @@ func (a *Applied) Periods(dst []Exclusion, iv datecalc.Interval) []Exclusion {
 	n := len(dst)
 	for i, w := range a.rule.windows {
 		anchor := a.anchorDate(w.Anchor)
-		for yy := iv.Start.Year() - 1; yy <= iv.End.Year()+1; yy++ {
+		back, fwd := a.yearSpan(w)
+		for yy := iv.Start.Year() - back; yy <= iv.End.Year()+fwd; yy++ {
 			p, ann := a.period(w, anchor, yy)
 			if p.Overlaps(iv) {
 				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p})

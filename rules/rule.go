@@ -70,6 +70,9 @@ func (w Window) Validate() error {
 	if w.Anchor != AnchorBirthday && w.Anchor != AnchorEffectiveDate {
 		return fmt.Errorf("rules: window has no anchor")
 	}
+	if !w.OwnBuffer && w.Buffer != 0 {
+		return fmt.Errorf("rules: buffer %d set without OwnBuffer (use WithBuffer)", w.Buffer)
+	}
 	for _, f := range []struct {
 		name string
 		v    int

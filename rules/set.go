@@ -115,6 +115,7 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 		sum := sha256.Sum256([]byte(s.describe()))
 		s.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
 	}
+	s.reasons[emailsched.NoState].ruleError = emailsched.ReasonPrefixRuleError + ":no_state"
 	for _, st := range emailsched.States() {
 		r := &s.reasons[st]
 		for _, a := range []Anchor{AnchorBirthday, AnchorEffectiveDate} {

@@ -66,6 +66,24 @@ type Config struct {
 	// 0-1000). Default to 10, 10, 20 and 30.
 	BirthdayPriority, EffectiveDatePriority, AEPPriority, PostWindowPriority *int
 
+	// FollowUpDelayDays: a follow-up goes out this many days after its
+	// initial email (0-60), or tomorrow when that day has passed. Defaults
+	// to 2.
+	FollowUpDelayDays *int
+	// FollowUpLookbackDays: emails sent in this many past days get
+	// follow-ups (1-365). Defaults to 35.
+	FollowUpLookbackDays int
+	// DisableFollowUps turns follow-ups off.
+	DisableFollowUps bool
+	// MaxEmailsPerPeriod and FrequencyPeriodDays: a contact gets at most
+	// MaxEmailsPerPeriod emails (1-100, default 2) in any
+	// FrequencyPeriodDays consecutive days (1-365, default 14), history
+	// included and follow-ups excluded.
+	MaxEmailsPerPeriod  int
+	FrequencyPeriodDays int
+	// DisableFrequencyLimit turns the frequency limit off.
+	DisableFrequencyLimit bool
+
 	// NewRunID returns the id of a new run. Defaults to a time-based id
 	// with random bits ("run-20250102T030405-1a2b3c4d").
 	NewRunID func(now time.Time) string
@@ -88,6 +106,12 @@ type settings struct {
 	prioED         int
 	prioAEP        int
 	prioPostWindow int
+	// followUpDelay is -1 when follow-ups are disabled.
+	followUpDelay    int
+	followUpLookback int
+	// freqMax is 0 when the frequency limit is disabled.
+	freqMax    int
+	freqPeriod int
 	newRunID       func(time.Time) string
 	log            *slog.Logger
 }
@@ -148,11 +172,16 @@ func (c Config) resolve() (settings, error) {
 			bad(fmt.Sprintf("AEPDates[%d]", i), "is %d-%d, must be a day of the year (month 1-12, day 1-31 as the month has)", int(md.Month), md.Day)
 		}
 	}
-	if s.catchUp == 0 {
-		s.catchUp = 7
+	s.catchUp = defaulted("CatchUpSpreadDays", c.CatchUpSpreadDays, 7, 1, 90, bad)
+	s.followUpDelay = opt("FollowUpDelayDays", c.FollowUpDelayDays, 2, 0, 60)
+	if c.DisableFollowUps {
+		s.followUpDelay = -1
 	}
-	if s.catchUp < 1 || s.catchUp > 90 {
-		bad("CatchUpSpreadDays", "is %d, must be 1-90", s.catchUp)
+	s.followUpLookback = defaulted("FollowUpLookbackDays", c.FollowUpLookbackDays, 35, 1, 365, bad)
+	s.freqMax = defaulted("MaxEmailsPerPeriod", c.MaxEmailsPerPeriod, 2, 1, 100, bad)
+	s.freqPeriod = defaulted("FrequencyPeriodDays", c.FrequencyPeriodDays, 14, 1, 365, bad)
+	if c.DisableFrequencyLimit {
+		s.freqMax = 0
 	}
 	if s.newRunID == nil {
 		s.newRunID = defaultRunID
@@ -161,4 +190,16 @@ func (c Config) resolve() (settings, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	return s, errors.Join(errs...)
+}
+
+// defaulted returns v, or def when v is zero, reporting a value outside
+// lo … hi.
+func defaulted(field string, v, def, lo, hi int, bad func(field, format string, args ...any)) int {
+	if v == 0 {
+		return def
+	}
+	if v < lo || v > hi {
+		bad(field, "is %d, must be %d-%d", v, lo, hi)
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/emailsched/emailsched"
@@ -28,6 +29,27 @@ const CatchUpNote = "catch-up: the ideal send date had passed"
 // issueFutureBirthday is the report key of birthdays after the run date.
 const issueFutureBirthday = "birth_date: in the future"
 
+// emailKind tells the pipeline stage that produced an email.
+type emailKind uint8
+
+const (
+	kindAnniversary emailKind = iota // birthday, effective_date, aep
+	kindCampaign
+	kindFollowUp
+	kindPostWindow
+)
+
+// emailInfo is what the pipeline knows about a planned email beyond its
+// row.
+type emailInfo struct {
+	kind emailKind
+	// respects is set for emails that exclusion windows apply to.
+	respects bool
+	// latest is the last legal day (the anniversary or campaign trigger);
+	// zero when unbounded.
+	latest datecalc.Date
+}
+
 // outcome is the plan of one contact.
 type outcome struct {
 	invalid  InvalidReason
@@ -35,11 +57,27 @@ type outcome struct {
 	state    rules.StateResolution
 	// futureBirthday: the birthday is after today (invalid data).
 	futureBirthday bool
-	emails         []emailsched.Email
+	// emails and info are parallel.
+	emails []emailsched.Email
+	info   []emailInfo
 }
 
 func (o *outcome) reset() {
-	*o = outcome{emails: o.emails[:0]}
+	*o = outcome{emails: o.emails[:0], info: o.info[:0]}
+}
+
+func (o *outcome) add(e emailsched.Email, info emailInfo) {
+	o.emails = append(o.emails, e)
+	o.info = append(o.info, info)
+}
+
+// Len, Less and Swap sort the plan by date, type, event and campaign,
+// keeping the parallel slices aligned.
+func (o *outcome) Len() int           { return len(o.emails) }
+func (o *outcome) Less(i, j int) bool { return compareEmails(&o.emails[i], &o.emails[j]) < 0 }
+func (o *outcome) Swap(i, j int) {
+	o.emails[i], o.emails[j] = o.emails[j], o.emails[i]
+	o.info[i], o.info[j] = o.info[j], o.info[i]
 }
 
 // block is an exclusion period that blocked at least one email.
@@ -53,16 +91,26 @@ type block struct {
 // day give the same outcome. A planner reuses its buffers and is not safe
 // for concurrent use; use one per goroutine.
 type planner struct {
-	s      *settings
-	today  datecalc.Date
+	s     *settings
+	today datecalc.Date
+	camp  *campaignSet
+	// ap is the rule applied to the contact being planned.
+	ap     rules.Applied
 	blocks []block
+	days   []datecalc.Date
+	order  []int
 }
 
-func newPlanner(s *settings, today datecalc.Date) *planner {
-	return &planner{s: s, today: today}
+func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
+	if camp == nil {
+		camp = newCampaignSet(emailsched.Campaigns{}, today)
+	}
+	return &planner{s: s, today: today, camp: camp}
 }
 
-// plan computes the outcome of contact c.
+// plan computes the outcome of contact c. The stages run in the order of
+// the specification: anniversaries, campaigns, follow-ups, exclusions,
+// post-window, campaign conflicts, frequency limit.
 func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	o.reset()
 	if r := checkEmail(c.Email); r != "" {
@@ -91,25 +139,28 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	if c.HasIssue(emailsched.FieldEffectiveDate) {
 		ed = datecalc.Date{}
 	}
-	ap := p.s.rules.Apply(c, res.State, today)
+	p.ap = p.s.rules.Apply(c, res.State, today)
 
 	if !bday.IsZero() {
 		ann := bday.NextAnniversary(today)
-		p.anniversary(c, o, &ap, emailsched.TypeBirthday, ann, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
+		p.anniversary(c, o, emailsched.TypeBirthday, ann, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
 	}
 	if !ed.IsZero() {
 		// The first anniversary is one year after the effective date.
 		ann := ed.NextAnniversary(datecalc.Max(today, ed.AnniversaryIn(ed.Year()+1)))
 		if !ann.IsZero() {
-			p.anniversary(c, o, &ap, emailsched.TypeEffectiveDate, ann, ann.AddDays(-p.s.edBefore), p.s.prioED)
+			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, ann.AddDays(-p.s.edBefore), p.s.prioED)
 		}
 	}
 	aep := p.aepDate(c.ID)
-	p.anniversary(c, o, &ap, emailsched.TypeAEP, aep, aep, p.s.prioAEP)
-
-	p.exclude(o, &ap)
-	p.postWindows(c, o, &ap)
-	slices.SortFunc(o.emails, compareEmails)
+	p.anniversary(c, o, emailsched.TypeAEP, aep, aep, p.s.prioAEP)
+	p.campaigns(c, o, res.State)
+	p.followUps(c, o)
+	p.exclude(o)
+	p.postWindows(c, o)
+	p.resolveConflicts(o)
+	p.applyFrequency(c, o)
+	sort.Sort(o)
 }
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
@@ -138,7 +189,7 @@ func (p *planner) aepIn(id int64, year int) datecalc.Date {
 // anniversary plans one email for the event ann (birthday, policy
 // anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
 // shows the sending system already has it.
-func (p *planner) anniversary(c *emailsched.Contact, o *outcome, ap *rules.Applied, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
+func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
 	if committed(c, typ, ann) {
 		return
 	}
@@ -150,19 +201,19 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, ap *rules.Appli
 		e.CatchUpNote = CatchUpNote
 	}
 	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(ann) {
-		p.keepStored(&e, st, ap)
+		p.keepStored(&e, st, true)
 	}
-	o.emails = append(o.emails, e)
+	o.add(e, emailInfo{kind: kindAnniversary, respects: true, latest: ann})
 }
 
 // keepStored gives e the date of its stored row while that date is legal,
-// so that plans are stable from day to day. A stored date that is excluded
-// is kept only when the new date would be excluded too (the row stays
-// skipped rather than moving).
-func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, ap *rules.Applied) {
-	if st.Date != e.Date {
-		if _, stEx := ap.Excluded(st.Date); stEx {
-			if _, newEx := ap.Excluded(e.Date); !newEx {
+// so that plans are stable from day to day. For an email that windows apply
+// to, a stored date that is excluded is kept only when the new date would
+// be excluded too (the row stays skipped rather than moving).
+func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects bool) {
+	if respects && st.Date != e.Date {
+		if _, stEx := p.ap.Excluded(st.Date); stEx {
+			if _, newEx := p.ap.Excluded(e.Date); !newEx {
 				return
 			}
 		}
@@ -172,13 +223,16 @@ func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, ap *rule
 	e.CatchUpNote = st.CatchUpNote
 }
 
-// exclude marks every email that falls in an exclusion period as skipped and
-// records the windows that blocked them.
-func (p *planner) exclude(o *outcome, ap *rules.Applied) {
+// exclude marks every email that windows apply to and that falls in an
+// exclusion period as skipped, and records the windows that blocked them.
+func (p *planner) exclude(o *outcome) {
 	p.blocks = p.blocks[:0]
 	for i := range o.emails {
 		e := &o.emails[i]
-		x, ok := ap.Excluded(e.Date)
+		if !o.info[i].respects {
+			continue
+		}
+		x, ok := p.ap.Excluded(e.Date)
 		if !ok {
 			continue
 		}
@@ -197,8 +251,9 @@ func (p *planner) exclude(o *outcome, ap *rules.Applied) {
 // day after it that no window excludes, and carries forward stored
 // post_window emails whose blocking email has since left the plan (its
 // event passed) while their day is still ahead and legal.
-func (p *planner) postWindows(c *emailsched.Contact, o *outcome, ap *rules.Applied) {
+func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	n := len(o.emails)
+	info := emailInfo{kind: kindPostWindow, respects: true}
 	for _, b := range p.blocks {
 		if committed(c, emailsched.TypePostWindow, b.ann) || planned(o.emails[n:], b.ann) {
 			continue
@@ -206,20 +261,20 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome, ap *rules.Appli
 		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
 			Priority: p.s.prioPostWindow, Event: b.ann}
 		after := b.end.AddDays(1)
-		d, ok := ap.NextAllowed(after)
+		d, ok := p.ap.NextAllowed(after)
 		if !ok {
-			x, _ := ap.Excluded(after)
+			x, _ := p.ap.Excluded(after)
 			e.Date, e.Status, e.SkipReason = after, emailsched.StatusSkipped, x.Reason
-			o.emails = append(o.emails, e)
+			o.add(e, info)
 			continue
 		}
 		e.Date = d
 		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
-			if _, ex := ap.Excluded(st.Date); !ex {
+			if _, ex := p.ap.Excluded(st.Date); !ex {
 				e.ID, e.Date = st.ID, st.Date
 			}
 		}
-		o.emails = append(o.emails, e)
+		o.add(e, info)
 	}
 	for i := range c.Stored {
 		st := &c.Stored[i]
@@ -227,11 +282,11 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome, ap *rules.Appli
 			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || committed(c, emailsched.TypePostWindow, st.Event) {
 			continue
 		}
-		if _, ex := ap.Excluded(st.Date); ex {
+		if _, ex := p.ap.Excluded(st.Date); ex {
 			continue
 		}
-		o.emails = append(o.emails, emailsched.Email{ID: st.ID, ContactID: c.ID, Type: emailsched.TypePostWindow,
-			Status: emailsched.StatusPreScheduled, Priority: p.s.prioPostWindow, Event: st.Event, Date: st.Date})
+		o.add(emailsched.Email{ID: st.ID, ContactID: c.ID, Type: emailsched.TypePostWindow,
+			Status: emailsched.StatusPreScheduled, Priority: p.s.prioPostWindow, Event: st.Event, Date: st.Date}, info)
 	}
 }
 
@@ -279,7 +334,7 @@ func storedRow(c *emailsched.Contact, typ emailsched.EmailType, event datecalc.D
 }
 
 // compareEmails orders a contact's plan: by date, type, event, campaign.
-func compareEmails(a, b emailsched.Email) int {
+func compareEmails(a, b *emailsched.Email) int {
 	return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Type, b.Type), a.Event.Compare(b.Event),
 		cmp.Compare(a.CampaignInstanceID, b.CampaignInstanceID))
 }

@@ -52,7 +52,7 @@ func mustSettings(t testing.TB, cfg Config) *settings {
 func planOne(t testing.TB, cfg Config, today datecalc.Date, c emailsched.Contact) outcome {
 	t.Helper()
 	var o outcome
-	newPlanner(mustSettings(t, cfg), today).plan(&c, &o)
+	newPlanner(mustSettings(t, cfg), today, nil).plan(&c, &o)
 	return o
 }
 

@@ -99,7 +99,7 @@ func TestPropertiesPlan(t *testing.T) {
 	set := mustSettings(t, Config{})
 	plan := func(sc scenario) (outcome, rules.Applied) {
 		var o outcome
-		newPlanner(set, sc.Today).plan(&sc.Contact, &o)
+		newPlanner(set, sc.Today, nil).plan(&sc.Contact, &o)
 		o.emails = append([]emailsched.Email(nil), o.emails...)
 		st, _ := emailsched.ParseState(sc.Contact.State)
 		return o, set.rules.Apply(&sc.Contact, st, sc.Today)

@@ -47,14 +47,34 @@ type Report struct {
 	StateFromField  int `json:"state_from_field"`
 	StateMismatches int `json:"state_mismatches"`
 
+	// CampaignIssues lists campaign catalogue entries that were ignored
+	// (unknown type, invalid type name, duplicates).
+	CampaignIssues []string `json:"campaign_issues,omitempty"`
+
 	// Emails counts the new plan by type and status.
 	Emails []TypeCount `json:"emails"`
+	// Stages counts what each stage of the per-contact pipeline did.
+	Stages StageCounts `json:"stages"`
 	// SkipReasons counts skipped emails by reason.
 	SkipReasons map[emailsched.SkipReason]int `json:"skip_reasons,omitempty"`
 	// Rows counts what was written to the sink.
 	Rows RowCounts `json:"rows"`
 	// Timings of the run's phases.
 	Timings Timings `json:"timings"`
+}
+
+// StageCounts counts, over the valid contacts, the emails each stage of
+// the pipeline produced (anniversary → campaigns → follow-ups →
+// post-window) and the emails each deciding stage skipped (exclusions,
+// campaign conflicts, frequency limit).
+type StageCounts struct {
+	Anniversary      int `json:"anniversary"`
+	Campaign         int `json:"campaign"`
+	FollowUp         int `json:"followup"`
+	PostWindow       int `json:"post_window"`
+	Excluded         int `json:"excluded"`
+	CampaignConflict int `json:"campaign_conflict"`
+	FrequencyLimit   int `json:"frequency_limit"`
 }
 
 // InvalidContact names one invalid contact.
@@ -141,6 +161,7 @@ func (r *Report) add(c *emailsched.Contact, o *outcome) {
 	}
 	for i := range o.emails {
 		e := &o.emails[i]
+		r.Stages.count(o.info[i].kind, e.SkipReason)
 		tc := r.typeCount(e.Type)
 		if e.Status == emailsched.StatusSkipped {
 			tc.Skipped++
@@ -186,6 +207,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		total.Skipped += t.Skipped
 	}
 	fmt.Fprintf(&b, "%-26s %13d %9d\n", "total", total.PreScheduled, total.Skipped)
+	st := r.Stages
+	fmt.Fprintf(&b, "\nStages    %d anniversary, %d campaign, %d follow-up, %d post-window emails;\n", st.Anniversary, st.Campaign, st.FollowUp, st.PostWindow)
+	fmt.Fprintf(&b, "          skipped: %d by exclusion rules, %d campaign conflicts, %d by the frequency limit\n", st.Excluded, st.CampaignConflict, st.FrequencyLimit)
 	if len(r.SkipReasons) > 0 {
 		fmt.Fprintf(&b, "\n%-40s %9s\n", "Skip reason", "emails")
 		for _, k := range sortedKeys(r.SkipReasons) {
@@ -228,4 +252,26 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func (s *StageCounts) count(k emailKind, reason emailsched.SkipReason) {
+	switch k {
+	case kindAnniversary:
+		s.Anniversary++
+	case kindCampaign:
+		s.Campaign++
+	case kindFollowUp:
+		s.FollowUp++
+	case kindPostWindow:
+		s.PostWindow++
+	}
+	switch reason {
+	case emailsched.ReasonNone:
+	case emailsched.ReasonCampaignConflict:
+		s.CampaignConflict++
+	case emailsched.ReasonFrequencyLimit:
+		s.FrequencyLimit++
+	default:
+		s.Excluded++
+	}
 }

@@ -62,13 +62,26 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	info := emailsched.RunInfo{ID: rep.RunID, Today: today, StartedAt: start, SendTime: s.s.sendTime, RulesChecksum: rep.RulesChecksum}
 	log := s.s.log.With("run_id", rep.RunID)
 	log.Info("run started", "today", today.String(), "rules", rep.RulesName)
+	var err error
+
+	var cat emailsched.Campaigns
+	if cs, ok := src.(store.CampaignSource); ok {
+		if cat, err = cs.Campaigns(ctx); err != nil {
+			return rep, fmt.Errorf("scheduler: reading campaigns: %w", err)
+		}
+	}
+	camp := newCampaignSet(cat, today)
+	rep.CampaignIssues = camp.issues
+	for _, msg := range camp.issues {
+		log.Warn("campaign catalogue", "issue", msg)
+	}
 
 	w, err := sink.Begin(ctx, info)
 	if err != nil {
 		return rep, fmt.Errorf("scheduler: begin: %w", err)
 	}
 	t0 := time.Now()
-	sum, err := s.plan(ctx, today, src, w, rep)
+	sum, err := s.plan(ctx, today, camp, src, w, rep)
 	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write
 	if err != nil {
 		if aerr := w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
@@ -94,12 +107,12 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 }
 
 // plan streams the source, plans each contact and writes its delta.
-func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, src store.ContactSource, w store.Writer, rep *Report) (store.Summary, error) {
+func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, w store.Writer, rep *Report) (store.Summary, error) {
 	var (
 		sum   store.Summary
 		o     outcome
 		delta store.Delta
-		p     = newPlanner(&s.s, today)
+		p     = newPlanner(&s.s, today, camp)
 		check = uint64(fnvOffset)
 	)
 	for c, err := range src.Contacts(ctx) {

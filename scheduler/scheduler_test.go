@@ -76,6 +76,7 @@ func TestRunReport(t *testing.T) {
 			{Type: edt, PreScheduled: 1},
 			{Type: pw, PreScheduled: 1},
 		},
+		Stages:      StageCounts{Anniversary: 7, PostWindow: 1, Excluded: 3},
 		SkipReasons: map[emailsched.SkipReason]int{"exclusion_window:CA:birthday": 1, "year_round:NY": 1, "missing_anchor:OK:birthday": 1},
 		Rows:        RowCounts{Inserted: 8},
 	}
