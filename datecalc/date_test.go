@@ -955,3 +955,10 @@ func BenchmarkNextAnniversary(b *testing.B) {
 	}
 	_ = sink
 }
+
+func TestEqual(t *testing.T) {
+	a, b := MustNew(2025, 1, 2), MustNew(2025, 1, 2)
+	if !a.Equal(b) || a.Equal(b.AddDays(1)) || !(Date{}).Equal(Date{}) || a.Equal(Date{}) {
+		t.Error("Equal disagrees with ==")
+	}
+}

@@ -7,7 +7,7 @@ import (
 
 // Applied is a rule set applied to one contact: it answers, for any date,
 // whether the date is excluded, by which window and for which period. Obtain
-// one from Set.Apply. It is a value that does not allocate and is valid as
+// one from Set.Apply (the zero Applied excludes nothing). It is a value that does not allocate and is valid as
 // long as the Contact it was made from is unchanged.
 type Applied struct {
 	state    emailsched.State
@@ -95,9 +95,6 @@ type Exclusion struct {
 // Blocking reports whether the rule blocks every date (year-round, failed
 // rule or missing anchor), so that no date can be computed after it.
 func (a *Applied) Blocking() (Exclusion, bool) {
-	if a.reasons == nil {
-		return Exclusion{}, false
-	}
 	if a.err != nil {
 		return Exclusion{Reason: a.reasons.ruleError, Unknown: true}, true
 	}

@@ -112,8 +112,8 @@ type settings struct {
 	// freqMax is 0 when the frequency limit is disabled.
 	freqMax    int
 	freqPeriod int
-	newRunID       func(time.Time) string
-	log            *slog.Logger
+	newRunID   func(time.Time) string
+	log        *slog.Logger
 }
 
 // ErrInvalidConfig is wrapped by New's errors.

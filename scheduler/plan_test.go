@@ -76,7 +76,9 @@ const (
 func TestPlanAnniversaries(t *testing.T) {
 	today := d(2024, 12, 10)
 	aep25 := pre(aep, d(2025, 9, 15), d(2025, 9, 15))
-	tx := func(id int64) emailsched.Contact { return emailsched.Contact{ID: id, Email: "ann@example.com", ZIP: "75001"} }
+	tx := func(id int64) emailsched.Contact {
+		return emailsched.Contact{ID: id, Email: "ann@example.com", ZIP: "75001"}
+	}
 	with := func(c emailsched.Contact, f func(*emailsched.Contact)) emailsched.Contact { f(&c); return c }
 	catchUp := func(r row) row { r.CatchUp = true; return r }
 	for _, tc := range []struct {
@@ -227,7 +229,9 @@ func TestPlanHistory(t *testing.T) {
 
 func TestPlanExclusions(t *testing.T) {
 	today := d(2024, 12, 10)
-	ca := func(id int64) emailsched.Contact { return emailsched.Contact{ID: id, Email: "w@example.com", ZIP: "90210"} }
+	ca := func(id int64) emailsched.Contact {
+		return emailsched.Contact{ID: id, Email: "w@example.com", ZIP: "90210"}
+	}
 	for _, tc := range []struct {
 		name string
 		c    emailsched.Contact
@@ -482,7 +486,9 @@ func TestPlanCarriesStoredPostWindow(t *testing.T) {
 	}
 	// Not carried: sent meanwhile, excluded now, or past.
 	for name, mod := range map[string]func(*emailsched.Contact){
-		"sent":     func(c *emailsched.Contact) { c.History = []emailsched.Email{{Type: pw, Status: emailsched.StatusSent, Event: d(2025, 1, 15)}} },
+		"sent": func(c *emailsched.Contact) {
+			c.History = []emailsched.Email{{Type: pw, Status: emailsched.StatusSent, Event: d(2025, 1, 15)}}
+		},
 		"excluded": func(c *emailsched.Contact) { c.Stored[0].Date = d(2025, 2, 1) },
 		"past":     func(c *emailsched.Contact) { c.Stored[0].Date = d(2025, 1, 19) },
 		"skipped":  func(c *emailsched.Contact) { c.Stored[0].Status = emailsched.StatusSkipped },

@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"strings"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/emailsched/emailsched"

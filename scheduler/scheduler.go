@@ -167,4 +167,3 @@ func defaultRunID(now time.Time) string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	return "run-" + now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
-

@@ -118,7 +118,7 @@ func TestRunInvalidSamplesBounded(t *testing.T) {
 func TestRunDeletesPlanOfContactsThatLeft(t *testing.T) {
 	// A contact that opted out (or became invalid) loses its stored plan.
 	c := emailsched.Contact{ID: 1, Email: "x@example.com", ZIP: "75001", DoNotCommunicate: true,
-		Stored: []emailsched.Email{{Type: aep, Status: emailsched.StatusPreScheduled, Date: d(2025, 9, 15), Event: d(2025, 9, 15)}},
+		Stored:  []emailsched.Email{{Type: aep, Status: emailsched.StatusPreScheduled, Date: d(2025, 9, 15), Event: d(2025, 9, 15)}},
 		History: []emailsched.Email{{Type: bd, Status: emailsched.StatusSent, Date: d(2024, 6, 1)}}}
 	m, _ := memory.New([]emailsched.Contact{c}, emailsched.Campaigns{})
 	rep, err := newTestScheduler(t, Config{}).Run(context.Background(), m, m)
