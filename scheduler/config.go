@@ -8,6 +8,7 @@ import (
 	_ "time/tzdata" // America/Chicago must load on machines without a zoneinfo database
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
 )
 
@@ -84,6 +85,16 @@ type Config struct {
 	// DisableFrequencyLimit turns the frequency limit off.
 	DisableFrequencyLimit bool
 
+	// LoadBalancing holds the load-balancing parameters (SPEC §8): daily
+	// cap percentage, effective-date soft limit and smoothing window,
+	// overage threshold, overflow horizon. Zero fields mean the defaults
+	// of package loadbalance; ValidContacts is ignored (the run counts
+	// them).
+	LoadBalancing loadbalance.Config
+	// DisableLoadBalancing plans every email on its own day and reads the
+	// source once instead of twice.
+	DisableLoadBalancing bool
+
 	// NewRunID returns the id of a new run. Defaults to a time-based id
 	// with random bits ("run-20250102T030405-1a2b3c4d").
 	NewRunID func(now time.Time) string
@@ -109,6 +120,8 @@ type settings struct {
 	// followUpDelay is -1 when follow-ups are disabled.
 	followUpDelay    int
 	followUpLookback int
+	// balance is nil when load balancing is disabled.
+	balance *loadbalance.Config
 	// freqMax is 0 when the frequency limit is disabled.
 	freqMax    int
 	freqPeriod int
@@ -134,11 +147,8 @@ func (c Config) resolve() (settings, error) {
 		s.rules = rules.Default()
 	}
 	if s.loc == nil {
-		loc, err := time.LoadLocation("America/Chicago")
-		if err != nil { // unreachable: time/tzdata is linked in
-			return s, fmt.Errorf("%w: Location: %w", ErrInvalidConfig, err)
-		}
-		s.loc = loc
+		// Cannot fail: time/tzdata is linked in.
+		s.loc, _ = time.LoadLocation("America/Chicago")
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -182,6 +192,14 @@ func (c Config) resolve() (settings, error) {
 	s.freqPeriod = defaulted("FrequencyPeriodDays", c.FrequencyPeriodDays, 14, 1, 365, bad)
 	if c.DisableFrequencyLimit {
 		s.freqMax = 0
+	}
+	if !c.DisableLoadBalancing {
+		lb := c.LoadBalancing
+		lb.ValidContacts = 0
+		if _, err := loadbalance.LimitsFor(lb); err != nil {
+			errs = append(errs, fmt.Errorf("%w: LoadBalancing: %w", ErrInvalidConfig, err))
+		}
+		s.balance = &lb
 	}
 	if s.newRunID == nil {
 		s.newRunID = defaultRunID

@@ -34,8 +34,10 @@ func (p *planner) followUps(c *emailsched.Contact, o *outcome) {
 			date = today.AddDays(1)
 		}
 		e := emailsched.Email{ContactID: c.ID, Type: kind, Date: date, Status: emailsched.StatusPreScheduled,
-			Priority: h.Priority, Event: sent, CampaignInstanceID: h.CampaignInstanceID,
-			Metadata: followUpMetadata(h, sent, evidence)}
+			Priority: h.Priority, Event: sent, CampaignInstanceID: h.CampaignInstanceID}
+		if !p.counting { // the counting pass needs no metadata: save its allocations
+			e.Metadata = followUpMetadata(h, sent, evidence.describe())
+		}
 		if st := storedFollowUp(c.Stored, h.ID); st != nil && !st.Date.Before(today) {
 			p.keepStored(&e, st, true)
 		}
@@ -60,16 +62,30 @@ func sentDay(h *emailsched.Email) datecalc.Date {
 	return h.Date
 }
 
+// evidence is what decided a follow-up's kind: the engagement (nil for
+// none) and a description of its kind.
+type evidence struct {
+	what string
+	at   time.Time
+}
+
+func (ev evidence) describe() string {
+	if ev.at.IsZero() {
+		return ev.what
+	}
+	return ev.what + " at " + ev.at.UTC().Format(time.RFC3339)
+}
+
 // classify chooses the follow-up kind from the engagement at or after the
 // initial email was sent: a health answer with a medical condition, a health
-// answer without one, a click, or nothing (SPEC §6). evidence describes what
-// decided it.
-func classify(engagement []emailsched.Engagement, initial *emailsched.Email) (emailsched.EmailType, string) {
+// answer without one, a click, or nothing (SPEC §6); the evidence is the
+// first engagement of the chosen kind.
+func classify(engagement []emailsched.Engagement, initial *emailsched.Email) (emailsched.EmailType, evidence) {
 	since := initial.SentAt
 	if since.IsZero() {
 		since = initial.Date.Time(0, 0, time.UTC)
 	}
-	kind, evidence, rank := emailsched.TypeFollowUpCold, "no engagement", 0
+	kind, ev, rank := emailsched.TypeFollowUpCold, evidence{what: "no engagement"}, 0
 	for i := range engagement {
 		g := &engagement[i]
 		if g.At.Before(since) {
@@ -85,10 +101,10 @@ func classify(engagement []emailsched.Engagement, initial *emailsched.Email) (em
 			r, k, what = 1, emailsched.TypeFollowUpClicked, "click"
 		}
 		if r > rank {
-			kind, evidence, rank = k, what+" at "+g.At.UTC().Format(time.RFC3339), r
+			kind, ev, rank = k, evidence{what: what, at: g.At}, r
 		}
 	}
-	return kind, evidence
+	return kind, ev
 }
 
 // followUpMetadata names the initial email and the evidence in JSON. The

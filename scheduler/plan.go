@@ -94,6 +94,9 @@ type planner struct {
 	s     *settings
 	today datecalc.Date
 	camp  *campaignSet
+	// counting is set during the counting pass of load balancing, which
+	// needs dates and priorities but no metadata.
+	counting bool
 	// ap is the rule applied to the contact being planned.
 	ap     rules.Applied
 	blocks []block
@@ -160,8 +163,11 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	p.postWindows(c, o)
 	p.resolveConflicts(o)
 	p.applyFrequency(c, o)
-	sort.Sort(o)
+	sortOutcome(o)
 }
+
+// sortOutcome orders the plan by date, type, event and campaign.
+func sortOutcome(o *outcome) { sort.Sort(o) }
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has

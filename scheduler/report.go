@@ -10,6 +10,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
 )
 
@@ -57,6 +58,9 @@ type Report struct {
 	Stages StageCounts `json:"stages"`
 	// SkipReasons counts skipped emails by reason.
 	SkipReasons map[emailsched.SkipReason]int `json:"skip_reasons,omitempty"`
+	// Balance describes load balancing: the limits, the per-day volume
+	// before and after, the moves; nil when it is disabled.
+	Balance *loadbalance.Report `json:"balance,omitempty"`
 	// Rows counts what was written to the sink.
 	Rows RowCounts `json:"rows"`
 	// Timings of the run's phases.
@@ -99,8 +103,10 @@ type RowCounts struct {
 }
 
 // Timings are the durations of a run's phases. Reading and planning are
-// interleaved, so they are measured together.
+// interleaved, so they are measured together. Count is the first pass of
+// load balancing (reading and planning every contact once more).
 type Timings struct {
+	Count    time.Duration `json:"count_ns"`
 	ReadPlan time.Duration `json:"read_plan_ns"`
 	Write    time.Duration `json:"write_ns"`
 	Commit   time.Duration `json:"commit_ns"`

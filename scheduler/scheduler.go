@@ -10,6 +10,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	}
 	t0 := time.Now()
 	sum, err := s.plan(ctx, today, camp, src, w, rep)
-	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write
+	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write - rep.Timings.Count
 	if err != nil {
 		if aerr := w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
 			err = errors.Join(err, fmt.Errorf("scheduler: abort: %w", aerr))
@@ -106,20 +107,53 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	return rep, nil
 }
 
-// plan streams the source, plans each contact and writes its delta.
+// plan runs the passes over the source: with load balancing, a counting
+// pass, then the pass that plans, balances and writes each contact.
 func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, w store.Writer, rep *Report) (store.Summary, error) {
 	var (
 		sum   store.Summary
 		o     outcome
 		delta store.Delta
 		p     = newPlanner(&s.s, today, camp)
+		b     *balancer
 		check = uint64(fnvOffset)
 	)
+	if s.s.balance != nil {
+		t := time.Now()
+		b = newBalancer(p)
+		counter := loadbalance.NewCounter(today)
+		valid := 0
+		p.counting = true
+		for c, err := range src.Contacts(ctx) {
+			if err != nil {
+				return sum, fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
+			}
+			p.plan(c, &o)
+			if o.invalid == "" && !o.optedOut {
+				valid++
+				b.count(counter, c, &o)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return sum, fmt.Errorf("scheduler: %w", err)
+		}
+		p.counting = false
+		cfg := *s.s.balance
+		cfg.ValidContacts = valid
+		// The configuration was validated by New: NewPlan cannot fail.
+		b.plan, _ = loadbalance.NewPlan(counter, cfg)
+		rep.Timings.Count = time.Since(t)
+	}
 	for c, err := range src.Contacts(ctx) {
 		if err != nil {
 			return sum, fmt.Errorf("scheduler: reading contacts: %w", err)
 		}
 		p.plan(c, &o)
+		if b != nil {
+			if err := b.place(c, &o); err != nil {
+				return sum, fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+			}
+		}
 		rep.add(c, &o)
 		check = fnvAdd(check, uint64(c.ID))
 		delta.Reset(c.ID)
@@ -139,6 +173,10 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	}
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("scheduler: %w", err)
+	}
+	if b != nil {
+		br := b.plan.Report()
+		rep.Balance = &br
 	}
 	sum.Contacts = rep.Contacts
 	sum.ContactsChecksum = check

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
@@ -60,6 +61,12 @@ func TestRunReport(t *testing.T) {
 	}
 	got := *rep
 	got.Timings = Timings{}
+	// Two AEP emails on 2025-09-15 against a cap of 1 (7 % of 4 valid
+	// contacts, rounded up) and no later day allowed: stuck, reported.
+	if got.Balance == nil || got.Balance.Cap != 1 || got.Balance.Unmovable != 2 || got.Balance.Moved != 0 {
+		t.Errorf("balance report %+v", got.Balance)
+	}
+	got.Balance = nil
 	want := Report{
 		RunID: "run-test", Today: d(2024, 12, 10), RulesName: "builtin", RulesChecksum: s.s.rules.Checksum(),
 		StartedAt: fixedClock(), FinishedAt: fixedClock(),
@@ -166,6 +173,20 @@ func (f fakeSource) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact,
 	}
 }
 
+// secondPassFails fails on its second stream.
+type secondPassFails struct {
+	fakeSource
+	calls int
+}
+
+func (f *secondPassFails) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error] {
+	f.calls++
+	if f.calls == 2 {
+		f.err = errors.New("boom")
+	}
+	return f.fakeSource.Contacts(ctx)
+}
+
 // fakeSink fails where told to and records what happened.
 type fakeSink struct {
 	beginErr, writeErr, commitErr, abortErr error
@@ -208,7 +229,8 @@ func TestRunFailures(t *testing.T) {
 		wantAbort bool
 	}{
 		{"begin", fakeSource{contacts: good}, &fakeSink{beginErr: boom}, context.Background, "scheduler: begin: boom", false},
-		{"source", fakeSource{contacts: good, err: boom}, &fakeSink{}, context.Background, "scheduler: reading contacts: boom", true},
+		{"source", fakeSource{contacts: good, err: boom}, &fakeSink{}, context.Background, "scheduler: reading contacts (counting pass): boom", true},
+		{"source on the second pass", &secondPassFails{fakeSource{contacts: good}, 0}, &fakeSink{}, context.Background, "scheduler: reading contacts: boom", true},
 		{"write", fakeSource{contacts: good}, &fakeSink{writeErr: boom}, context.Background, "scheduler: writing contact 1: boom", true},
 		{"abort fails too", fakeSource{contacts: good}, &fakeSink{writeErr: boom, abortErr: errors.New("stuck")}, context.Background,
 			"scheduler: writing contact 1: boom\nscheduler: abort: stuck", true},
@@ -261,5 +283,68 @@ func TestRunLogs(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestRunCancelledWithoutBalancing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sink := &fakeSink{}
+	_, err := newTestScheduler(t, Config{DisableLoadBalancing: true}).Run(ctx, fakeSource{contacts: []emailsched.Contact{{ID: 1}}}, sink)
+	if !errors.Is(err, context.Canceled) || sink.aborted == nil {
+		t.Errorf("err = %v, aborted = %v", err, sink.aborted)
+	}
+}
+
+func TestRunRejectsUnorderedSource(t *testing.T) {
+	cs := []emailsched.Contact{
+		{ID: 2, Email: "b@example.com", ZIP: "75001"},
+		{ID: 1, Email: "a@example.com", ZIP: "75001"},
+	}
+	_, err := newTestScheduler(t, Config{}).Run(context.Background(), fakeSource{contacts: cs}, &fakeSink{})
+	if err == nil || !strings.Contains(err.Error(), "balancing contact 1") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestLoadBalancingConfig(t *testing.T) {
+	_, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 2}})
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "LoadBalancing: ") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 2}, DisableLoadBalancing: true}); err != nil {
+		t.Errorf("disabled balancing still validated: %v", err)
+	}
+}
+
+func TestStageCounts(t *testing.T) {
+	var s StageCounts
+	s.count(kindCampaign, emailsched.ReasonCampaignConflict)
+	s.count(kindFollowUp, emailsched.ReasonFrequencyLimit)
+	s.count(kindPostWindow, "exclusion_window:CA:birthday")
+	s.count(kindAnniversary, "")
+	want := StageCounts{Anniversary: 1, Campaign: 1, FollowUp: 1, PostWindow: 1, Excluded: 1, CampaignConflict: 1, FrequencyLimit: 1}
+	if s != want {
+		t.Errorf("got %+v, want %+v", s, want)
+	}
+}
+
+func TestBalancerKeepsOneCampaignADay(t *testing.T) {
+	s := mustSettings(t, Config{DisableFrequencyLimit: true})
+	p := newPlanner(s, d(2024, 11, 20), nil)
+	c := emailsched.Contact{ID: 1, Email: "a@example.com", ZIP: "75001"}
+	var o outcome
+	p.plan(&c, &o)
+	o.reset()
+	o.add(emailsched.Email{Type: ri, Date: d(2024, 12, 1), Status: emailsched.StatusPreScheduled, Event: d(2024, 12, 15)}, emailInfo{kind: kindCampaign, respects: true})
+	o.add(emailsched.Email{Type: pro, Date: d(2024, 12, 2), Status: emailsched.StatusPreScheduled, Event: d(2024, 12, 9)}, emailInfo{kind: kindCampaign, respects: true})
+	o.add(emailsched.Email{Type: aep, Date: d(2024, 12, 3), Status: emailsched.StatusPreScheduled, Event: d(2025, 9, 15)}, emailInfo{kind: kindAnniversary, respects: true})
+	b := newBalancer(p)
+	b.candidates(&c, &o)
+	if b.isLegal(1, d(2024, 12, 1)) {
+		t.Error("a campaign email may not join another on its day")
+	}
+	if !b.isLegal(2, d(2024, 12, 1)) || !b.isLegal(1, d(2024, 12, 4)) {
+		t.Error("other moves are legal")
 	}
 }

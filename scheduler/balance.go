@@ -1,0 +1,109 @@
+package scheduler
+
+import (
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
+)
+
+// balancer connects the planner to load balancing (SPEC §8). The run reads
+// the source twice: the first pass plans every contact and counts its
+// pre-scheduled emails per day; the second plans each contact again and
+// lets the balancer move emails off days over the cap, asking legal for
+// every day it considers. Only a compact count per day and one contact's
+// candidates are held.
+type balancer struct {
+	p     *planner
+	plan  *loadbalance.Plan
+	o     *outcome
+	cands []loadbalance.Candidate
+	idx   []int           // the outcome index of each candidate
+	hist  []datecalc.Date // the days of the contact's committed history
+	days  []datecalc.Date // scratch for the frequency check
+	legal func(i int, day datecalc.Date) bool
+}
+
+func newBalancer(p *planner) *balancer {
+	b := &balancer{p: p}
+	b.legal = b.isLegal
+	return b
+}
+
+// candidates fills b.cands with the pre-scheduled emails of o.
+func (b *balancer) candidates(c *emailsched.Contact, o *outcome) {
+	b.o = o
+	b.cands, b.idx = b.cands[:0], b.idx[:0]
+	for i := range o.emails {
+		e := &o.emails[i]
+		if e.Status != emailsched.StatusPreScheduled {
+			continue
+		}
+		b.cands = append(b.cands, loadbalance.NewCandidate(c.ID, e.Type, e.Event.Year(), e.Date, o.info[i].latest, e.Priority))
+		b.idx = append(b.idx, i)
+	}
+}
+
+// count adds the contact's pre-scheduled emails to the first pass's counter.
+func (b *balancer) count(counter *loadbalance.Counter, c *emailsched.Contact, o *outcome) {
+	b.candidates(c, o)
+	for _, cand := range b.cands {
+		counter.Add(cand)
+	}
+}
+
+// place lets the plan move the contact's emails and writes the new days back
+// into o, keeping it sorted.
+func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
+	b.candidates(c, o)
+	if len(b.cands) == 0 {
+		return nil
+	}
+	b.hist = b.hist[:0]
+	for i := range c.History {
+		h := &c.History[i]
+		if h.Status.Committed() && !h.Type.IsFollowUp() {
+			b.hist = append(b.hist, sentDay(h))
+		}
+	}
+	moved, err := b.plan.Place(c.ID, b.cands, b.legal)
+	if err != nil || moved == 0 {
+		return err
+	}
+	for j, cand := range b.cands {
+		o.emails[b.idx[j]].Date = cand.Date
+	}
+	sortOutcome(o)
+	return nil
+}
+
+// isLegal reports whether candidate i may go out on day as far as the
+// contact's own rules go: its exclusion periods (for emails that respect
+// them), one campaign email per day, and the frequency limit with the
+// contact's other emails at their current days. Today, the email's latest
+// day and the room of the day are the balancer's own checks.
+func (b *balancer) isLegal(i int, day datecalc.Date) bool {
+	p, o := b.p, b.o
+	info := o.info[b.idx[i]]
+	if info.respects {
+		if _, ex := p.ap.Excluded(day); ex {
+			return false
+		}
+	}
+	if info.kind == kindCampaign {
+		for j := range b.cands {
+			if j != i && b.cands[j].Date == day && o.info[b.idx[j]].kind == kindCampaign {
+				return false
+			}
+		}
+	}
+	if p.s.freqMax == 0 || info.kind == kindFollowUp {
+		return true
+	}
+	b.days = append(b.days[:0], b.hist...)
+	for j := range b.cands {
+		if j != i && o.info[b.idx[j]].kind != kindFollowUp {
+			b.days = append(b.days, b.cands[j].Date)
+		}
+	}
+	return fitsFrequency(b.days, day, p.s.freqMax, p.s.freqPeriod)
+}
