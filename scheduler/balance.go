@@ -70,7 +70,11 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 		return err
 	}
 	for j, cand := range b.cands {
-		o.emails[b.idx[j]].Date = cand.Date
+		k := b.idx[j]
+		if b.p.tr != nil && o.emails[k].Date != cand.Date {
+			o.info[k].notef("load balancing moved it from %s to %s (its day was over the daily cap or the effective-date soft limit)", o.emails[k].Date, cand.Date)
+		}
+		o.emails[k].Date = cand.Date
 	}
 	sortOutcome(o)
 	return nil

@@ -145,8 +145,15 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 		e.CatchUpNote = CatchUpNote
 	}
 	info := emailInfo{kind: kindCampaign, respects: ai.typ.RespectExclusionWindows, latest: latest}
+	if p.tr != nil {
+		info.notef("campaign instance %d (%s), trigger %s, %d days before the event: ideal date %s; respects exclusion windows: %v",
+			ai.inst.ID, ai.inst.Name, trigger, ai.typ.DaysBeforeEvent, ideal, info.respects)
+		if e.CatchUpNote != "" {
+			info.notef("catch-up: the ideal date has passed; goes out on %s", e.Date)
+		}
+	}
 	if sr != nil && !sr.Date.Before(today) && (latest.IsZero() || !sr.Date.After(latest)) {
-		p.keepStored(&e, sr, info.respects)
+		p.keepStored(&e, sr, info.respects, &info)
 	}
 	o.add(e, info)
 }
@@ -205,6 +212,10 @@ func (p *planner) resolveConflicts(o *outcome) {
 			}
 			if cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(b.CampaignInstanceID, a.CampaignInstanceID), cmp.Compare(j, i)) < 0 {
 				a.Status, a.SkipReason = emailsched.StatusSkipped, emailsched.ReasonCampaignConflict
+				if p.tr != nil {
+					o.info[i].notef("skipped: campaign conflict on %s with instance %d, priority %d against %d (the lower priority number wins, then the lower instance id)",
+						a.Date, b.CampaignInstanceID, b.Priority, a.Priority)
+				}
 				break
 			}
 		}

@@ -38,10 +38,14 @@ func (p *planner) followUps(c *emailsched.Contact, o *outcome) {
 		if !p.counting { // the counting pass needs no metadata: save its allocations
 			e.Metadata = followUpMetadata(h, sent, evidence.describe())
 		}
-		if st := storedFollowUp(c.Stored, h.ID); st != nil && !st.Date.Before(today) {
-			p.keepStored(&e, st, true)
+		info := emailInfo{kind: kindFollowUp, respects: true}
+		if p.tr != nil {
+			info.notef("follows up row %d (%s sent %s): %s; send date %s", h.ID, h.Type, sent, evidence.describe(), date)
 		}
-		o.add(e, emailInfo{kind: kindFollowUp, respects: true})
+		if st := storedFollowUp(c.Stored, h.ID); st != nil && !st.Date.Before(today) {
+			p.keepStored(&e, st, true, &info)
+		}
+		o.add(e, info)
 	}
 }
 

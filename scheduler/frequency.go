@@ -47,6 +47,9 @@ func (p *planner) applyFrequency(c *emailsched.Contact, o *outcome) {
 			continue
 		}
 		e.Status, e.SkipReason = emailsched.StatusSkipped, emailsched.ReasonFrequencyLimit
+		if p.tr != nil {
+			o.info[i].notef("skipped: more than %d emails within %d days around %s (more important emails and history come first)", p.s.freqMax, p.s.freqPeriod, e.Date)
+		}
 	}
 }
 

@@ -48,6 +48,8 @@ type emailInfo struct {
 	// latest is the last legal day (the anniversary or campaign trigger);
 	// zero when unbounded.
 	latest datecalc.Date
+	// trail explains the decisions about the email (Explain only).
+	trail []string
 }
 
 // outcome is the plan of one contact.
@@ -97,6 +99,8 @@ type planner struct {
 	// counting is set during the counting pass of load balancing, which
 	// needs dates and priorities but no metadata.
 	counting bool
+	// tr collects the decision trail when explaining; nil otherwise.
+	tr *trace
 	// ap is the rule applied to the contact being planned.
 	ap     rules.Applied
 	blocks []block
@@ -197,32 +201,48 @@ func (p *planner) aepIn(id int64, year int) datecalc.Date {
 // shows the sending system already has it.
 func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
 	if committed(c, typ, ann) {
+		if p.tr != nil {
+			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
+		}
 		return
 	}
 	today := p.today
 	e := emailsched.Email{ContactID: c.ID, Type: typ, Date: ideal, Status: emailsched.StatusPreScheduled, Priority: prio, Event: ann}
+	info := emailInfo{kind: kindAnniversary, respects: true, latest: ann}
+	if p.tr != nil {
+		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
+	}
 	if ideal.Before(today) {
 		h := datecalc.StableHash(c.ID, string(typ), ann.Year())
 		e.Date = datecalc.Min(today.AddDays(datecalc.Spread(h, p.s.catchUp)), ann)
 		e.CatchUpNote = CatchUpNote
+		if p.tr != nil {
+			info.notef("catch-up: the ideal date has passed; today + (hash mod %d) = %s, never after the event", p.s.catchUp, e.Date)
+		}
 	}
 	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(ann) {
-		p.keepStored(&e, st, true)
+		p.keepStored(&e, st, true, &info)
 	}
-	o.add(e, emailInfo{kind: kindAnniversary, respects: true, latest: ann})
+	o.add(e, info)
 }
 
 // keepStored gives e the date of its stored row while that date is legal,
 // so that plans are stable from day to day. For an email that windows apply
 // to, a stored date that is excluded is kept only when the new date would
 // be excluded too (the row stays skipped rather than moving).
-func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects bool) {
+func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects bool, info *emailInfo) {
 	if respects && st.Date != e.Date {
 		if _, stEx := p.ap.Excluded(st.Date); stEx {
 			if _, newEx := p.ap.Excluded(e.Date); !newEx {
+				if p.tr != nil {
+					info.notef("stored date %s (row %d) is now excluded: moved to %s", st.Date, st.ID, e.Date)
+				}
 				return
 			}
 		}
+	}
+	if p.tr != nil && st.Date != e.Date {
+		info.notef("keeps its stored date %s (row %d): still legal", st.Date, st.ID)
 	}
 	e.ID = st.ID
 	e.Date = st.Date
@@ -243,6 +263,9 @@ func (p *planner) exclude(o *outcome) {
 			continue
 		}
 		e.Status, e.SkipReason = emailsched.StatusSkipped, x.Reason
+		if p.tr != nil {
+			o.info[i].notef("skipped on %s: %s", e.Date, p.tr.describe(x))
+		}
 		if x.YearRound || x.Unknown {
 			continue
 		}
@@ -266,17 +289,27 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 		}
 		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
 			Priority: p.s.prioPostWindow, Event: b.ann}
+		info := info
 		after := b.end.AddDays(1)
 		d, ok := p.ap.NextAllowed(after)
 		if !ok {
 			x, _ := p.ap.Excluded(after)
 			e.Date, e.Status, e.SkipReason = after, emailsched.StatusSkipped, x.Reason
+			if p.tr != nil {
+				info.notef("the window of %s ends %s, but no day within two years after it is free", b.ann, b.end)
+			}
 			o.add(e, info)
 			continue
 		}
 		e.Date = d
+		if p.tr != nil {
+			info.notef("the window of the anniversary %s blocked an email and ends %s; first day no window excludes: %s", b.ann, b.end, d)
+		}
 		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
 			if _, ex := p.ap.Excluded(st.Date); !ex {
+				if p.tr != nil && st.Date != e.Date {
+					info.notef("keeps its stored date %s (row %d): still legal", st.Date, st.ID)
+				}
 				e.ID, e.Date = st.ID, st.Date
 			}
 		}
@@ -290,6 +323,10 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 		}
 		if _, ex := p.ap.Excluded(st.Date); ex {
 			continue
+		}
+		info := info
+		if p.tr != nil {
+			info.notef("carried forward from the stored plan (row %d): its window has passed, its day is ahead and legal", st.ID)
 		}
 		o.add(emailsched.Email{ID: st.ID, ContactID: c.ID, Type: emailsched.TypePostWindow,
 			Status: emailsched.StatusPreScheduled, Priority: p.s.prioPostWindow, Event: st.Event, Date: st.Date}, info)

@@ -63,15 +63,11 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	info := emailsched.RunInfo{ID: rep.RunID, Today: today, StartedAt: start, SendTime: s.s.sendTime, RulesChecksum: rep.RulesChecksum}
 	log := s.s.log.With("run_id", rep.RunID)
 	log.Info("run started", "today", today.String(), "rules", rep.RulesName)
-	var err error
 
-	var cat emailsched.Campaigns
-	if cs, ok := src.(store.CampaignSource); ok {
-		if cat, err = cs.Campaigns(ctx); err != nil {
-			return rep, fmt.Errorf("scheduler: reading campaigns: %w", err)
-		}
+	camp, err := loadCampaigns(ctx, src, today)
+	if err != nil {
+		return rep, err
 	}
-	camp := newCampaignSet(cat, today)
 	rep.CampaignIssues = camp.issues
 	for _, msg := range camp.issues {
 		log.Warn("campaign catalogue", "issue", msg)
@@ -120,28 +116,10 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	)
 	if s.s.balance != nil {
 		t := time.Now()
-		b = newBalancer(p)
-		counter := loadbalance.NewCounter(today)
-		valid := 0
-		p.counting = true
-		for c, err := range src.Contacts(ctx) {
-			if err != nil {
-				return sum, fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
-			}
-			p.plan(c, &o)
-			if o.invalid == "" && !o.optedOut {
-				valid++
-				b.count(counter, c, &o)
-			}
+		var err error
+		if b, err = s.countingPass(ctx, today, p, src); err != nil {
+			return sum, err
 		}
-		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("scheduler: %w", err)
-		}
-		p.counting = false
-		cfg := *s.s.balance
-		cfg.ValidContacts = valid
-		// The configuration was validated by New: NewPlan cannot fail.
-		b.plan, _ = loadbalance.NewPlan(counter, cfg)
 		rep.Timings.Count = time.Since(t)
 	}
 	for c, err := range src.Contacts(ctx) {
@@ -182,6 +160,48 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	sum.ContactsChecksum = check
 	rep.Rows = RowCounts{Inserted: sum.Inserted, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged}
 	return sum, nil
+}
+
+// countingPass is the first pass of load balancing: it plans every contact
+// and counts the pre-scheduled emails per day, and returns the balancer of
+// the second pass.
+func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, p *planner, src store.ContactSource) (*balancer, error) {
+	var o outcome
+	b := newBalancer(p)
+	counter := loadbalance.NewCounter(today)
+	valid := 0
+	p.counting = true
+	defer func() { p.counting = false }()
+	for c, err := range src.Contacts(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
+		}
+		p.plan(c, &o)
+		if o.invalid == "" && !o.optedOut {
+			valid++
+			b.count(counter, c, &o)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	cfg := *s.s.balance
+	cfg.ValidContacts = valid
+	// The configuration was validated by New: NewPlan cannot fail.
+	b.plan, _ = loadbalance.NewPlan(counter, cfg)
+	return b, nil
+}
+
+// loadCampaigns reads the campaign catalogue when the source has one.
+func loadCampaigns(ctx context.Context, src store.ContactSource, today datecalc.Date) (*campaignSet, error) {
+	var cat emailsched.Campaigns
+	if cs, ok := src.(store.CampaignSource); ok {
+		var err error
+		if cat, err = cs.Campaigns(ctx); err != nil {
+			return nil, fmt.Errorf("scheduler: reading campaigns: %w", err)
+		}
+	}
+	return newCampaignSet(cat, today), nil
 }
 
 // FNV-1a 64 over the contact IDs (8 bytes each, little endian): the

@@ -1,0 +1,244 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store"
+)
+
+// ErrContactNotFound is returned by Explain for a contact the source does
+// not hold.
+var ErrContactNotFound = errors.New("scheduler: contact not found")
+
+// Explanation is the decision trail of one contact on one day: how its state
+// was resolved, which rule applies and its exclusion periods, and for each
+// email of its new plan every decision that shaped it. Its JSON field names
+// are stable.
+type Explanation struct {
+	ContactID int64         `json:"contact_id"`
+	Today     datecalc.Date `json:"today"`
+	// Invalid is set for a contact that gets no plan; OptedOut for one
+	// with do_not_communicate.
+	Invalid  InvalidReason `json:"invalid,omitempty"`
+	OptedOut bool          `json:"opted_out,omitempty"`
+
+	State         string `json:"state,omitempty"`
+	StateSource   string `json:"state_source,omitempty"`
+	StateField    string `json:"state_field,omitempty"`
+	StateMismatch bool   `json:"state_mismatch,omitempty"`
+
+	// Rule is the applied rule in the rule-file syntax, written at
+	// RuleOrigin; RuleError is set when it failed for this contact.
+	Rule       string `json:"rule,omitempty"`
+	RuleOrigin string `json:"rule_origin,omitempty"`
+	RuleError  string `json:"rule_error,omitempty"`
+	// Blocking is set when the rule excludes every day (year-round state,
+	// unknown window, failed rule), with the reason.
+	Blocking emailsched.SkipReason `json:"blocking,omitempty"`
+	// Periods are the exclusion periods from today to a year ahead.
+	Periods []ExplainedPeriod `json:"periods,omitempty"`
+	// Notes are decisions about the contact rather than one email (an
+	// email not planned because the history has it).
+	Notes []string `json:"notes,omitempty"`
+	// Emails is the new plan, each email with its trail.
+	Emails []ExplainedEmail `json:"emails"`
+}
+
+// ExplainedPeriod is one exclusion period of the contact's rule.
+type ExplainedPeriod struct {
+	Window      string                `json:"window"`
+	Anniversary datecalc.Date         `json:"anniversary"`
+	Start       datecalc.Date         `json:"start"`
+	End         datecalc.Date         `json:"end"`
+	Reason      emailsched.SkipReason `json:"reason"`
+}
+
+// ExplainedEmail is one email of the plan and why it is what it is.
+type ExplainedEmail struct {
+	Type       emailsched.EmailType  `json:"type"`
+	Date       datecalc.Date         `json:"date"`
+	Status     emailsched.Status     `json:"status"`
+	SkipReason emailsched.SkipReason `json:"skip_reason,omitempty"`
+	Event      datecalc.Date         `json:"event,omitempty"`
+	Priority   int                   `json:"priority"`
+	Campaign   int64                 `json:"campaign_instance_id,omitempty"`
+	Trail      []string              `json:"trail"`
+}
+
+// Explain returns the decision trail of contact id for today (see Today).
+// See ExplainAt.
+func (s *Scheduler) Explain(ctx context.Context, src store.ContactSource, id int64) (*Explanation, error) {
+	return s.ExplainAt(ctx, s.Today(), src, id)
+}
+
+// ExplainAt plans the source as RunAt does, without writing anything, and
+// returns the decision trail of contact id. Load balancing depends on every
+// contact, so with balancing on it reads the whole source once and the
+// contacts up to id a second time. It returns ErrContactNotFound when the
+// source has no such contact.
+func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src store.ContactSource, id int64) (*Explanation, error) {
+	if today.IsZero() {
+		return nil, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
+	}
+	camp, err := loadCampaigns(ctx, src, today)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlanner(&s.s, today, camp)
+	var b *balancer
+	if s.s.balance != nil {
+		if b, err = s.countingPass(ctx, today, p, src); err != nil {
+			return nil, err
+		}
+	}
+	var o outcome
+	for c, err := range src.Contacts(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: reading contacts: %w", err)
+		}
+		if c.ID > id {
+			break
+		}
+		if c.ID == id {
+			p.tr = &trace{}
+		}
+		p.plan(c, &o)
+		if b != nil {
+			if err := b.place(c, &o); err != nil {
+				return nil, fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+			}
+		}
+		if c.ID == id {
+			return p.explanation(c, &o), nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	return nil, fmt.Errorf("%w: %d", ErrContactNotFound, id)
+}
+
+// trace collects the contact-level notes of an explanation.
+type trace struct {
+	notes []string
+}
+
+func (t *trace) notef(format string, args ...any) {
+	t.notes = append(t.notes, fmt.Sprintf(format, args...))
+}
+
+// describe says in words what an exclusion is.
+func (t *trace) describe(x rules.Exclusion) string {
+	switch {
+	case x.YearRound:
+		return string(x.Reason) + " (no marketing email all year)"
+	case x.Unknown:
+		return string(x.Reason) + " (the window cannot be computed, so nothing may be sent)"
+	}
+	return fmt.Sprintf("%s, %s around the anniversary %s: excluded %s", x.Reason, x.Window, x.Anniversary, x.Period)
+}
+
+func (i *emailInfo) notef(format string, args ...any) {
+	i.trail = append(i.trail, fmt.Sprintf(format, args...))
+}
+
+// explanation assembles the trail of the contact just planned.
+func (p *planner) explanation(c *emailsched.Contact, o *outcome) *Explanation {
+	ex := &Explanation{ContactID: c.ID, Today: p.today, Invalid: o.invalid, OptedOut: o.optedOut, Notes: p.tr.notes, Emails: []ExplainedEmail{}}
+	if o.invalid == InvalidNoState {
+		return ex
+	}
+	if o.invalid == "" {
+		ex.State, ex.StateSource, ex.StateField, ex.StateMismatch =
+			o.state.State.String(), o.state.Source.String(), o.state.Field.String(), o.state.Mismatch
+	}
+	if o.invalid != "" || o.optedOut {
+		return ex
+	}
+	ex.Rule, ex.RuleOrigin = p.ap.Rule().String(), p.ap.Origin()
+	if err := p.ap.Err(); err != nil {
+		ex.RuleError = err.Error()
+	}
+	if x, ok := p.ap.Blocking(); ok {
+		ex.Blocking = x.Reason
+	}
+	for _, x := range p.ap.Periods(nil, datecalc.Interval{Start: p.today, End: p.today.AddDays(365)}) {
+		ex.Periods = append(ex.Periods, ExplainedPeriod{Window: x.Window.String(), Anniversary: x.Anniversary,
+			Start: x.Period.Start, End: x.Period.End, Reason: x.Reason})
+	}
+	for i := range o.emails {
+		e := &o.emails[i]
+		trail := o.info[i].trail
+		if e.Status == emailsched.StatusPreScheduled {
+			trail = append(trail, "pre-scheduled for "+e.Date.String())
+		}
+		ex.Emails = append(ex.Emails, ExplainedEmail{Type: e.Type, Date: e.Date, Status: e.Status, SkipReason: e.SkipReason,
+			Event: e.Event, Priority: e.Priority, Campaign: e.CampaignInstanceID, Trail: trail})
+	}
+	return ex
+}
+
+// WriteText writes the explanation for a reader such as a compliance
+// officer: the contact, its state and rule, its exclusion periods, then
+// each email with its decisions.
+func (ex *Explanation) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Contact %d, planned for %s\n", ex.ContactID, ex.Today)
+	switch {
+	case ex.Invalid != "":
+		fmt.Fprintf(&b, "  Invalid (%s): this contact gets no email.\n", ex.Invalid)
+	case ex.OptedOut:
+		fmt.Fprintf(&b, "  State %s. Opted out (do_not_communicate): this contact gets no email.\n", ex.State)
+	}
+	if ex.Invalid != "" || ex.OptedOut {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(&b, "  State %s, from the %s", ex.State, strings.ReplaceAll(ex.StateSource, "_", " "))
+	if ex.StateMismatch {
+		fmt.Fprintf(&b, " (the state field says %s; the ZIP code wins)", ex.StateField)
+	}
+	if ex.RuleOrigin == "" {
+		b.WriteString("\n  No exclusion rule for this state\n")
+	} else {
+		fmt.Fprintf(&b, "\n  Rule %s (%s)\n", ex.Rule, ex.RuleOrigin)
+	}
+	if ex.RuleError != "" {
+		fmt.Fprintf(&b, "  The rule failed for this contact: %s\n", ex.RuleError)
+	}
+	if ex.Blocking != "" {
+		fmt.Fprintf(&b, "  Every day is excluded: %s\n", ex.Blocking)
+	}
+	for _, pd := range ex.Periods {
+		fmt.Fprintf(&b, "  Exclusion period %s … %s (%s around %s)\n", pd.Start, pd.End, pd.Window, pd.Anniversary)
+	}
+	for _, n := range ex.Notes {
+		fmt.Fprintf(&b, "  Note: %s\n", n)
+	}
+	if len(ex.Emails) == 0 {
+		b.WriteString("  No email planned.\n")
+	}
+	for _, e := range ex.Emails {
+		fmt.Fprintf(&b, "\n  %s %s: %s", e.Date, e.Type, e.Status)
+		if e.SkipReason != "" {
+			fmt.Fprintf(&b, " (%s)", e.SkipReason)
+		}
+		fmt.Fprintf(&b, ", priority %d", e.Priority)
+		if e.Campaign != 0 {
+			fmt.Fprintf(&b, ", campaign instance %d", e.Campaign)
+		}
+		b.WriteString("\n")
+		for _, t := range e.Trail {
+			fmt.Fprintf(&b, "    - %s\n", t)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

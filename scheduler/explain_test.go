@@ -1,0 +1,194 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
+	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store/memory"
+)
+
+// explainContacts exercise every kind of decision.
+func explainContacts() []emailsched.Contact {
+	cs := []emailsched.Contact{
+		// CA: window, post-window, a stored date kept.
+		{ID: 1, Email: "ca@example.com", ZIP: "90210", State: "TX", Birthday: d(1950, 1, 15), EffectiveDate: d(2015, 6, 1),
+			Stored: []emailsched.Email{{ID: 50, Type: edt, Status: emailsched.StatusPreScheduled, Date: d(2025, 5, 4), Event: d(2025, 6, 1)}}},
+		// TX: catch-up, a campaign conflict, the frequency limit, a
+		// follow-up, history that already holds the AEP email.
+		{ID: 2, Email: "tx@example.com", ZIP: "75001", Birthday: d(1950, 12, 20), Carrier: "Humana",
+			Campaigns: []emailsched.CampaignTarget{{InstanceID: 1, Trigger: d(2024, 12, 15)}, {InstanceID: 6, Trigger: d(2024, 12, 15)}},
+			History: []emailsched.Email{
+				{ID: 60, Type: aep, Status: emailsched.StatusSent, Date: d(2024, 12, 9), Event: d(2025, 9, 15), Priority: 20},
+			},
+			Engagement: []emailsched.Engagement{{Kind: emailsched.EngagementHealthAnswer, At: at(d(2024, 12, 9), 15), MedicalConditions: true}}},
+		{ID: 3, Email: "ny@example.com", ZIP: "10001", Birthday: d(1950, 6, 20)},
+		{ID: 4, Email: "nobirthday@example.com", ZIP: "90210"},
+		{ID: 5, Email: "broken", ZIP: "75001"},
+		{ID: 6, Email: "optout@example.com", ZIP: "75001", DoNotCommunicate: true},
+		{ID: 7, Email: "fl@example.com", ZIP: "33101"},
+		{ID: 9, Email: "nowhere@example.com"},
+		// CA: a stored post-window email of an earlier window is carried
+		// forward; the current one keeps its stored day; a stored
+		// effective-date day now inside the window yields to a free one.
+		{ID: 10, Email: "ca2@example.com", ZIP: "90210", Birthday: d(1950, 1, 15), EffectiveDate: d(2015, 4, 20),
+			Stored: []emailsched.Email{
+				{ID: 70, Type: pw, Status: emailsched.StatusPreScheduled, Date: d(2025, 5, 1), Event: d(2024, 6, 1)},
+				{ID: 71, Type: pw, Status: emailsched.StatusPreScheduled, Date: d(2025, 3, 20), Event: d(2025, 1, 15)},
+				{ID: 72, Type: edt, Status: emailsched.StatusPreScheduled, Date: d(2025, 3, 10), Event: d(2025, 4, 20)},
+			}},
+		// OK: a window that covers every day leaves no day for the
+		// post-window email.
+		{ID: 11, Email: "ok@example.com", ZIP: "73101", Birthday: d(1950, 6, 20)},
+	}
+	// Crowd the day of contact 8's birthday email so that balancing moves it.
+	for i := int64(0); i < 30; i++ {
+		cs = append(cs, emailsched.Contact{ID: 100 + i, Email: "crowd@example.com", ZIP: "75001", Birthday: d(1950, 3, 1)})
+	}
+	return cs
+}
+
+func explainScheduler(t *testing.T) *Scheduler {
+	t.Helper()
+	set, err := rules.Build(rules.Options{Buffer: 60, Checksum: "test"},
+		rules.Entry{States: []emailsched.State{emailsched.MustState("CA")}, Rule: rules.Windows(rules.BirthdayWindow(30, 60)), Origin: "test.rules:1:5"},
+		rules.Entry{States: []emailsched.State{emailsched.MustState("NY")}, Rule: rules.YearRound(), Origin: "test.rules:2:5"},
+		rules.Entry{States: []emailsched.State{emailsched.MustState("OK")}, Rule: rules.Windows(rules.BirthdayWindow(0, 366).WithBuffer(366)), Origin: "test.rules:4:5"},
+		rules.Entry{States: []emailsched.State{emailsched.MustState("FL")}, Origin: "test.rules:3:5",
+			Func: func(*rules.Input) (rules.Rule, error) { return rules.Rule{}, errors.New("age: birthday missing") }},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestScheduler(t, Config{Rules: set, LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.2}})
+}
+
+func TestExplainGolden(t *testing.T) {
+	m, err := memory.New(explainContacts(), testCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := explainScheduler(t)
+	var b strings.Builder
+	for _, id := range []int64{1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 100, 129} {
+		ex, err := s.ExplainAt(context.Background(), d(2024, 12, 10), m, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ex.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n")
+	}
+	golden := filepath.Join("testdata", "explain.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), b.String()); diff != "" {
+		t.Errorf("explanations (-want +got):\n%s", diff)
+	}
+}
+
+func TestExplainMatchesRun(t *testing.T) {
+	// The explained plan is the plan the run writes.
+	m, _ := memory.New(explainContacts(), testCatalogue())
+	s := explainScheduler(t)
+	today := d(2024, 12, 10)
+	var explained []ExplainedEmail
+	for _, c := range explainContacts() {
+		ex, err := s.ExplainAt(context.Background(), today, m, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		explained = append(explained, ex.Emails...)
+	}
+	if _, err := s.RunAt(context.Background(), today, m, m); err != nil {
+		t.Fatal(err)
+	}
+	var written []ExplainedEmail
+	for _, e := range m.Plan() {
+		written = append(written, ExplainedEmail{Type: e.Type, Date: e.Date, Status: e.Status, SkipReason: e.SkipReason, Event: e.Event, Priority: e.Priority, Campaign: e.CampaignInstanceID})
+	}
+	strip := func(es []ExplainedEmail) []ExplainedEmail {
+		out := make([]ExplainedEmail, len(es))
+		for i, e := range es {
+			e.Trail = nil
+			out[i] = e
+		}
+		return out
+	}
+	if len(explained) != len(written) {
+		t.Fatalf("explained %d emails, run wrote %d", len(explained), len(written))
+	}
+	byKey := func(es []ExplainedEmail) map[string]int {
+		m := map[string]int{}
+		for _, e := range es {
+			b, _ := json.Marshal(e)
+			m[string(b)]++
+		}
+		return m
+	}
+	if diff := cmp.Diff(byKey(strip(written)), byKey(strip(explained))); diff != "" {
+		t.Errorf("explained plan differs from the written one (-run +explain):\n%s", diff)
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	m, _ := memory.New(explainContacts(), testCatalogue())
+	s := explainScheduler(t)
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), m, 50); !errors.Is(err, ErrContactNotFound) {
+		t.Errorf("missing contact: %v", err)
+	}
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), m, 5000); !errors.Is(err, ErrContactNotFound) {
+		t.Errorf("contact after the last: %v", err)
+	}
+	if _, err := s.Explain(context.Background(), m, 1); err != nil {
+		t.Errorf("Explain today: %v", err)
+	}
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), failingCampaigns{}, 1); err == nil {
+		t.Error("campaign error not returned")
+	}
+	boom := errors.New("boom")
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), fakeSource{err: boom}, 1); !errors.Is(err, boom) {
+		t.Errorf("counting pass error: %v", err)
+	}
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), &secondPassFails{fakeSource: fakeSource{}}, 1); !errors.Is(err, boom) && (err == nil || !strings.Contains(err.Error(), "boom")) {
+		t.Errorf("second pass error: %v", err)
+	}
+	twice := fakeSource{contacts: []emailsched.Contact{{ID: 2, Email: "a@example.com", ZIP: "75001"}, {ID: 2, Email: "a@example.com", ZIP: "75001"}}}
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), twice, 3); err == nil || !strings.Contains(err.Error(), "balancing contact 2") {
+		t.Errorf("unordered: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := newTestScheduler(t, Config{DisableLoadBalancing: true}).ExplainAt(ctx, d(2024, 12, 10), fakeSource{}, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if _, err := s.ExplainAt(context.Background(), datecalc.Date{}, m, 1); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("zero date: %v", err)
+	}
+	ex := &Explanation{ContactID: 1}
+	if err := ex.WriteText(failingWriter{}); err == nil {
+		t.Error("write error lost")
+	}
+	ex.Invalid = InvalidEmail
+	if err := ex.WriteText(failingWriter{}); err == nil {
+		t.Error("write error lost")
+	}
+}
