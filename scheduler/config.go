@@ -98,6 +98,14 @@ type Config struct {
 	// NewRunID returns the id of a new run. Defaults to a time-based id
 	// with random bits ("run-20250102T030405-1a2b3c4d").
 	NewRunID func(now time.Time) string
+	// Progress, when set, is called from the run's goroutine every
+	// ProgressEvery contacts and at the end of each pass, with the pass
+	// ("counting" for the first pass of load balancing, "planning" for the
+	// pass that writes) and the contacts done in it. It must return
+	// quickly.
+	Progress func(pass string, done int)
+	// ProgressEvery defaults to 10,000 contacts.
+	ProgressEvery int
 	// Logger receives progress and warnings. Defaults to a logger that
 	// discards everything.
 	Logger *slog.Logger
@@ -123,10 +131,12 @@ type settings struct {
 	// balance is nil when load balancing is disabled.
 	balance *loadbalance.Config
 	// freqMax is 0 when the frequency limit is disabled.
-	freqMax    int
-	freqPeriod int
-	newRunID   func(time.Time) string
-	log        *slog.Logger
+	freqMax       int
+	freqPeriod    int
+	newRunID      func(time.Time) string
+	progress      func(string, int)
+	progressEvery int
+	log           *slog.Logger
 }
 
 // ErrInvalidConfig is wrapped by New's errors.
@@ -201,6 +211,8 @@ func (c Config) resolve() (settings, error) {
 		}
 		s.balance = &lb
 	}
+	s.progress = c.Progress
+	s.progressEvery = defaulted("ProgressEvery", c.ProgressEvery, 10_000, 1, 1<<30, bad)
 	if s.newRunID == nil {
 		s.newRunID = defaultRunID
 	}

@@ -122,9 +122,13 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		}
 		rep.Timings.Count = time.Since(t)
 	}
+	done := 0
 	for c, err := range src.Contacts(ctx) {
 		if err != nil {
 			return sum, fmt.Errorf("scheduler: reading contacts: %w", err)
+		}
+		if done++; done%s.s.progressEvery == 0 {
+			s.report(PassPlanning, done)
 		}
 		p.plan(c, &o)
 		if b != nil {
@@ -152,6 +156,7 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("scheduler: %w", err)
 	}
+	s.report(PassPlanning, done)
 	if b != nil {
 		br := b.plan.Report()
 		rep.Balance = &br
@@ -172,9 +177,13 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, p *pl
 	valid := 0
 	p.counting = true
 	defer func() { p.counting = false }()
+	done := 0
 	for c, err := range src.Contacts(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
+		}
+		if done++; done%s.s.progressEvery == 0 {
+			s.report(PassCounting, done)
 		}
 		p.plan(c, &o)
 		if o.invalid == "" && !o.optedOut {
@@ -185,11 +194,24 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, p *pl
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
+	s.report(PassCounting, done)
 	cfg := *s.s.balance
 	cfg.ValidContacts = valid
 	// The configuration was validated by New: NewPlan cannot fail.
 	b.plan, _ = loadbalance.NewPlan(counter, cfg)
 	return b, nil
+}
+
+// The passes named in progress reports.
+const (
+	PassCounting = "counting"
+	PassPlanning = "planning"
+)
+
+func (s *Scheduler) report(pass string, done int) {
+	if s.s.progress != nil {
+		s.s.progress(pass, done)
+	}
 }
 
 // loadCampaigns reads the campaign catalogue when the source has one.

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"strings"
@@ -346,5 +347,18 @@ func TestBalancerKeepsOneCampaignADay(t *testing.T) {
 	}
 	if !b.isLegal(2, d(2024, 12, 1)) || !b.isLegal(1, d(2024, 12, 4)) {
 		t.Error("other moves are legal")
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var got []string
+	cfg := Config{ProgressEvery: 3, Progress: func(pass string, done int) { got = append(got, fmt.Sprint(pass, done)) }}
+	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
+	if _, err := newTestScheduler(t, cfg).Run(context.Background(), m, m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"counting3", "counting6", "counting8", "planning3", "planning6", "planning8"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 }

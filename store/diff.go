@@ -22,37 +22,48 @@ func Diff(stored, planned []emailsched.Email, d *Delta) {
 	for i := range stored {
 		used[i] = !stored[i].Status.IsPlanned()
 	}
-	var pendingSmall [64]int
-	pending := pendingSmall[:0]
-	for i := range planned {
-		p := &planned[i]
-		j := -1
-		if p.ID != 0 {
-			j = find(stored, used, func(s *emailsched.Email) bool { return s.ID == p.ID })
-		}
-		if j < 0 {
-			j = find(stored, used, func(s *emailsched.Email) bool {
-				return s.Type == p.Type && s.Event == p.Event && s.CampaignInstanceID == p.CampaignInstanceID
-			})
-		}
-		if j < 0 {
-			pending = append(pending, i)
-			continue
-		}
-		match(&stored[j], p, d)
-		used[j] = true
+	// Three rounds, so that a weaker match never takes a row that a
+	// stronger one claims: rows kept by ID, then same type, event and
+	// campaign instance, then same type.
+	var doneSmall [64]bool
+	done := doneSmall[:0]
+	if len(planned) > len(doneSmall) {
+		done = make([]bool, len(planned))
+	} else {
+		done = doneSmall[:len(planned)]
 	}
-	for _, i := range pending {
-		p := &planned[i]
-		j := find(stored, used, func(s *emailsched.Email) bool { return s.Type == p.Type })
-		if j < 0 {
-			e := *p
+	for round := 0; round < 3; round++ {
+		for i := range planned {
+			if done[i] {
+				continue
+			}
+			p := &planned[i]
+			j := -1
+			switch round {
+			case 0:
+				if p.ID != 0 {
+					j = find(stored, used, func(s *emailsched.Email) bool { return s.ID == p.ID })
+				}
+			case 1:
+				j = find(stored, used, func(s *emailsched.Email) bool {
+					return s.Type == p.Type && s.Event == p.Event && s.CampaignInstanceID == p.CampaignInstanceID
+				})
+			default:
+				j = find(stored, used, func(s *emailsched.Email) bool { return s.Type == p.Type })
+			}
+			if j < 0 {
+				continue
+			}
+			match(&stored[j], p, d)
+			used[j], done[i] = true, true
+		}
+	}
+	for i := range planned {
+		if !done[i] {
+			e := planned[i]
 			e.ID = 0
 			d.Insert = append(d.Insert, e)
-			continue
 		}
-		match(&stored[j], p, d)
-		used[j] = true
 	}
 	for j := range stored {
 		if !used[j] {

@@ -47,7 +47,7 @@ type Run struct {
 // and Stored rows may be given; rows without an ID get one; rows are sorted
 // into History or Stored by status. Contacts must have distinct IDs.
 func New(contacts []emailsched.Contact, campaigns emailsched.Campaigns) (*Store, error) {
-	s := &Store{index: make(map[int64]int, len(contacts)), campaigns: campaigns}
+	s := &Store{index: make(map[int64]int, len(contacts)), campaigns: cloneCampaigns(campaigns)}
 	s.contacts = make([]emailsched.Contact, 0, len(contacts))
 	for _, c := range contacts {
 		for _, e := range append(slices.Clone(c.History), c.Stored...) {
@@ -115,7 +115,18 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, err
 func (s *Store) Campaigns(context.Context) (emailsched.Campaigns, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.campaigns, nil
+	return cloneCampaigns(s.campaigns), nil
+}
+
+// cloneCampaigns copies a catalogue so that the store and its callers never
+// share slices.
+func cloneCampaigns(c emailsched.Campaigns) emailsched.Campaigns {
+	out := emailsched.Campaigns{Types: slices.Clone(c.Types), Instances: slices.Clone(c.Instances)}
+	for i := range out.Instances {
+		in := &out.Instances[i]
+		in.TargetStates, in.TargetCarriers = slices.Clone(in.TargetStates), slices.Clone(in.TargetCarriers)
+	}
+	return out
 }
 
 // Rows returns a copy of every row of a contact (history and plan), sorted
@@ -191,15 +202,20 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Validate everything first, so that a bad delta changes nothing.
+	// Build every contact's new stored plan aside and swap them in only when
+	// all deltas are valid, so that a refused commit changes nothing.
+	plans := map[int]*[]emailsched.Email{}
+	nextID := s.nextID
 	for i := range w.deltas {
-		if err := s.check(&w.deltas[i]); err != nil {
+		if err := s.stage(&w.deltas[i], w.run.ID, plans, &nextID); err != nil {
+			s.runs = append(s.runs, Run{Info: w.run, Err: err.Error()})
 			return err
 		}
 	}
-	for i := range w.deltas {
-		s.apply(&w.deltas[i], w.run.ID)
+	for i, rows := range plans {
+		s.contacts[i].Stored = *rows
 	}
+	s.nextID = nextID
 	s.runs = append(s.runs, Run{Info: w.run, Summary: sum})
 	return nil
 }
@@ -219,47 +235,54 @@ func (w *writer) Abort(_ context.Context, cause error) error {
 	return nil
 }
 
-// check verifies that a delta only touches the contact's planned rows.
-func (s *Store) check(d *store.Delta) error {
-	i, ok := s.index[d.ContactID]
+// stage applies a delta to the contact's staged plan (a copy), refusing
+// changes to rows that are not the contact's planned rows and writes of
+// statuses this scheduler does not own.
+func (s *Store) stage(d *store.Delta, runID string, plans map[int]*[]emailsched.Email, nextID *int64) error {
+	ci, ok := s.index[d.ContactID]
 	if !ok {
 		return fmt.Errorf("memory: contact %d: %w", d.ContactID, store.ErrNotFound)
 	}
-	c := &s.contacts[i]
-	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
-		for _, e := range rows {
-			if slices.IndexFunc(c.Stored, func(x emailsched.Email) bool { return x.ID == e.ID }) < 0 {
-				return fmt.Errorf("memory: contact %d row %d: %w", d.ContactID, e.ID, store.ErrNotPlanned)
-			}
-		}
+	rows, ok := plans[ci]
+	if !ok {
+		cp := slices.Clone(s.contacts[ci].Stored)
+		rows = &cp
+		plans[ci] = rows
 	}
-	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
-		for _, e := range rows {
-			if !e.Status.IsPlanned() {
-				return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
-			}
+	at := func(id int64) (int, error) {
+		j := slices.IndexFunc(*rows, func(x emailsched.Email) bool { return x.ID == id })
+		if j < 0 {
+			return 0, fmt.Errorf("memory: contact %d row %d: %w", d.ContactID, id, store.ErrNotPlanned)
 		}
+		return j, nil
 	}
-	return nil
-}
-
-func (s *Store) apply(d *store.Delta, runID string) {
-	c := &s.contacts[s.index[d.ContactID]]
-	stored := slices.Clone(c.Stored)
 	for _, e := range d.Delete {
-		stored = slices.DeleteFunc(stored, func(x emailsched.Email) bool { return x.ID == e.ID })
+		j, err := at(e.ID)
+		if err != nil {
+			return err
+		}
+		*rows = slices.Delete(*rows, j, j+1)
 	}
 	for _, e := range d.Update {
-		j := slices.IndexFunc(stored, func(x emailsched.Email) bool { return x.ID == e.ID })
+		j, err := at(e.ID)
+		if err != nil {
+			return err
+		}
+		if !e.Status.IsPlanned() {
+			return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
+		}
 		e.ContactID, e.RunID = d.ContactID, runID
-		stored[j] = e
+		(*rows)[j] = e
 	}
 	for _, e := range d.Insert {
-		s.nextID++
-		e.ID, e.ContactID, e.RunID = s.nextID, d.ContactID, runID
-		stored = append(stored, e)
+		if !e.Status.IsPlanned() {
+			return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
+		}
+		*nextID++
+		e.ID, e.ContactID, e.RunID = *nextID, d.ContactID, runID
+		*rows = append(*rows, e)
 	}
-	c.Stored = stored
+	return nil
 }
 
 // Send plays the sending system: every pre-scheduled row dated on or before

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -449,5 +450,35 @@ func TestConcurrentReadWrite(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSend(t *testing.T) {
+	s := sample(t)
+	sentAt := today.AddDays(5).Time(13, 30, time.UTC)
+	if n := s.Send(today.AddDays(4), emailsched.StatusSent, sentAt); n != 0 {
+		t.Errorf("Send(day 4) sent %d rows, want 0", n)
+	}
+	if n := s.Send(today.AddDays(5), emailsched.StatusSent, sentAt); n != 1 {
+		t.Errorf("Send(day 5) sent %d rows, want 1", n)
+	}
+	// Row 8 (pre-scheduled, day 5) is history now; row 3 (skipped) stays.
+	for c, err := range s.Contacts(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID != 2 {
+			continue
+		}
+		want := row(8, emailsched.TypeAEP, 5, emailsched.StatusSent)
+		want.ContactID, want.SentAt = 2, sentAt
+		if i := slices.IndexFunc(c.History, func(e emailsched.Email) bool { return e.ID == 8 }); i < 0 {
+			t.Errorf("row 8 not in history: %+v", c.History)
+		} else if diff := cmp.Diff(want, c.History[i], opts); diff != "" {
+			t.Errorf("sent row (-want +got):\n%s", diff)
+		}
+		if len(c.Stored) != 1 || c.Stored[0].ID != 3 {
+			t.Errorf("stored after Send: %+v, want row 3", c.Stored)
+		}
 	}
 }
