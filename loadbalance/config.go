@@ -85,12 +85,12 @@ func (cfg Config) withDefaults() (Config, error) {
 // Limits are the per-day limits derived from a Config.
 type Limits struct {
 	// Cap is the daily cap: ceil(ValidContacts × DailyCapPercentage).
-	Cap int
+	Cap int `json:"cap"`
 	// Threshold is floor(Cap × OverageThreshold): a day with more emails
 	// than Threshold sheds down to Cap.
-	Threshold int
+	Threshold int `json:"threshold"`
 	// EDSoftLimit is min(Config.EDSoftLimit, ceil(0.30 × Cap)).
-	EDSoftLimit int
+	EDSoftLimit int `json:"ed_soft_limit"`
 }
 
 // tolerance absorbs binary rounding in products such as 3,000,000 × 0.07
