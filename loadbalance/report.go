@@ -55,6 +55,7 @@ type Report struct {
 	// Ignored counts emails outside [today, today+MaxHorizonDays).
 	Ignored int `json:"ignored"`
 }
+
 // Report returns the state of the plan so far; call it after the last
 // Place. It allocates the day lists.
 func (p *Plan) Report() Report {
