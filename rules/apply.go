@@ -37,7 +37,7 @@ func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.D
 	a.origin = e.origin
 	a.rule = e.rule
 	if e.fn != nil {
-		r, err := e.fn(&Input{Contact: c, State: st, Today: today})
+		r, err := e.fn(Input{Contact: c, State: st, Today: today})
 		if err == nil {
 			err = r.Validate()
 		}

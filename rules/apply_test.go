@@ -572,7 +572,7 @@ func TestNextAllowed(t *testing.T) {
 // age76YearRound is a rule function like the "76 and older: year-round"
 // example of SPEC §4: year-round from the 76th birthday, else a birthday
 // window; it fails without a birthday.
-func age76YearRound(in *rules.Input) (rules.Rule, error) {
+func age76YearRound(in rules.Input) (rules.Rule, error) {
 	if in.Contact.Birthday.IsZero() {
 		return rules.Rule{}, errors.New("no birthday")
 	}
@@ -586,10 +586,10 @@ func age76YearRound(in *rules.Input) (rules.Rule, error) {
 }
 
 func TestRuleFunc(t *testing.T) {
-	invalid := func(*rules.Input) (rules.Rule, error) {
+	invalid := func(rules.Input) (rules.Rule, error) {
 		return rules.Windows(rules.BirthdayWindow(-1, 30)), nil
 	}
-	noAnchor := func(*rules.Input) (rules.Rule, error) {
+	noAnchor := func(rules.Input) (rules.Rule, error) {
 		return rules.Windows(rules.Window{Before: 1, After: 1}), nil
 	}
 	set := mustBuild(t, rules.Options{Buffer: 0, Checksum: "sha256:test"},
@@ -669,7 +669,7 @@ func TestRuleFunc(t *testing.T) {
 	}
 	t.Run("function sees the contact, state and today", func(t *testing.T) {
 		var seen rules.Input
-		spy := func(in *rules.Input) (rules.Rule, error) { seen = *in; return rules.NoExclusion(), nil }
+		spy := func(in rules.Input) (rules.Rule, error) { seen = in; return rules.NoExclusion(), nil }
 		s := mustBuild(t, rules.Options{Checksum: "x"}, rules.Entry{States: []emailsched.State{st("TX")}, Func: spy, Origin: "t"})
 		c := contact("1950-01-01", "")
 		a := s.Apply(c, st("TX"), today)

@@ -559,7 +559,7 @@ func TestPropDefaultEqualsBuilt(t *testing.T) {
 	var fnEntries []rules.Entry
 	for _, e := range defaultEntries() {
 		r := e.Rule
-		fnEntries = append(fnEntries, rules.Entry{States: e.States, Func: func(*rules.Input) (rules.Rule, error) { return r, nil }, Origin: e.Origin})
+		fnEntries = append(fnEntries, rules.Entry{States: e.States, Func: func(rules.Input) (rules.Rule, error) { return r, nil }, Origin: e.Origin})
 	}
 	funcs := mustBuild(t, rules.Options{Buffer: rules.DefaultBuffer, Checksum: "sha256:funcs"}, fnEntries...)
 	def := rules.Default()

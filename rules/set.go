@@ -25,9 +25,9 @@ type Input struct {
 
 // RuleFunc computes the rule of a contact whose rule depends on the
 // contact (a condition in a rules file). It must be safe for concurrent use
-// and should not allocate. An error skips the contact's emails that respect
+// and should not allocate (Input is passed by value for that reason). An error skips the contact's emails that respect
 // windows, with a reason naming the rule's origin; it never stops a run.
-type RuleFunc func(in *Input) (Rule, error)
+type RuleFunc func(in Input) (Rule, error)
 
 // Entry is one line of a rule table: the rule of one or more states.
 // Exactly one of Rule and Func is used: Func when it is not nil.

@@ -103,7 +103,7 @@ func TestChecksumGiven(t *testing.T) {
 	if got := s.Checksum(); got != "sha256:source" {
 		t.Errorf("Checksum() = %q, want the given one", got)
 	}
-	fn := func(*rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
+	fn := func(rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
 	s = mustBuild(t, rules.Options{Checksum: "sha256:fn"}, rules.Entry{States: []emailsched.State{st("FL")}, Func: fn, Origin: "fl:1:1"})
 	if got := s.Checksum(); got != "sha256:fn" {
 		t.Errorf("Checksum() with a rule function = %q, want the given one", got)
@@ -121,7 +121,7 @@ func TestBuildValid(t *testing.T) {
 		{"max window", rules.Options{}, []rules.Entry{{States: []emailsched.State{st("CA")}, Rule: rules.Windows(rules.BirthdayWindow(366, 366).WithBuffer(366))}}},
 		{"every state", rules.Options{}, []rules.Entry{{States: emailsched.States(), Rule: rules.YearRound()}}},
 		// Func is used when set; its Rule field is not validated.
-		{"func with invalid static rule", rules.Options{Checksum: "c"}, []rules.Entry{{States: []emailsched.State{st("CA")}, Rule: rules.Windows(rules.BirthdayWindow(-1, 0)), Func: func(*rules.Input) (rules.Rule, error) { return rules.Rule{}, nil }}}},
+		{"func with invalid static rule", rules.Options{Checksum: "c"}, []rules.Entry{{States: []emailsched.State{st("CA")}, Rule: rules.Windows(rules.BirthdayWindow(-1, 0)), Func: func(rules.Input) (rules.Rule, error) { return rules.Rule{}, nil }}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestBuildValid(t *testing.T) {
 func TestBuildInvalid(t *testing.T) {
 	ca, ny := st("CA"), st("NY")
 	ok := rules.Windows(rules.BirthdayWindow(30, 60))
-	fn := func(*rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
+	fn := func(rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
 	tests := []struct {
 		name    string
 		opts    rules.Options
@@ -198,7 +198,7 @@ func TestSetAccessors(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	fn := func(*rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
+	fn := func(rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
 	dyn := mustBuild(t, rules.Options{Checksum: "c"},
 		rules.Entry{States: []emailsched.State{st("FL")}, Func: fn, Origin: "fl.rules:2:1"},
 		rules.Entry{States: []emailsched.State{st("GA")}, Rule: rules.YearRound(), Origin: "fl.rules:3:1"},

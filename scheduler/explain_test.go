@@ -65,7 +65,7 @@ func explainScheduler(t *testing.T) *Scheduler {
 		rules.Entry{States: []emailsched.State{emailsched.MustState("NY")}, Rule: rules.YearRound(), Origin: "test.rules:2:5"},
 		rules.Entry{States: []emailsched.State{emailsched.MustState("OK")}, Rule: rules.Windows(rules.BirthdayWindow(0, 366).WithBuffer(366)), Origin: "test.rules:4:5"},
 		rules.Entry{States: []emailsched.State{emailsched.MustState("FL")}, Origin: "test.rules:3:5",
-			Func: func(*rules.Input) (rules.Rule, error) { return rules.Rule{}, errors.New("age: birthday missing") }},
+			Func: func(rules.Input) (rules.Rule, error) { return rules.Rule{}, errors.New("age: birthday missing") }},
 	)
 	if err != nil {
 		t.Fatal(err)

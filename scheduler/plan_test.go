@@ -508,7 +508,7 @@ func TestPlanCarriesStoredPostWindow(t *testing.T) {
 func TestPlanRuleError(t *testing.T) {
 	set, err := rules.Build(rules.Options{Buffer: 60, Checksum: "x"}, rules.Entry{
 		States: []emailsched.State{emailsched.MustState("FL")}, Origin: "fl.rules:3:5",
-		Func: func(*rules.Input) (rules.Rule, error) { return rules.Rule{}, errTest },
+		Func: func(rules.Input) (rules.Rule, error) { return rules.Rule{}, errTest },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,599 @@
+package dsl
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/checker/nature"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	exprfile "github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/emailsched/emailsched/rules"
+)
+
+// Limits that keep a rule from a less trusted author cheap: the number of
+// nodes of one expression, and the memory budget of one evaluation (in
+// expr's units: roughly the elements of the arrays and ranges it builds).
+const (
+	MaxNodes     = 1000
+	MemoryBudget = 10000
+)
+
+// newConfig returns the expr configuration of rule expressions: the typed
+// environment, the rules functions, a few pure builtins and no others
+// (no now(), no clock, nothing with a side effect), and the node limit.
+func newConfig(p *patcher) *conf.Config {
+	cfg := conf.CreateNew()
+	opts := []expr.Option{expr.Env(env{}), expr.DisableAllBuiltins(), expr.MaxNodes(MaxNodes), expr.Patch(p)}
+	for _, b := range builtins {
+		opts = append(opts, expr.EnableBuiltin(b))
+	}
+	for _, f := range functions {
+		opts = append(opts, expr.Function(f.name, f.call, f.typ))
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	for name := range cfg.Disabled {
+		delete(cfg.Builtins, name)
+	}
+	return cfg
+}
+
+// locError is an error at a location of an expression (rune offsets).
+type locError struct {
+	loc exprfile.Location
+	msg string
+}
+
+// patcher rewrites the rules language's sugar into plain expr calls, using
+// the types the checker found: x.m(args) becomes m(x, args) for the
+// language's methods, date comparisons compare day numbers, and rule + rule
+// joins windows. It also rejects what rules may not use. It runs until
+// nothing changes, as expr's operator overloading does.
+type patcher struct {
+	errs    []locError
+	applied bool
+}
+
+func (p *patcher) Reset()             { p.applied = false }
+func (p *patcher) ShouldRepeat() bool { return p.applied }
+
+func (p *patcher) fail(loc exprfile.Location, format string, args ...any) {
+	e := locError{loc, fmt.Sprintf(format, args...)}
+	for _, o := range p.errs {
+		if o == e {
+			return
+		}
+	}
+	p.errs = append(p.errs, e)
+}
+
+// call returns a call node. It has no type: the checker's next pass checks
+// its arguments and types it (a typed call node is not checked).
+func call(name string, loc exprfile.Location, args ...ast.Node) *ast.CallNode {
+	n := &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: args}
+	n.Callee.SetLocation(loc)
+	n.SetLocation(loc)
+	return n
+}
+
+func (p *patcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "$env" {
+			p.fail(n.Location(), "$env is not available in rules: use contact and today")
+		}
+	case *ast.BuiltinNode:
+		if !isBuiltin(n.Name) {
+			p.fail(n.Location(), "%s() is not available in rules", n.Name)
+		}
+	case *ast.CallNode:
+		m, ok := n.Callee.(*ast.MemberNode)
+		if !ok || !m.Method {
+			return
+		}
+		name := m.Property.(*ast.StringNode).Value
+		recv := m.Node.Type()
+		kind, known := typeNames[recv]
+		if !known {
+			return // not typed yet, or not a type with methods: the checker reports it
+		}
+		f := functionIndex[name]
+		if f == nil || f.method != recv {
+			p.fail(m.Property.Location(), "%s has no method %s(); %s", kind, name, methodList(recv))
+			return
+		}
+		*node = call(name, m.Property.Location(), append([]ast.Node{m.Node}, n.Arguments...)...)
+		p.applied = true
+	case *ast.BinaryNode:
+		l, r := n.Left.Type(), n.Right.Type()
+		switch n.Operator {
+		case "<", "<=", ">", ">=", "==", "!=":
+			switch {
+			case l == dateType && r == dateType:
+				n.Left = call("_days", n.Left.Location(), n.Left)
+				n.Right = call("_days", n.Right.Location(), n.Right)
+				p.applied = true
+			case (l == dateType) != (r == dateType) && l != anyType && r != anyType:
+				p.fail(n.Location(), "cannot compare %s with %s: a date compares only with a date, e.g. date(\"1950-01-01\")", typeName(l), typeName(r))
+			}
+		case "+":
+			if l == ruleType && r == ruleType {
+				*node = call("_plus", n.Location(), n.Left, n.Right)
+				p.applied = true
+			}
+		}
+	}
+}
+
+var (
+	anyType = reflect.TypeOf((*any)(nil)).Elem()
+)
+
+// typeNames names the language's own types in messages.
+var typeNames = map[reflect.Type]string{ruleType: "a rule", dateType: "a date", contactType: "contact"}
+
+func isBuiltin(name string) bool {
+	for _, b := range builtins {
+		if b == name {
+			return true
+		}
+	}
+	return false
+}
+
+// methodList lists the methods of one of the language's types.
+func methodList(t reflect.Type) string {
+	var names []string
+	for _, f := range functions {
+		if f.method == t {
+			names = append(names, f.name+"()")
+		}
+	}
+	return "its methods are " + strings.Join(names, ", ")
+}
+
+// typeName names a Go type the way a rules author knows it.
+func typeName(t reflect.Type) string {
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a condition (bool)"
+	case reflect.Interface:
+		return "a value of unknown type"
+	}
+	return t.String()
+}
+
+// messageReplacer turns expr's Go type names into the language's words.
+var messageReplacer = strings.NewReplacer(
+	"*dsl.exprRule", "rule", "dsl.exprRule", "rule",
+	"dsl.exprDate", "date", "dsl.exprContact", "contact",
+	"interface {}", "unknown", "func(...interface {}) (interface {}, error)", "function",
+)
+
+// folder evaluates the language's function calls whose arguments are
+// literals, at load time: a rule like birthday_window(30, 60) becomes a
+// constant, and a bad argument is reported at its position.
+type folder struct {
+	errs []locError
+}
+
+func (f *folder) Visit(node *ast.Node) {
+	c, ok := (*node).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok || functionIndex[id.Value] == nil || reflect.TypeOf(functionIndex[id.Value].typ).Elem().NumIn() != len(c.Arguments) {
+		return
+	}
+	args := make([]any, len(c.Arguments))
+	for i, a := range c.Arguments {
+		switch a := a.(type) {
+		case *ast.IntegerNode:
+			args[i] = a.Value
+		case *ast.StringNode:
+			args[i] = a.Value
+		case *ast.ConstantNode:
+			args[i] = a.Value
+		default:
+			return
+		}
+		if reflect.TypeOf(args[i]) != reflect.TypeOf(functionIndex[id.Value].typ).Elem().In(i) {
+			return // an argument of unknown type: the evaluation reports it
+		}
+	}
+	v, err := functionIndex[id.Value].call(args...)
+	if err != nil {
+		loc := c.Location()
+		if ae := (*argError)(nil); errors.As(err, &ae) {
+			loc = c.Arguments[ae.Arg].Location()
+		}
+		f.errs = append(f.errs, locError{loc, err.Error()})
+		return
+	}
+	k := &ast.ConstantNode{Value: v}
+	k.SetType(c.Type())
+	ast.Patch(node, k)
+}
+
+// untype clears the types the checker left on a tree.
+type untype struct{}
+
+func (untype) Visit(node *ast.Node) { (*node).SetNature(nature.Nature{}) }
+
+// untyped finds the first argument of a rules function whose type the
+// checker could not tell (a mixed array's element, a conditional with two
+// types): it is refused at load time rather than failing per contact.
+type untyped struct{ err *locError }
+
+func (u *untyped) Visit(node *ast.Node) {
+	c, ok := (*node).(*ast.CallNode)
+	if !ok || u.err != nil {
+		return
+	}
+	id, ok := c.Callee.(*ast.IdentifierNode)
+	if !ok || functionIndex[id.Value] == nil {
+		return
+	}
+	ft := reflect.TypeOf(functionIndex[id.Value].typ).Elem()
+	for i, a := range c.Arguments {
+		if a.Type() == anyType {
+			u.err = &locError{a.Location(), fmt.Sprintf("argument %d of %s is of unknown type: expected %s", i+1, id.Value, typeName(ft.In(i)))}
+			return
+		}
+	}
+}
+
+// usesVisitor finds what a program reads of the environment.
+type usesVisitor struct {
+	uses              uses
+	contacts, members int
+}
+
+func (u *usesVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "today" {
+			u.uses |= useToday
+		}
+		if n.Value == "contact" {
+			u.contacts++
+		}
+	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "contact" {
+			u.members++
+			u.uses |= useField(n.Property.(*ast.StringNode).Value)
+		}
+	}
+}
+
+// program is a compiled rule expression.
+type program struct {
+	st      *stmt
+	origin  string
+	states  []string
+	program *vm.Program
+	// static rules do not depend on the contact: rule is their value.
+	static bool
+	rule   rules.Rule
+	// uses says which fields of the environment the program reads.
+	uses uses
+	// buffer is the set's default buffer, for the span check.
+	buffer int
+	pool   *sync.Pool
+}
+
+// errorAt returns the diagnostic of an expression error at rune offset i.
+func (s *stmt) errorAt(i int, format string, args ...any) *Diagnostic {
+	return s.file.diag(s.at(i), format, args...)
+}
+
+// exprError converts an error of expr (a *exprfile.Error, normally) into a
+// diagnostic.
+func (s *stmt) exprError(err error) *Diagnostic {
+	var fe *exprfile.Error
+	if errors.As(err, &fe) {
+		return s.errorAt(fe.From, "%s", message(fe.Message))
+	}
+	return s.errorAt(0, "%s", message(err.Error()))
+}
+
+// message rewrites an expr message for a rules author.
+func message(msg string) string {
+	msg = strings.TrimSpace(messageReplacer.Replace(msg))
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		if name == "now" {
+			return "now() is not available: a rule may not read the clock; use today (the run date)"
+		}
+		for _, f := range contactFields() {
+			if f == name {
+				return "unknown name " + name + " (did you mean contact." + name + "?)"
+			}
+		}
+		return "unknown name " + name + suggest(name, knownNames())
+	}
+	if m := tokenRE.FindStringSubmatch(msg); m != nil {
+		return "unexpected " + strconv.Quote(m[1]) + msg[len(m[0]):]
+	}
+	if m := condRE.FindStringSubmatch(msg); m != nil {
+		return "a condition must be true or false (bool), not " + m[1]
+	}
+	if name, ok := strings.CutPrefix(msg, "type contact has no field "); ok {
+		return "contact has no field " + name + suggest(name, contactFields()) + "; its fields are " + strings.Join(contactFields(), ", ")
+	}
+	for _, p := range []string{"not enough arguments to call ", "too many arguments to call "} {
+		if name, ok := strings.CutPrefix(msg, p); ok && functionIndex[name] != nil && functionIndex[name].sig != "" {
+			return msg + ": expected " + functionIndex[name].sig
+		}
+	}
+	if strings.HasSuffix(msg, "exceeds maximum allowed nodes") {
+		return fmt.Sprintf("the rule is too long: more than %d parts", MaxNodes)
+	}
+	if msg == "unexpected token EOF" {
+		return "the rule ends too early: is a \")\" missing?"
+	}
+	return msg
+}
+
+var (
+	tokenRE = regexp.MustCompile(`^unexpected token \w+\("(.*?)"\)`)
+	condRE  = regexp.MustCompile(`^non-bool expression \(type (.*)\) used as condition$`)
+)
+
+// contactFields lists the fields of contact.
+func contactFields() []string {
+	var names []string
+	for i := range contactType.NumField() {
+		names = append(names, contactType.Field(i).Tag.Get("expr"))
+	}
+	return names
+}
+
+// knownNames lists the names a rule may use.
+func knownNames() []string {
+	names := []string{"contact", "today"}
+	for _, f := range functions {
+		if !f.internal && f.method == nil {
+			names = append(names, f.name)
+		}
+	}
+	return append(names, builtins...)
+}
+
+// suggest returns " (did you mean X?)" for the known name closest to name,
+// or "" when none is close.
+func suggest(name string, known []string) string {
+	best, bestD := "", 3
+	if len(name) <= 3 {
+		bestD = 2
+	}
+	sorted := append([]string(nil), known...)
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		if d := distance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + best + "?)"
+}
+
+// distance is the Levenshtein distance of two short strings (bytes).
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// compile checks and compiles a rule statement's expression. It reports
+// every problem it finds to diags and returns nil when there is one.
+func compile(st *stmt, diags *Diagnostics) *program {
+	p := &patcher{}
+	cfg := newConfig(p)
+	src := string(st.text)
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		*diags = append(*diags, st.exprError(err))
+		return nil
+	}
+	_, err = new(checker.Checker).PatchAndCheck(tree, cfg)
+	if len(p.errs) == 0 && err == nil {
+		// The checker does not look again into a call it typed before a
+		// patch changed its arguments: check the patched tree afresh.
+		ast.Walk(&tree.Node, untype{})
+		cfg.Visitors = nil
+	}
+	typ, err := new(checker.Checker).Check(tree, cfg)
+	if len(p.errs) > 0 {
+		for _, e := range p.errs {
+			*diags = append(*diags, st.errorAt(e.loc.From, "%s", e.msg))
+		}
+		return nil
+	}
+	if err != nil {
+		*diags = append(*diags, st.exprError(err))
+		return nil
+	}
+	u := &untyped{}
+	ast.Walk(&tree.Node, u)
+	if u.err != nil {
+		*diags = append(*diags, st.errorAt(u.err.loc.From, "%s", u.err.msg))
+		return nil
+	}
+	if typ != ruleType {
+		n := tree.Node
+		for {
+			c, ok := n.(*ast.ConditionalNode)
+			if !ok {
+				break
+			}
+			n = c.Exp1
+			if n.Type() == ruleType {
+				n = c.Exp2
+			}
+		}
+		*diags = append(*diags, st.errorAt(n.Location().From,
+			"a rule must yield a rule, such as birthday_window(30, 60), year_round() or no_exclusion(), but this yields %s", typeName(n.Type())))
+		return nil
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		*diags = append(*diags, st.exprError(err))
+		return nil
+	}
+	f := &folder{}
+	ast.Walk(&tree.Node, f)
+	for _, e := range f.errs {
+		*diags = append(*diags, st.errorAt(e.loc.From, "%s", e.msg))
+	}
+	if len(f.errs) > 0 {
+		return nil
+	}
+	prog, err := compiler.Compile(tree, cfg)
+	if err != nil {
+		*diags = append(*diags, st.exprError(err))
+		return nil
+	}
+	var uv usesVisitor
+	ast.Walk(&tree.Node, &uv)
+	if uv.contacts > uv.members {
+		uv.uses |= useToday - 1 // contact as a whole: every field
+	}
+	pr := &program{st: st, program: prog, static: uv.uses == 0, uses: uv.uses}
+	p0 := st.at(0)
+	pr.origin = fmt.Sprintf("%s:%d:%d", st.file.name, p0.Line, p0.Column)
+	if pr.static {
+		r, err := pr.run(&vm.VM{MemoryBudget: MemoryBudget}, &runEnv{})
+		if err != nil {
+			*diags = append(*diags, st.exprError(err))
+			return nil
+		}
+		pr.rule = r
+	}
+	return pr
+}
+
+// run evaluates the program once.
+func (pr *program) run(m *vm.VM, e *runEnv) (rules.Rule, error) {
+	out, err := m.Run(pr.program, e)
+	if err != nil {
+		return rules.Rule{}, err
+	}
+	r, _ := out.(*exprRule)
+	if r == nil {
+		return rules.Rule{}, fmt.Errorf("the rule yields %v, not a rule", out)
+	}
+	if err := checkSpan(r.r, pr.buffer); err != nil {
+		return rules.Rule{}, err
+	}
+	return r.r, nil
+}
+
+// checkSpan rejects windows whose exclusion period is longer than a year:
+// they leave no day free and mean year_round().
+func checkSpan(r rules.Rule, buffer int) error {
+	for _, w := range r.Windows() {
+		b := buffer
+		if w.OwnBuffer {
+			b = w.Buffer
+		}
+		if n := b + w.Before + 1 + w.After; n > 365 {
+			return fmt.Errorf("the exclusion period of %s lasts %d days (buffer %d + %d before + the day + %d after): more than a year leaves no day free; write year_round() instead",
+				w, n, b, w.Before, w.After)
+		}
+	}
+	return nil
+}
+
+// worker is what one goroutine needs to evaluate rules: a VM and an
+// environment, both reused.
+type worker struct {
+	vm  vm.VM
+	env runEnv
+}
+
+// EvalError is the error of a rule that failed for one contact. The
+// scheduler skips that contact's emails that respect windows, with a
+// reason naming the rule.
+type EvalError struct {
+	// Origin is where the rule was written (file:line:col).
+	Origin string
+	// File and Pos say where, in the file, the evaluation failed.
+	File string
+	Pos  Pos
+	// Msg says what failed; Err is the underlying error.
+	Msg string
+	Err error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("dsl: rule at %s failed at %s:%d:%d: %s", e.Origin, e.File, e.Pos.Line, e.Pos.Column, e.Msg)
+}
+
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// eval is the rules.RuleFunc of a rule that depends on the contact.
+func (pr *program) eval(in rules.Input) (r rules.Rule, err error) {
+	w := pr.pool.Get().(*worker)
+	defer func() {
+		if x := recover(); x != nil {
+			err = pr.evalError(fmt.Errorf("panic: %v", x))
+		}
+		pr.pool.Put(w)
+	}()
+	w.env.fill(&in, pr.uses)
+	r, err = pr.run(&w.vm, &w.env)
+	if err != nil {
+		return rules.Rule{}, pr.evalError(err)
+	}
+	return r, nil
+}
+
+func (pr *program) evalError(err error) error {
+	i, msg := 0, err.Error()
+	var fe *exprfile.Error
+	if errors.As(err, &fe) {
+		i, msg = fe.From, message(fe.Message)
+	}
+	return &EvalError{Origin: pr.origin, File: pr.st.file.name, Pos: pr.st.at(i), Msg: msg, Err: err}
+}

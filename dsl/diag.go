@@ -1,0 +1,74 @@
+package dsl
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Pos is a position in a rules file: Line and Column count from 1, Column
+// in characters (runes, a tab counts as one), and Byte is the 0-based byte
+// offset in the file.
+type Pos struct {
+	Line, Column, Byte int
+}
+
+// Diagnostic is one problem found in a rules file.
+type Diagnostic struct {
+	// File is the file's name as given to the loader.
+	File string
+	// Line and Column locate the fault in the file (not in the
+	// expression): both count from 1, Column in characters.
+	Line, Column int
+	// Message says what is wrong and what was expected.
+	Message string
+	// Snippet is the source line, prefixed with its number, and a caret
+	// under Column; empty when the file has no such line.
+	Snippet string
+}
+
+// Error renders the diagnostic as "file:line:col: message", followed by the
+// snippet on the next lines.
+func (d *Diagnostic) Error() string {
+	s := fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Message)
+	if d.Snippet != "" {
+		s += "\n" + d.Snippet
+	}
+	return s
+}
+
+// Diagnostics is every problem found while loading rules files. It is the
+// error type of the loaders: use errors.As to get it.
+type Diagnostics []*Diagnostic
+
+// Error renders every diagnostic, in order of file, line and column,
+// separated by blank lines.
+func (ds Diagnostics) Error() string {
+	parts := make([]string, len(ds))
+	for i, d := range ds.sorted() {
+		parts[i] = d.Error()
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// sorted returns the diagnostics ordered by file, line, column and message.
+func (ds Diagnostics) sorted() Diagnostics {
+	out := slices.Clone(ds)
+	slices.SortStableFunc(out, func(a, b *Diagnostic) int {
+		return cmp.Or(
+			cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column),
+			cmp.Compare(a.Message, b.Message))
+	})
+	return out
+}
+
+// snippet renders line number n of text (a line without its newline) with a
+// caret under column col. Tabs are shown as one space so the caret lines up.
+func snippet(n int, text string, col int) string {
+	text = strings.ReplaceAll(text, "\t", " ")
+	gutter := fmt.Sprintf("%5d | ", n)
+	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", col-1) + "^"
+}

@@ -1,0 +1,176 @@
+// Command rulescheck checks rules files and explains what they decide.
+//
+// Usage:
+//
+//	go run ./examples/rulescheck [flags] FILE...
+//
+// It loads the files as one rule set (as the scheduler would). When they
+// have problems, it prints every diagnostic and exits with status 1. When
+// they are valid, it prints each state's rule and, given a contact (-state
+// or -zip, with -birthday and -effective-date) and a -date, whether that
+// date is excluded for the contact, by which rule and for which period.
+// Dates are YYYY-MM-DD. -today is the run date that ages are computed on
+// (default: -date). Bad usage exits with status 2.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/rules"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rulescheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: rulescheck [-state XX | -zip ZIP] [-birthday YYYY-MM-DD] [-effective-date YYYY-MM-DD] [-date YYYY-MM-DD] [-today YYYY-MM-DD] FILE...")
+		fs.PrintDefaults()
+	}
+	state := fs.String("state", "", "the contact's state field (two-letter code)")
+	zip := fs.String("zip", "", "the contact's ZIP code (decides the state when it maps to one)")
+	var birthday, effective, date, today dateFlag
+	fs.Var(&birthday, "birthday", "the contact's birthday")
+	fs.Var(&effective, "effective-date", "the contact's policy effective date")
+	fs.Var(&date, "date", "the date to check")
+	fs.Var(&today, "today", "the run date (default: -date)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "rulescheck: "+format+"\n", a...)
+		fs.Usage()
+		return 2
+	}
+	if fs.NArg() == 0 {
+		return usage("no rules file")
+	}
+	contact := *state != "" || *zip != "" || !birthday.d.IsZero() || !effective.d.IsZero() || !today.d.IsZero()
+	if contact && date.d.IsZero() {
+		return usage("-date is required to check a contact")
+	}
+	if !date.d.IsZero() && *state == "" && *zip == "" {
+		return usage("-date needs a contact's -state or -zip")
+	}
+	var res rules.StateResolution
+	if !date.d.IsZero() {
+		if _, ok := emailsched.ParseState(*state); *state != "" && !ok {
+			return usage("unknown state code %q", *state)
+		}
+		r, err := rules.ResolveState(*zip, *state)
+		if err != nil {
+			return usage("%v", err)
+		}
+		res = r
+	}
+	set, err := dsl.LoadFiles(fs.Args()...)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var ds dsl.Diagnostics
+		if errors.As(err, &ds) {
+			fmt.Fprintf(stderr, "%d problem(s)\n", len(ds))
+		}
+		return 1
+	}
+	printTable(stdout, set)
+	if date.d.IsZero() {
+		return 0
+	}
+	if today.d.IsZero() {
+		today = date
+	}
+	c := &emailsched.Contact{ID: 1, ZIP: *zip, State: *state, Birthday: birthday.d, EffectiveDate: effective.d}
+	explain(stdout, set, c, res, today.d, date.d)
+	return 0
+}
+
+// printTable prints the rule of every state that has one.
+func printTable(w io.Writer, set *rules.Set) {
+	fmt.Fprintf(w, "rules:             %s\nchecksum:          %s\npre_window_buffer: %d\n\n", set.Name(), set.Checksum(), set.Buffer())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tRULE\tWRITTEN AT")
+	states := emailsched.States()
+	slices.SortFunc(states, func(a, b emailsched.State) int { return strings.Compare(a.String(), b.String()) })
+	for _, s := range states {
+		r, dynamic, origin := set.Describe(s)
+		if origin == "" {
+			continue
+		}
+		desc := r.String()
+		if dynamic {
+			desc = "depends on the contact"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s, desc, origin)
+	}
+	fmt.Fprintln(tw, "others\tno_exclusion()\t-")
+	tw.Flush()
+}
+
+// explain prints the rule that applies to the contact and whether day is
+// excluded.
+func explain(w io.Writer, set *rules.Set, c *emailsched.Contact, res rules.StateResolution, today, day datecalc.Date) {
+	from := "ZIP code"
+	if res.Source == rules.SourceField {
+		from = "state field"
+	}
+	fmt.Fprintf(w, "\ncontact: state %s (from the %s), birthday %s, effective date %s\n",
+		res.State, from, orNone(c.Birthday), orNone(c.EffectiveDate))
+	if res.Mismatch {
+		fmt.Fprintf(w, "note: the ZIP code says %s, the state field %s: the ZIP code wins\n", res.State, res.Field)
+	}
+	a := set.Apply(c, res.State, today)
+	if a.Err() != nil {
+		fmt.Fprintf(w, "rule:    failed for this contact: %v\n", a.Err())
+	} else {
+		fmt.Fprintf(w, "rule:    %s (%s)\n", a.Rule(), a.Origin())
+	}
+	x, excluded := a.Excluded(day)
+	switch {
+	case !excluded:
+		fmt.Fprintf(w, "%s: not excluded\n", day)
+		return
+	case x.YearRound, x.Unknown:
+		fmt.Fprintf(w, "%s: excluded (%s), every day\n", day, x.Reason)
+		return
+	}
+	fmt.Fprintf(w, "%s: excluded (%s) by %s, anniversary %s, period %s to %s\n",
+		day, x.Reason, x.Window, x.Anniversary, x.Period.Start, x.Period.End)
+	if next, ok := a.NextAllowed(day); ok {
+		fmt.Fprintf(w, "first day allowed: %s\n", next)
+	}
+}
+
+func orNone(d datecalc.Date) string {
+	if d.IsZero() {
+		return "none"
+	}
+	return d.String()
+}
+
+// dateFlag is a YYYY-MM-DD flag.
+type dateFlag struct{ d datecalc.Date }
+
+func (f *dateFlag) String() string { return f.d.String() }
+
+func (f *dateFlag) Set(s string) error {
+	d, err := datecalc.Parse(s)
+	if err != nil {
+		return fmt.Errorf("expected a date written YYYY-MM-DD")
+	}
+	f.d = d
+	return nil
+}

@@ -1,0 +1,386 @@
+package configfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/emailsched/emailsched/loadbalance"
+	"github.com/emailsched/emailsched/scheduler"
+)
+
+// File is a loaded configuration: every key of the file, with the defaults
+// applied to the keys it does not set. Scheduler holds explicit values for
+// every parameter (never nil pointers), so printing it shows what a run uses.
+type File struct {
+	// Name is the file's name as given to Load or Parse.
+	Name string
+	// Scheduler holds the scheduler's parameters. Rules, Clock, NewRunID,
+	// Progress and Logger are left unset: they are not configuration.
+	Scheduler scheduler.Config
+	// PreWindowBuffer replaces the rules' pre-window buffer when set
+	// (0-366 days); nil keeps the rules files' own. See LoadRules.
+	PreWindowBuffer *int
+	// Database is the path of the organisation database.
+	Database string
+	// Rules is a rules file or a directory whose *.rules files form one
+	// set; empty means the embedded default rules.
+	Rules string
+	// BatchContacts is the number of contacts whose changes one write
+	// transaction carries (1-1,000,000). Defaults to 1000.
+	BatchContacts int
+	// Backup configures the backups taken before a run.
+	Backup Backup
+}
+
+// Backup configures the online backups taken before a run.
+type Backup struct {
+	// Dir receives the backups; empty means a "backups" directory beside
+	// the database.
+	Dir string
+	// RetentionDays deletes backups older than that many days after each
+	// backup (0-3650); 0 keeps every backup. Defaults to 7.
+	RetentionDays int
+}
+
+// Defaults returns the configuration of an empty file: the documented
+// default of every key.
+func Defaults() *File {
+	loc, _ := time.LoadLocation("America/Chicago") // cannot fail: scheduler links time/tzdata
+	return &File{
+		Scheduler: scheduler.Config{
+			Location:                loc,
+			SendTime:                "08:30",
+			BirthdayDaysBefore:      scheduler.Int(14),
+			EffectiveDateDaysBefore: scheduler.Int(30),
+			AEPDates:                []scheduler.MonthDay{{Month: time.September, Day: 15}},
+			CatchUpSpreadDays:       7,
+			BirthdayPriority:        scheduler.Int(10),
+			EffectiveDatePriority:   scheduler.Int(10),
+			AEPPriority:             scheduler.Int(20),
+			PostWindowPriority:      scheduler.Int(30),
+			FollowUpDelayDays:       scheduler.Int(2),
+			FollowUpLookbackDays:    35,
+			MaxEmailsPerPeriod:      2,
+			FrequencyPeriodDays:     14,
+			LoadBalancing: loadbalance.Config{
+				DailyCapPercentage:    loadbalance.DefaultDailyCapPercentage,
+				EDSoftLimit:           loadbalance.DefaultEDSoftLimit,
+				EDSmoothingWindowDays: loadbalance.DefaultEDSmoothingWindowDays,
+				OverageThreshold:      loadbalance.DefaultOverageThreshold,
+				OverflowHorizonDays:   loadbalance.DefaultOverflowHorizonDays,
+			},
+		},
+		BatchContacts: 1000,
+		Backup:        Backup{RetentionDays: 7},
+	}
+}
+
+// Load reads and parses the configuration file at path (see Parse).
+// Relative paths in it (database, rules, backup.dir) are resolved against
+// the file's directory.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("configfile: %w", err)
+	}
+	f, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	for _, p := range []*string{&f.Database, &f.Rules, &f.Backup.Dir} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	return f, nil
+}
+
+// Parse parses a configuration in YAML or JSON; name is used in messages.
+// Keys it does not set keep their defaults (see Defaults). Every unknown or
+// duplicate key, value of the wrong type and value out of range is reported
+// at once: the error is then Problems.
+func Parse(name string, data []byte) (*File, error) {
+	p := &parser{name: name, lines: strings.Split(string(data), "\n"), f: Defaults()}
+	p.f.Name = name
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	var doc yaml.Node
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF):
+		return p.f, nil // empty, or only comments
+	case err != nil:
+		p.syntax(err)
+		return nil, p.problems
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		p.add(&more, "", "the file must hold one document, found a second one")
+		return nil, p.problems
+	}
+	if root := deref(doc.Content[0]); root.Kind == yaml.MappingNode {
+		p.mapping(root, "")
+	} else if root.ShortTag() != "!!null" {
+		p.add(root, "", "the file must be a mapping of keys to values (such as \"send_time: 08:30\"), found %s", describe(root))
+	}
+	if len(p.problems) > 0 {
+		return nil, p.problems
+	}
+	return p.f, nil
+}
+
+// Problem is one fault of a configuration file.
+type Problem struct {
+	// File is the file's name as given to Load or Parse.
+	File string
+	// Line and Column locate the fault, both counting from 1; zero when
+	// unknown.
+	Line, Column int
+	// Key is the dotted key the fault concerns ("timing.catch_up_spread_days");
+	// empty for faults of the file as a whole.
+	Key string
+	// Message says what is wrong and what is allowed.
+	Message string
+	// Snippet is the line, prefixed with its number, and a caret under
+	// Column; empty when there is no such line.
+	Snippet string
+}
+
+// Error renders the problem as "file:line:col: message" and the snippet on
+// the next lines.
+func (p *Problem) Error() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+		if p.Column > 0 {
+			fmt.Fprintf(&b, ":%d", p.Column)
+		}
+	}
+	b.WriteString(": " + p.Message)
+	if p.Snippet != "" {
+		b.WriteString("\n" + p.Snippet)
+	}
+	return b.String()
+}
+
+// Problems is every problem of a configuration file, in file order; it is
+// the error type of Load and Parse for an invalid file (use errors.As).
+type Problems []*Problem
+
+// Error renders every problem, separated by blank lines.
+func (ps Problems) Error() string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Error()
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// parser walks the YAML node tree against the schema.
+type parser struct {
+	name     string
+	lines    []string
+	f        *File
+	problems Problems
+}
+
+func (p *parser) add(n *yaml.Node, key, format string, args ...any) {
+	pr := &Problem{File: p.name, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)}
+	if pr.Line >= 1 && pr.Line <= len(p.lines) {
+		pr.Snippet = snippet(pr.Line, strings.TrimRight(p.lines[pr.Line-1], "\r"), pr.Column)
+	}
+	p.problems = append(p.problems, pr)
+}
+
+// snippet shows line n with a caret under column col.
+func snippet(n int, text string, col int) string {
+	text = strings.ReplaceAll(text, "\t", " ")
+	gutter := fmt.Sprintf("%5d | ", n)
+	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", max(col-1, 0)) + "^"
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntax records a YAML syntax error, at its line when the parser gave one.
+func (p *parser) syntax(err error) {
+	msg := err.Error()
+	n := &yaml.Node{}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	p.add(n, "", "not valid YAML: %s", msg)
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// mapping checks the keys of the section prefix ("" for the top level).
+func (p *parser) mapping(m *yaml.Node, prefix string) {
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], deref(m.Content[i+1])
+		full := prefix + k.Value
+		if first, dup := seen[k.Value]; dup {
+			p.add(k, full, "duplicate key %q, first set on line %d", full, first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		if v.ShortTag() == "!!null" {
+			continue // the default
+		}
+		if isSection(full) {
+			if v.Kind != yaml.MappingNode {
+				p.add(v, full, "%s must be a mapping of the keys %s, found %s", full, strings.Join(keysIn(full+"."), ", "), describe(v))
+				continue
+			}
+			p.mapping(v, full+".")
+			continue
+		}
+		fd, ok := fieldByKey(full)
+		if !ok || strings.Contains(k.Value, ".") {
+			where := "at the top level"
+			if prefix != "" {
+				where = "in " + strings.TrimSuffix(prefix, ".")
+			}
+			p.add(k, full, "unknown key %q %s; allowed: %s", k.Value, where, strings.Join(keysIn(prefix), ", "))
+			continue
+		}
+		p.value(fd, v)
+	}
+}
+
+// describe names what a node holds, for "found ..." messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	if n.ShortTag() == "!!str" {
+		return strconv.Quote(n.Value)
+	}
+	return n.Value
+}
+
+// value checks and sets one key.
+func (p *parser) value(fd field, n *yaml.Node) {
+	var v value
+	var ok bool
+	switch fd.kind {
+	case kindInt:
+		v.i, ok = intValue(n)
+		ok = ok && float64(v.i) >= fd.min && float64(v.i) <= fd.max
+		if !ok {
+			p.add(n, fd.key, "%s must be an integer from %s to %s, found %s", fd.key, num(fd.min), num(fd.max), describe(n))
+		}
+	case kindFloat:
+		v.f, ok = floatValue(n)
+		ok = ok && !math.IsNaN(v.f) && (v.f > fd.min || !fd.minOpen && v.f == fd.min) && v.f <= fd.max
+		if !ok {
+			lo := "from " + num(fd.min) + " to"
+			if fd.minOpen {
+				lo = "greater than " + num(fd.min) + " and at most"
+			}
+			p.add(n, fd.key, "%s must be a number %s %s, found %s", fd.key, lo, num(fd.max), describe(n))
+		}
+	case kindBool:
+		ok = n.ShortTag() == "!!bool" && n.Decode(&v.b) == nil
+		if !ok {
+			p.add(n, fd.key, "%s must be true or false, found %s", fd.key, describe(n))
+		}
+	case kindString:
+		ok = n.ShortTag() == "!!str"
+		v.s = n.Value
+		if !ok {
+			p.add(n, fd.key, "%s must be a string, found %s", fd.key, describe(n))
+		} else if msg := fd.check(v.s); msg != "" {
+			ok = false
+			p.add(n, fd.key, "%s %s, found %q", fd.key, msg, v.s)
+		}
+	case kindDates:
+		v.dates, ok = p.dates(fd.key, n)
+	}
+	if ok {
+		fd.set(p.f, v)
+	}
+}
+
+// intValue reads an integer scalar.
+func intValue(n *yaml.Node) (int, bool) {
+	var i int64
+	if n.ShortTag() != "!!int" || n.Decode(&i) != nil || i < math.MinInt32 || i > math.MaxInt32 {
+		return 0, false
+	}
+	return int(i), true
+}
+
+// floatValue reads a number scalar (an integer or a float).
+func floatValue(n *yaml.Node) (float64, bool) {
+	var f float64
+	if t := n.ShortTag(); t != "!!int" && t != "!!float" || n.Decode(&f) != nil {
+		return 0, false
+	}
+	return f, true
+}
+
+// num renders a range bound.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+var monthDay = regexp.MustCompile(`^(\d\d)-(\d\d)$`)
+
+// dates reads a list of "MM-DD" days.
+func (p *parser) dates(key string, n *yaml.Node) ([]scheduler.MonthDay, bool) {
+	const want = `a list of one or more days "MM-DD" (such as ["09-15"])`
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		p.add(n, key, "%s must be %s, found %s", key, want, describe(n))
+		return nil, false
+	}
+	var out []scheduler.MonthDay
+	ok := true
+	for _, e := range n.Content {
+		e = deref(e)
+		m := monthDay.FindStringSubmatch(e.Value)
+		var md scheduler.MonthDay
+		if m != nil && e.ShortTag() == "!!str" {
+			mo, _ := strconv.Atoi(m[1])
+			d, _ := strconv.Atoi(m[2])
+			md = scheduler.MonthDay{Month: time.Month(mo), Day: d}
+		}
+		switch {
+		case md.Day == 0 || md.Month < 1 || md.Month > 12 || md.Day > daysIn(md.Month):
+			p.add(e, key, "%s must hold days of the year \"MM-DD\" (month 01-12, day 01 to the month's last, 02-29 allowed), found %s", key, describe(e))
+			ok = false
+		case slices.Contains(out, md):
+			p.add(e, key, "%s lists %s twice", key, md)
+			ok = false
+		default:
+			out = append(out, md)
+		}
+	}
+	return out, ok
+}
+
+// daysIn returns the days of month m in a leap year.
+func daysIn(m time.Month) int {
+	return time.Date(2024, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
