@@ -1,7 +1,5 @@
 package datecalc
 
-import "strconv"
-
 // FNV-1a 64-bit parameters (see http://www.isthe.com/chongo/tech/comp/fnv/).
 const (
 	fnvOffset64 = 14695981039346656037
@@ -21,17 +19,34 @@ const (
 //	StableHash(42, "effective_date", 2024) = 0x23883543eee7a15f
 //	StableHash(123456, "aep", 2025)        = 0x4e9646d9bd058907
 func StableHash(contactID int64, emailType string, eventYear int) uint64 {
-	var buf [24]byte
-	h := uint64(fnvOffset64)
-	for _, c := range strconv.AppendInt(buf[:0], contactID, 10) {
-		h = (h ^ uint64(c)) * fnvPrime64
-	}
+	h := hashInt(fnvOffset64, contactID)
 	h = (h ^ '_') * fnvPrime64
 	for i := 0; i < len(emailType); i++ {
 		h = (h ^ uint64(emailType[i])) * fnvPrime64
 	}
 	h = (h ^ '_') * fnvPrime64
-	for _, c := range strconv.AppendInt(buf[:0], int64(eventYear), 10) {
+	return hashInt(h, int64(eventYear))
+}
+
+// hashInt feeds the decimal digits of v (with a leading '-' when negative)
+// to the FNV-1a state h, as strconv.AppendInt would write them.
+func hashInt(h uint64, v int64) uint64 {
+	var buf [20]byte
+	i := len(buf)
+	u := uint64(v)
+	if v < 0 {
+		u = -u // the two's complement magnitude, right for math.MinInt64 too
+		h = (h ^ '-') * fnvPrime64
+	}
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	for _, c := range buf[i:] {
 		h = (h ^ uint64(c)) * fnvPrime64
 	}
 	return h

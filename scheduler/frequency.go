@@ -55,19 +55,29 @@ func (p *planner) applyFrequency(c *emailsched.Contact, o *outcome) {
 
 // fitsFrequency reports whether one more email on day d keeps every window
 // of period days that contains d at no more than max emails, given the days
-// of the emails already counted.
+// of the emails already counted. The fullest window containing d starts on d
+// or on one of the counted days before it, so only those starts are tried.
 func fitsFrequency(days []datecalc.Date, d datecalc.Date, max, period int) bool {
-	for start := d.AddDays(1 - period); !start.After(d); start = start.AddDays(1) {
-		end := start.AddDays(period - 1)
-		n := 1
-		for _, x := range days {
-			if !x.Before(start) && !x.After(end) {
-				n++
-			}
-		}
-		if n > max {
+	first := d.AddDays(1 - period)
+	if countIn(days, d, period) >= max {
+		return false
+	}
+	for _, s := range days {
+		if !s.Before(first) && s.Before(d) && countIn(days, s, period) >= max {
 			return false
 		}
 	}
 	return true
+}
+
+// countIn counts the days in [start, start+period-1].
+func countIn(days []datecalc.Date, start datecalc.Date, period int) int {
+	end := start.AddDays(period - 1)
+	n := 0
+	for _, x := range days {
+		if !x.Before(start) && !x.After(end) {
+			n++
+		}
+	}
+	return n
 }

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"cmp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/emailsched/emailsched"
@@ -73,15 +72,6 @@ func (o *outcome) add(e emailsched.Email, info emailInfo) {
 	o.info = append(o.info, info)
 }
 
-// Len, Less and Swap sort the plan by date, type, event and campaign,
-// keeping the parallel slices aligned.
-func (o *outcome) Len() int           { return len(o.emails) }
-func (o *outcome) Less(i, j int) bool { return compareEmails(&o.emails[i], &o.emails[j]) < 0 }
-func (o *outcome) Swap(i, j int) {
-	o.emails[i], o.emails[j] = o.emails[j], o.emails[i]
-	o.info[i], o.info[j] = o.info[j], o.info[i]
-}
-
 // block is an exclusion period that blocked at least one email.
 type block struct {
 	index int
@@ -106,6 +96,16 @@ type planner struct {
 	blocks []block
 	days   []datecalc.Date
 	order  []int
+	// hist is the contact's committed history, read once per contact.
+	hist []histRow
+}
+
+// histRow is a committed history email reduced to what the planner asks
+// about it again and again.
+type histRow struct {
+	typ       emailsched.EmailType
+	eventYear int // 0 when the row has no event
+	date      datecalc.Date
 }
 
 func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
@@ -147,6 +147,12 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		ed = datecalc.Date{}
 	}
 	p.ap = p.s.rules.Apply(c, res.State, today)
+	p.hist = p.hist[:0]
+	for i := range c.History {
+		if h := &c.History[i]; h.Status.Committed() {
+			p.hist = append(p.hist, histRow{typ: h.Type, eventYear: h.Event.Year(), date: h.Date})
+		}
+	}
 
 	if !bday.IsZero() {
 		ann := bday.NextAnniversary(today)
@@ -170,8 +176,24 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	sortOutcome(o)
 }
 
-// sortOutcome orders the plan by date, type, event and campaign.
-func sortOutcome(o *outcome) { sort.Sort(o) }
+// sortOutcome orders the plan by date, type, event and campaign. Plans are
+// short and usually nearly sorted: an insertion sort that moves each email
+// once is cheaper than sort.Sort's swaps of large structs.
+func sortOutcome(o *outcome) {
+	for i := 1; i < len(o.emails); i++ {
+		if compareEmails(&o.emails[i-1], &o.emails[i]) <= 0 {
+			continue
+		}
+		e, info := o.emails[i], o.info[i]
+		j := i
+		for j > 0 && compareEmails(&o.emails[j-1], &e) > 0 {
+			j--
+		}
+		copy(o.emails[j+1:i+1], o.emails[j:i])
+		copy(o.info[j+1:i+1], o.info[j:i])
+		o.emails[j], o.info[j] = e, info
+	}
+}
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has
@@ -200,7 +222,7 @@ func (p *planner) aepIn(id int64, year int) datecalc.Date {
 // anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
 // shows the sending system already has it.
 func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
-	if committed(c, typ, ann) {
+	if p.committed(typ, ann) {
 		if p.tr != nil {
 			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
 		}
@@ -284,7 +306,7 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	n := len(o.emails)
 	info := emailInfo{kind: kindPostWindow, respects: true}
 	for _, b := range p.blocks {
-		if committed(c, emailsched.TypePostWindow, b.ann) || planned(o.emails[n:], b.ann) {
+		if p.committed(emailsched.TypePostWindow, b.ann) || planned(o.emails[n:], b.ann) {
 			continue
 		}
 		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
@@ -318,7 +340,7 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	for i := range c.Stored {
 		st := &c.Stored[i]
 		if st.Type != emailsched.TypePostWindow || st.Status != emailsched.StatusPreScheduled ||
-			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || committed(c, emailsched.TypePostWindow, st.Event) {
+			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || p.committed(emailsched.TypePostWindow, st.Event) {
 			continue
 		}
 		if _, ex := p.ap.Excluded(st.Date); ex {
@@ -347,19 +369,20 @@ func planned(es []emailsched.Email, event datecalc.Date) bool {
 // typ for the event: a history row of that type with a committed status
 // whose event year is the event's, or, for rows without an event, whose
 // date lies in the year up to the event.
-func committed(c *emailsched.Contact, typ emailsched.EmailType, event datecalc.Date) bool {
-	for i := range c.History {
-		h := &c.History[i]
-		if h.Type != typ || !h.Status.Committed() {
+func (p *planner) committed(typ emailsched.EmailType, event datecalc.Date) bool {
+	year := event.Year()
+	for i := range p.hist {
+		h := &p.hist[i]
+		if h.typ != typ {
 			continue
 		}
-		if h.Event.IsZero() {
-			if !h.Date.After(event) && h.Date.After(event.AddDays(-365)) {
+		if h.eventYear == 0 {
+			if !h.date.After(event) && h.date.After(event.AddDays(-365)) {
 				return true
 			}
 			continue
 		}
-		if h.Event.Year() == event.Year() {
+		if h.eventYear == year {
 			return true
 		}
 	}

@@ -103,7 +103,8 @@ type RowCounts struct {
 }
 
 // Timings are the durations of a run's phases. Reading and planning are
-// interleaved, so they are measured together. Count is the first pass of
+// interleaved, so they are measured together; Write is estimated from a
+// sample of the sink's writes (one in 16). Count is the first pass of
 // load balancing (reading and planning every contact once more).
 type Timings struct {
 	Count    time.Duration `json:"count_ns"`

@@ -20,6 +20,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store/memory"
 	"github.com/emailsched/emailsched/store/storetest"
@@ -47,7 +48,10 @@ func run(ctx context.Context, out io.Writer, n int, seed int64, today datecalc.D
 	if err != nil {
 		return err
 	}
-	s, err := scheduler.New(scheduler.Config{})
+	// The default rules of the specification, read from the embedded
+	// default.rules (edit a copy and load it with dsl.LoadFiles to change
+	// them).
+	s, err := scheduler.New(scheduler.Config{Rules: dsl.Default()})
 	if err != nil {
 		return err
 	}
