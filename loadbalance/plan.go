@@ -184,6 +184,20 @@ func (p *Plan) Place(contactID int64, cs []Candidate, legal func(i int, day date
 	return moved, nil
 }
 
+// Sheds reports whether emails may leave day d in this run: the day is over
+// the threshold or its effective_date emails are over the soft limit.
+// Candidates on other days never move, so a caller may skip Place for a
+// contact with no candidate on such a day, and needs the Hash only of
+// candidates on such days: the outcome is the same.
+func (p *Plan) Sheds(d datecalc.Date) bool {
+	i := index(p.today, d)
+	if i < 0 || i >= len(p.days) {
+		return false
+	}
+	pd := &p.days[i]
+	return pd.overSrc || pd.edSrc
+}
+
 // less orders candidates canonically; equal records are interchangeable.
 func less(cs []Candidate, a, b int) bool {
 	x, y := &cs[a], &cs[b]

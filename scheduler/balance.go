@@ -29,8 +29,10 @@ func newBalancer(p *planner) *balancer {
 	return b
 }
 
-// candidates fills b.cands with the pre-scheduled emails of o.
-func (b *balancer) candidates(c *emailsched.Contact, o *outcome) {
+// candidates fills b.cands with the pre-scheduled emails of o. The stable
+// hash (the smoothing jitter and the balancer's tie-break) is computed only
+// for emails on days that shed: the others never move.
+func (b *balancer) candidates(c *emailsched.Contact, o *outcome, withHash bool) {
 	b.o = o
 	b.cands, b.idx = b.cands[:0], b.idx[:0]
 	for i := range o.emails {
@@ -38,26 +40,38 @@ func (b *balancer) candidates(c *emailsched.Contact, o *outcome) {
 		if e.Status != emailsched.StatusPreScheduled {
 			continue
 		}
-		b.cands = append(b.cands, loadbalance.NewCandidate(c.ID, e.Type, e.Event.Year(), e.Date, o.info[i].latest, e.Priority))
+		cand := loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate}
+		if withHash && b.plan.Sheds(e.Date) {
+			cand.Hash = datecalc.StableHash(c.ID, string(e.Type), e.Event.Year())
+		}
+		b.cands = append(b.cands, cand)
 		b.idx = append(b.idx, i)
 	}
 }
 
 // count adds the contact's pre-scheduled emails to the first pass's counter.
 func (b *balancer) count(counter *loadbalance.Counter, c *emailsched.Contact, o *outcome) {
-	b.candidates(c, o)
+	b.candidates(c, o, false)
 	for _, cand := range b.cands {
 		counter.Add(cand)
 	}
 }
 
 // place lets the plan move the contact's emails and writes the new days back
-// into o, keeping it sorted.
+// into o, keeping it sorted. A contact with no pre-scheduled email on a day
+// that sheds is left alone: nothing of it could move.
 func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
-	b.candidates(c, o)
-	if len(b.cands) == 0 {
+	sheds := false
+	for i := range o.emails {
+		if o.emails[i].Status == emailsched.StatusPreScheduled && b.plan.Sheds(o.emails[i].Date) {
+			sheds = true
+			break
+		}
+	}
+	if !sheds {
 		return nil
 	}
+	b.candidates(c, o, true)
 	b.hist = b.hist[:0]
 	for i := range c.History {
 		h := &c.History[i]
