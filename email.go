@@ -70,6 +70,9 @@ func ParseEmailType(s string) (EmailType, error) {
 		return t, nil
 	}
 	if name, ok := strings.CutPrefix(s, campaignPrefix); ok {
+		if validCampaignName(name) {
+			return EmailType(s), nil // the stored text itself: no allocation
+		}
 		return CampaignEmailType(name)
 	}
 	return "", fmt.Errorf("%w %q", ErrInvalidEmailType, s)

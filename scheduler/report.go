@@ -94,17 +94,21 @@ type TypeCount struct {
 	Skipped      int                  `json:"skipped"`
 }
 
-// RowCounts counts rows by what the run did to them.
+// RowCounts counts rows by what the run did to them. When the sink reports
+// what it stored (store.WriteCounter), these are its counts.
 type RowCounts struct {
 	Inserted  int `json:"inserted"`
 	Updated   int `json:"updated"`
 	Deleted   int `json:"deleted"`
 	Unchanged int `json:"unchanged"`
+	// Conflicting counts planned rows the store declined (a unique index
+	// of an existing database that a history row's key occupies).
+	Conflicting int `json:"conflicting,omitempty"`
 }
 
 // Timings are the durations of a run's phases. Reading and planning are
-// interleaved, so they are measured together; Write is estimated from a
-// sample of the sink's writes (one in 16). Count is the first pass of
+// interleaved, so they are measured together; Write is the time spent in
+// the sink's Write calls (not measured for store.Discard). Count is the first pass of
 // load balancing (reading and planning every contact once more).
 type Timings struct {
 	Count    time.Duration `json:"count_ns"`
@@ -225,8 +229,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\nRows      %d inserted, %d updated, %d deleted, %d unchanged\n",
 		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged)
-	fmt.Fprintf(&b, "Time      %v total (read+plan %v, write %v, commit %v)\n",
-		r.Timings.Total.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
+	if r.Rows.Conflicting > 0 {
+		fmt.Fprintf(&b, "          %d planned rows declined by a unique index of the database\n", r.Rows.Conflicting)
+	}
+	fmt.Fprintf(&b, "Time      %v total (counting pass %v, read+plan %v, write %v, commit %v)\n",
+		r.Timings.Total.Round(time.Millisecond), r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
 		r.Timings.Write.Round(time.Millisecond), r.Timings.Commit.Round(time.Millisecond))
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -78,7 +78,7 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 		return rep, fmt.Errorf("scheduler: begin: %w", err)
 	}
 	t0 := time.Now()
-	sum, err := s.plan(ctx, today, camp, src, w, rep)
+	sum, err := s.plan(ctx, today, camp, src, sink, w, rep)
 	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write - rep.Timings.Count
 	if err != nil {
 		if aerr := w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
@@ -95,6 +95,12 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 		return rep, fmt.Errorf("scheduler: commit: %w", err)
 	}
 	rep.Timings.Commit = time.Since(t1)
+	if wc, ok := w.(store.WriteCounter); ok {
+		// What the store actually kept, which can differ from the deltas
+		// when it declined rows.
+		c := wc.WriteCounts()
+		rep.Rows = RowCounts{Inserted: c.Inserted, Updated: c.Updated, Deleted: c.Deleted, Unchanged: c.Unchanged, Conflicting: c.Conflicting}
+	}
 	rep.Timings.Total = time.Since(t0)
 	rep.FinishedAt = s.s.clock()
 	rep.finish()
@@ -105,7 +111,7 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 
 // plan runs the passes over the source: with load balancing, a counting
 // pass, then the pass that plans, balances and writes each contact.
-func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, w store.Writer, rep *Report) (store.Summary, error) {
+func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, sink store.ScheduleSink, w store.Writer, rep *Report) (store.Summary, error) {
 	var (
 		sum   store.Summary
 		o     outcome
@@ -122,7 +128,10 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		}
 		rep.Timings.Count = time.Since(t)
 	}
-	done, writes := 0, 0
+	// Writes are timed one by one, except into store.Discard, where two
+	// clock reads per contact would cost more than the write.
+	timeWrites := sink != store.Discard
+	done := 0
 	for c, err := range src.Contacts(ctx) {
 		if err != nil {
 			return sum, fmt.Errorf("scheduler: reading contacts: %w", err)
@@ -145,16 +154,13 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		sum.Deleted += len(delta.Delete)
 		sum.Unchanged += delta.Unchanged
 		if !delta.Empty() {
-			// Timing every write would cost two clock reads per contact:
-			// one write in writeSample is timed and counted for all.
-			writes++
 			var t time.Time
-			if writes%writeSample == 0 {
+			if timeWrites {
 				t = time.Now()
 			}
 			err := w.Write(ctx, &delta)
-			if writes%writeSample == 0 {
-				rep.Timings.Write += writeSample * time.Since(t)
+			if timeWrites {
+				rep.Timings.Write += time.Since(t)
 			}
 			if err != nil {
 				return sum, fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
@@ -209,9 +215,6 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, p *pl
 	b.plan, _ = loadbalance.NewPlan(counter, cfg)
 	return b, nil
 }
-
-// writeSample: Timings.Write is estimated from one write in writeSample.
-const writeSample = 16
 
 // The passes named in progress reports.
 const (

@@ -362,3 +362,30 @@ func TestProgress(t *testing.T) {
 		t.Errorf("progress (-want +got):\n%s", diff)
 	}
 }
+
+// countingSink reports what it "stored".
+type countingSink struct {
+	fakeSink
+	counts store.WriteCounts
+}
+
+func (c *countingSink) Begin(context.Context, emailsched.RunInfo) (store.Writer, error) {
+	return c, nil
+}
+func (c *countingSink) WriteCounts() store.WriteCounts { return c.counts }
+
+func TestRunReportsTheSinksCounts(t *testing.T) {
+	sink := &countingSink{counts: store.WriteCounts{Inserted: 7, Conflicting: 1}}
+	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
+	rep, err := newTestScheduler(t, Config{}).Run(context.Background(), m, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != (RowCounts{Inserted: 7, Conflicting: 1}) {
+		t.Errorf("rows %+v", rep.Rows)
+	}
+	var b strings.Builder
+	if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "1 planned rows declined by a unique index") {
+		t.Errorf("summary %q, %v", b.String(), err)
+	}
+}

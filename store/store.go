@@ -67,6 +67,25 @@ type Writer interface {
 	Abort(ctx context.Context, cause error) error
 }
 
+// WriteCounter is an optional capability of a Writer: the rows it actually
+// stored, which can differ from the Deltas it was given when the store
+// declines rows (a unique index of an existing database refusing a row
+// whose key a history row holds). The scheduler reports these counts when
+// the Writer has them.
+type WriteCounter interface {
+	WriteCounts() WriteCounts
+}
+
+// WriteCounts are the rows a Writer has committed.
+type WriteCounts struct {
+	Inserted  int
+	Updated   int
+	Deleted   int
+	Unchanged int
+	// Conflicting counts rows not stored because the store refused them.
+	Conflicting int
+}
+
 // Delta is the difference between a contact's stored plan and its new plan.
 type Delta struct {
 	ContactID int64

@@ -237,7 +237,8 @@ func deref(n *yaml.Node) *yaml.Node {
 func (p *parser) mapping(m *yaml.Node, prefix string) {
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], deref(m.Content[i+1])
+		k, at := m.Content[i], m.Content[i+1] // at: where the value is written (an alias's own place)
+		v := deref(at)
 		full := prefix + k.Value
 		if first, dup := seen[k.Value]; dup {
 			p.add(k, full, "duplicate key %q, first set on line %d", full, first.Line)
@@ -249,7 +250,7 @@ func (p *parser) mapping(m *yaml.Node, prefix string) {
 		}
 		if isSection(full) {
 			if v.Kind != yaml.MappingNode {
-				p.add(v, full, "%s must be a mapping of the keys %s, found %s", full, strings.Join(keysIn(full+"."), ", "), describe(v))
+				p.add(at, full, "%s must be a mapping of the keys %s, found %s", full, strings.Join(keysIn(full+"."), ", "), describe(v))
 				continue
 			}
 			p.mapping(v, full+".")
@@ -264,7 +265,7 @@ func (p *parser) mapping(m *yaml.Node, prefix string) {
 			p.add(k, full, "unknown key %q %s; allowed: %s", k.Value, where, strings.Join(keysIn(prefix), ", "))
 			continue
 		}
-		p.value(fd, v)
+		p.value(fd, v, at)
 	}
 }
 
@@ -282,8 +283,8 @@ func describe(n *yaml.Node) string {
 	return n.Value
 }
 
-// value checks and sets one key.
-func (p *parser) value(fd field, n *yaml.Node) {
+// value checks and sets one key; at is where n is written.
+func (p *parser) value(fd field, n, at *yaml.Node) {
 	var v value
 	var ok bool
 	switch fd.kind {
@@ -291,7 +292,7 @@ func (p *parser) value(fd field, n *yaml.Node) {
 		v.i, ok = intValue(n)
 		ok = ok && float64(v.i) >= fd.min && float64(v.i) <= fd.max
 		if !ok {
-			p.add(n, fd.key, "%s must be an integer from %s to %s, found %s", fd.key, num(fd.min), num(fd.max), describe(n))
+			p.add(at, fd.key, "%s must be an integer from %s to %s, found %s", fd.key, num(fd.min), num(fd.max), describe(n))
 		}
 	case kindFloat:
 		v.f, ok = floatValue(n)
@@ -301,24 +302,24 @@ func (p *parser) value(fd field, n *yaml.Node) {
 			if fd.minOpen {
 				lo = "greater than " + num(fd.min) + " and at most"
 			}
-			p.add(n, fd.key, "%s must be a number %s %s, found %s", fd.key, lo, num(fd.max), describe(n))
+			p.add(at, fd.key, "%s must be a number %s %s, found %s", fd.key, lo, num(fd.max), describe(n))
 		}
 	case kindBool:
 		ok = n.ShortTag() == "!!bool" && n.Decode(&v.b) == nil
 		if !ok {
-			p.add(n, fd.key, "%s must be true or false, found %s", fd.key, describe(n))
+			p.add(at, fd.key, "%s must be true or false, found %s", fd.key, describe(n))
 		}
 	case kindString:
 		ok = n.ShortTag() == "!!str"
 		v.s = n.Value
 		if !ok {
-			p.add(n, fd.key, "%s must be a string, found %s", fd.key, describe(n))
+			p.add(at, fd.key, "%s must be a string, found %s", fd.key, describe(n))
 		} else if msg := fd.check(v.s); msg != "" {
 			ok = false
-			p.add(n, fd.key, "%s %s, found %q", fd.key, msg, v.s)
+			p.add(at, fd.key, "%s %s, found %q", fd.key, msg, v.s)
 		}
 	case kindDates:
-		v.dates, ok = p.dates(fd.key, n)
+		v.dates, ok = p.dates(fd.key, n, at)
 	}
 	if ok {
 		fd.set(p.f, v)
@@ -349,16 +350,16 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 var monthDay = regexp.MustCompile(`^(\d\d)-(\d\d)$`)
 
 // dates reads a list of "MM-DD" days.
-func (p *parser) dates(key string, n *yaml.Node) ([]scheduler.MonthDay, bool) {
+func (p *parser) dates(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool) {
 	const want = `a list of one or more days "MM-DD" (such as ["09-15"])`
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.add(n, key, "%s must be %s, found %s", key, want, describe(n))
+		p.add(at, key, "%s must be %s, found %s", key, want, describe(n))
 		return nil, false
 	}
 	var out []scheduler.MonthDay
 	ok := true
-	for _, e := range n.Content {
-		e = deref(e)
+	for _, at := range n.Content {
+		e := deref(at)
 		m := monthDay.FindStringSubmatch(e.Value)
 		var md scheduler.MonthDay
 		if m != nil && e.ShortTag() == "!!str" {
@@ -368,10 +369,10 @@ func (p *parser) dates(key string, n *yaml.Node) ([]scheduler.MonthDay, bool) {
 		}
 		switch {
 		case md.Day == 0 || md.Month < 1 || md.Month > 12 || md.Day > daysIn(md.Month):
-			p.add(e, key, "%s must hold days of the year \"MM-DD\" (month 01-12, day 01 to the month's last, 02-29 allowed), found %s", key, describe(e))
+			p.add(at, key, "%s must hold days of the year \"MM-DD\" (month 01-12, day 01 to the month's last, 02-29 allowed), found %s", key, describe(e))
 			ok = false
 		case slices.Contains(out, md):
-			p.add(e, key, "%s lists %s twice", key, md)
+			p.add(at, key, "%s lists %s twice", key, md)
 			ok = false
 		default:
 			out = append(out, md)

@@ -1,0 +1,398 @@
+// Command schedule plans the emails of an organisation database (SQLite) in
+// place: it reads every contact, plans its emails with the exclusion rules,
+// balances the daily volume and writes only what changed since the stored
+// plan. It can also explain one contact's plan and list the last runs.
+//
+// Install it with
+//
+//	go install github.com/emailsched/emailsched/examples/schedule@latest
+//
+// or run it from a checkout with "go run ./examples/schedule".
+//
+// # Usage
+//
+//	schedule -db org-001.sqlite3 [-config scheduler.yaml] [-rules FILE|DIR] [-today YYYY-MM-DD]
+//	         [-dry-run] [-backup] [-batch N] [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
+//	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
+//	schedule -db org-001.sqlite3 -status
+//
+// # Flags
+//
+//	-db PATH          the organisation database (default: "database" of the configuration)
+//	-config FILE      the configuration file, YAML or JSON (see package
+//	                  scheduler/configfile and testdata/scheduler.yaml); default: every default
+//	-rules FILE|DIR   a rules file, or a directory whose *.rules files form one set
+//	                  (default: "rules" of the configuration, else the embedded default rules)
+//	-today YYYY-MM-DD the run date (default: today in the configured time zone)
+//	-dry-run          plan and report, write nothing to the database
+//	-backup           take an online backup before the run into backup.dir of the
+//	                  configuration (default: "backups" beside the database), then delete
+//	                  backups older than backup.retention_days
+//	-batch N          contacts per write transaction (default: batch_contacts of the configuration, 1000)
+//	-report FILE.json write the run report as indented JSON (the field names of scheduler.Report)
+//	-chart FILE.svg   draw the pre-scheduled emails per day of the next 12 months, before and
+//	                  after load balancing
+//	-explain ID       print the decision trail of one contact (nothing is written)
+//	-status           print the last runs recorded in the database (scheduler_checkpoints)
+//	-log-format F     "text" (default) or "json": the format of the log lines on stderr
+//
+// On success a run prints its summary on stdout: contacts, emails by type and
+// status, skip reasons, rows written, and the pre-scheduled emails per month
+// before and after load balancing. Logs and progress go to stderr: a progress
+// line (contacts done, rate, time left) when stderr is a terminal, plain log
+// lines otherwise.
+//
+// Ctrl-C (SIGINT) or SIGTERM stops a run: the contacts whose changes were not
+// yet committed keep their previous plan, and every contact has either its
+// complete previous plan or its complete new one (the database writes whole
+// contacts in transactions of -batch contacts). Running again finishes the
+// job. A second Ctrl-C kills the program at once.
+//
+// # Exit status
+//
+//	0  success (also for -explain and -status)
+//	1  the run failed or was interrupted, or the contact to explain does not exist
+//	2  bad usage, configuration or rules (nothing was read or written)
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/scheduler/configfile"
+	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/sqlite"
+)
+
+// The exit statuses.
+const (
+	exitOK    = 0
+	exitRun   = 1
+	exitUsage = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the program
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// testHooks make runs reproducible in tests; the program never sets them.
+var testHooks struct {
+	// now replaces the clock (report, log and database timestamps).
+	now func() time.Time
+	// runID replaces the run id generator.
+	runID func(time.Time) string
+	// zeroTimings clears the phase timings of the report before printing.
+	zeroTimings bool
+	// source wraps the contact source (to slow a run down).
+	source func(store.ContactSource) store.ContactSource
+	// progressEvery replaces the progress interval, in contacts.
+	progressEvery int
+}
+
+// options are the parsed flags.
+type options struct {
+	db, config, rules, today, report, chart, logFormat string
+	dryRun, backup, status                             bool
+	batch                                              int
+	explain                                            int64
+	explainSet                                         bool
+}
+
+const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-dry-run] [-backup]
+                [-batch N] [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
+       schedule -db PATH -explain CONTACT_ID [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD]
+       schedule -db PATH -status`
+
+// parseFlags parses args; it returns the exit status to end with when the
+// command must not go on.
+func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
+	var o options
+	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usageLine)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.db, "db", "", "the organisation database `path` (SQLite; default: \"database\" of the configuration)")
+	fs.StringVar(&o.config, "config", "", "the configuration `file` (YAML or JSON)")
+	fs.StringVar(&o.rules, "rules", "", "a rules file, or a directory of *.rules files (`path`; default: \"rules\" of the configuration, else the embedded default rules)")
+	fs.StringVar(&o.today, "today", "", "the run date `YYYY-MM-DD` (default: today in the configured time zone)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
+	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
+	fs.IntVar(&o.batch, "batch", 0, "`N` contacts per write transaction (default: batch_contacts of the configuration, 1000)")
+	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `file`")
+	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `file`")
+	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
+	fs.BoolVar(&o.status, "status", false, "print the last runs recorded in the database and exit")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format` on stderr: text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false
+	}
+	bad := func(format string, a ...any) (*options, int, bool) {
+		fmt.Fprintf(stderr, "schedule: "+format+"\n", a...)
+		fmt.Fprintln(stderr, usageLine)
+		return nil, exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	if *explain != "" {
+		id, err := strconv.ParseInt(*explain, 10, 64)
+		if err != nil {
+			return bad("-explain: %q is not a contact id", *explain)
+		}
+		o.explain, o.explainSet = id, true
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return bad("-log-format must be text or json, not %q", o.logFormat)
+	}
+	if o.batch < 0 {
+		return bad("-batch must be 1 or more, not %d", o.batch)
+	}
+	if o.status && o.explainSet {
+		return bad("-status and -explain cannot be combined")
+	}
+	if o.status || o.explainSet {
+		mode := "-status"
+		if o.explainSet {
+			mode = "-explain"
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"-dry-run", o.dryRun}, {"-backup", o.backup}, {"-batch", o.batch != 0}, {"-report", o.report != ""}, {"-chart", o.chart != ""}} {
+			if f.set {
+				return bad("%s cannot be combined with %s", f.name, mode)
+			}
+		}
+	}
+	return &o, 0, true
+}
+
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseFlags(args, stderr)
+	if !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "schedule: "+format+"\n", a...)
+		return code
+	}
+	logger := newLogger(stderr, o.logFormat)
+
+	cf := configfile.Defaults()
+	if o.config != "" {
+		var err error
+		if cf, err = configfile.Load(o.config); err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+	}
+	if o.db != "" {
+		cf.Database = o.db
+	}
+	if o.rules != "" {
+		cf.Rules = o.rules
+	}
+	if o.batch > 0 {
+		cf.BatchContacts = o.batch
+	}
+	if cf.Database == "" {
+		return fail(exitUsage, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
+	}
+	if _, err := os.Stat(cf.Database); err != nil {
+		return fail(exitUsage, "database: %v", err)
+	}
+
+	cfg := cf.Scheduler
+	if !o.status {
+		set, err := cf.LoadRules()
+		if err != nil {
+			return fail(exitUsage, "rules: %v", err)
+		}
+		cfg.Rules = set
+	}
+	cfg.Logger = logger
+	cfg.Clock = testHooks.now
+	cfg.NewRunID = testHooks.runID
+	prog := newProgress(stderr, logger)
+	cfg.Progress = prog.update
+	cfg.ProgressEvery = cmp.Or(testHooks.progressEvery, 10_000)
+	sch, err := scheduler.New(cfg)
+	if err != nil {
+		return fail(exitUsage, "configuration: %v", err)
+	}
+	today := sch.Today()
+	if o.today != "" {
+		if today, err = datecalc.Parse(o.today); err != nil {
+			return fail(exitUsage, "-today: %v", err)
+		}
+	}
+
+	db, err := sqlite.Open(ctx, cf.Database)
+	if err != nil {
+		return fail(exitRun, "%v", err)
+	}
+	defer db.Close()
+	keep := cf.Backup.RetentionDays
+	if keep == 0 {
+		keep = -1 // keep every backup
+	}
+	st := sqlite.New(db, sqlite.Options{BatchContacts: cf.BatchContacts, Backup: sqlite.BackupOptions{KeepDays: keep}, Now: testHooks.now})
+	var src store.ContactSource = st
+	if testHooks.source != nil {
+		src = testHooks.source(st)
+	}
+
+	switch {
+	case o.status:
+		if err := writeStatus(ctx, stdout, st); err != nil {
+			return fail(exitRun, "status: %v", err)
+		}
+		return exitOK
+	case o.explainSet:
+		prog.begin(countContacts(ctx, st))
+		ex, err := sch.ExplainAt(ctx, today, src, o.explain)
+		prog.finish()
+		if err != nil {
+			return fail(exitRun, "explain %d: %v", o.explain, err)
+		}
+		if err := ex.WriteText(stdout); err != nil {
+			return fail(exitRun, "%v", err)
+		}
+		return exitOK
+	}
+
+	var sink store.ScheduleSink = st
+	if o.dryRun {
+		sink = store.Discard
+	} else if err := st.Migrate(ctx); err != nil {
+		return fail(exitRun, "migrate: %v", err)
+	}
+	if o.backup {
+		dir := cf.Backup.Dir
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(cf.Database), "backups")
+		}
+		path, err := st.Backup(ctx, dir)
+		if err != nil {
+			return fail(exitRun, "backup: %v", err)
+		}
+		logger.Info("backup written", "path", path)
+		pruned, err := st.PruneBackups(ctx, dir)
+		if err != nil {
+			return fail(exitRun, "backup: %v", err)
+		}
+		for _, p := range pruned {
+			logger.Info("old backup deleted", "path", p)
+		}
+	}
+	prog.begin(countContacts(ctx, st))
+	rep, err := sch.RunAt(ctx, today, src, sink)
+	prog.finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(exitRun, "interrupted: %v\nschedule: contacts not yet written keep their previous plan; run again to finish", err)
+		}
+		return fail(exitRun, "run failed: %v", err)
+	}
+	if testHooks.zeroTimings {
+		rep.Timings = scheduler.Timings{}
+	}
+	if err := writeSummary(stdout, rep, o.dryRun); err != nil {
+		return fail(exitRun, "%v", err)
+	}
+	if o.report != "" {
+		if err := writeFile(o.report, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}); err != nil {
+			return fail(exitRun, "report: %v", err)
+		}
+	}
+	if o.chart != "" {
+		if err := writeFile(o.chart, func(w io.Writer) error {
+			return writeChart(w, rep, filepath.Base(cf.Database))
+		}); err != nil {
+			return fail(exitRun, "chart: %v", err)
+		}
+	}
+	return exitOK
+}
+
+// countContacts returns the number of contacts of the database, for the
+// progress display; 0 when it cannot tell.
+func countContacts(ctx context.Context, st *sqlite.Store) int {
+	var n int
+	if err := st.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM contacts").Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// newLogger returns the logger of the run: text or JSON lines on stderr.
+// Tests (testHooks.now set) get no time attribute.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{}
+	if testHooks.now != nil {
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// writeFile writes a file through write, replacing it only once complete.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
+	"github.com/emailsched/emailsched/store/storetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata")
+
+// fixedNow is the clock of the tests.
+var fixedNow = time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC)
+
+var fixtureToday = datecalc.MustNew(2025, 3, 3)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		childMain() // the child process of TestInterrupt
+	}
+	testHooks.now = func() time.Time { return fixedNow }
+	testHooks.zeroTimings = true
+	os.Exit(m.Run())
+}
+
+// newRunIDs makes run ids run-test-1, run-test-2, ...
+func newRunIDs() func(time.Time) string {
+	n := 0
+	return func(time.Time) string {
+		n++
+		return fmt.Sprintf("run-test-%d", n)
+	}
+}
+
+// createDB writes a generated organisation database into dir.
+func createDB(t testing.TB, dir string, contacts int) string {
+	t.Helper()
+	path := filepath.Join(dir, "org-001.sqlite3")
+	err := sqlitefixture.Create(context.Background(), path, sqlitefixture.Options{
+		Gen:   storetest.GenOptions{Seed: 1, Contacts: contacts, Today: fixtureToday, StoredFraction: 0.3},
+		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueEventYear,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+var (
+	rateRE = regexp.MustCompile(`rate_per_s=\d+`)
+	etaRE  = regexp.MustCompile(`eta=\S+`)
+)
+
+// golden compares got with testdata/name (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestCLI runs the command in-process, in order, on one generated database
+// of 300 contacts: each step's exit status, stdout and stderr are compared
+// with testdata/NAME.golden (temporary paths written as $TMP, rates and
+// times left out). Refresh with: go test ./examples/schedule -update
+func TestCLI(t *testing.T) {
+	tmp := t.TempDir()
+	db := createDB(t, tmp, 300)
+	report := filepath.Join(tmp, "report.json")
+	chart := filepath.Join(tmp, "chart.svg")
+	emptyDir := filepath.Join(tmp, "empty")
+	if err := os.Mkdir(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testHooks.runID = newRunIDs()
+	t.Cleanup(func() { testHooks.runID = nil })
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"run", []string{"-db", db, "-today", "2025-03-03", "-report", report, "-chart", chart}, 0},
+		{"run_again", []string{"-db", db, "-today", "2025-03-03"}, 0},
+		{"dry_run", []string{"-db", db, "-today", "2025-03-17", "-dry-run"}, 0},
+		{"custom_config", []string{"-db", db, "-today", "2025-03-17", "-dry-run", "-config", "testdata/custom.yaml", "-log-format", "json"}, 0},
+		{"explain", []string{"-db", db, "-today", "2025-03-03", "-explain", "17"}, 0},
+		{"explain_missing", []string{"-db", db, "-today", "2025-03-03", "-explain", "99999"}, 1},
+		{"backup", []string{"-db", db, "-today", "2025-03-03", "-backup", "-batch", "50"}, 0},
+		{"status", []string{"-db", db, "-status"}, 0},
+		{"help", []string{"-h"}, 0},
+		{"unknown_flag", []string{"-db", db, "-verbose"}, 2},
+		{"bad_today", []string{"-db", db, "-today", "2025-13-01"}, 2},
+		{"bad_log_format", []string{"-db", db, "-log-format", "xml"}, 2},
+		{"bad_batch", []string{"-db", db, "-batch", "-1"}, 2},
+		{"extra_argument", []string{"-db", db, "run"}, 2},
+		{"bad_explain_id", []string{"-db", db, "-explain", "abc"}, 2},
+		{"status_and_explain", []string{"-db", db, "-status", "-explain", "1"}, 2},
+		{"explain_and_report", []string{"-db", db, "-explain", "1", "-report", report}, 2},
+		{"no_database", []string{"-today", "2025-03-03"}, 2},
+		{"missing_database", []string{"-db", filepath.Join(tmp, "none.sqlite3")}, 2},
+		{"bad_config", []string{"-db", db, "-config", "testdata/bad.yaml"}, 2},
+		{"missing_config", []string{"-db", db, "-config", "testdata/none.yaml"}, 2},
+		{"bad_rules", []string{"-db", db, "-rules", "testdata/bad.rules"}, 2},
+		{"empty_rules_dir", []string{"-db", db, "-rules", emptyDir}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
+			}
+			clean := func(s string) string {
+				s = strings.ReplaceAll(s, tmp, "$TMP")
+				s = rateRE.ReplaceAllString(s, "rate_per_s=N")
+				s = etaRE.ReplaceAllString(s, "eta=T")
+				return regexp.MustCompile(`"(rate_per_s|eta)":[^,}]+`).ReplaceAllString(s, `"$1":N`)
+			}
+			args := strings.ReplaceAll(strings.Join(tt.args, " "), tmp, "$TMP")
+			got := fmt.Sprintf("$ schedule %s\n--- exit %d\n--- stdout\n%s--- stderr\n%s", args, code, clean(stdout.String()), clean(stderr.String()))
+			golden(t, tt.name+".golden", got)
+		})
+	}
+
+	t.Run("report", func(t *testing.T) {
+		data, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatalf("report is not JSON: %v", err)
+		}
+		golden(t, "run.report.json", string(data))
+	})
+	t.Run("chart", func(t *testing.T) { checkChart(t, chart) })
+	t.Run("backup_written", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(tmp, "backups", "org-001.backup-*.sqlite3"))
+		if len(files) != 1 {
+			t.Errorf("backups: %v, want one", files)
+		}
+	})
+}

@@ -1,0 +1,102 @@
+package configfile
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/dsl"
+)
+
+// TestSampleListsEverySchemaKey: testdata/scheduler.yaml documents every key
+// of the schema, and nothing else.
+func TestSampleListsEverySchemaKey(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/scheduler.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			if v.Kind == yaml.MappingNode {
+				walk(v, prefix+k+".")
+				continue
+			}
+			got = append(got, prefix+k)
+		}
+	}
+	walk(doc.Content[0], "")
+	var want []string
+	for _, fd := range schema {
+		want = append(want, fd.key)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("keys of the sample file (-schema +file):\n%s", diff)
+	}
+}
+
+func TestKeysIn(t *testing.T) {
+	if got, want := keysIn("priorities."), []string{"birthday", "effective_date", "aep", "post_window"}; !slices.Equal(got, want) {
+		t.Errorf("keysIn(priorities.) = %v, want %v", got, want)
+	}
+	if isSection("send_time") || !isSection("backup") {
+		t.Error("isSection")
+	}
+}
+
+// TestRebuild: the default rules rebuilt with another buffer move the start
+// of every exclusion period and nothing else.
+func TestRebuild(t *testing.T) {
+	def := dsl.Default()
+	set, err := rebuild(def, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range emailsched.States() {
+		r1, _, o1 := def.Describe(st)
+		r2, _, o2 := set.Describe(st)
+		if !r1.Equal(r2) || o1 != o2 {
+			t.Errorf("%s: rule %v at %s, want %v at %s", st, r2, o2, r1, o1)
+		}
+	}
+	c := &emailsched.Contact{ID: 1, Birthday: datecalc.MustNew(1950, 12, 1)}
+	today := datecalc.MustNew(2024, 6, 1)
+	// CA birthday Dec 1: excluded from Dec 1 - 30 days - 20 days buffer.
+	for _, tc := range []struct {
+		day      datecalc.Date
+		excluded bool
+	}{{datecalc.MustNew(2024, 10, 12), true}, {datecalc.MustNew(2024, 10, 11), false}} {
+		ap := set.Apply(c, emailsched.MustState("CA"), today)
+		if _, ex := ap.Excluded(tc.day); ex != tc.excluded {
+			t.Errorf("%s excluded = %v, want %v", tc.day, ex, tc.excluded)
+		}
+	}
+
+	dynamic, err := dsl.Load("fl.rules", []byte("FL: contact.age >= 76 ? year_round() : no_exclusion()\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rebuild(dynamic, 20); err == nil || !strings.Contains(err.Error(), "the rule of FL depends on the contact") {
+		t.Errorf("rebuild of a conditional rule: %v", err)
+	}
+}
+
+func TestDropBufferSetting(t *testing.T) {
+	in := "# head\npre_window_buffer :\n  # why\n\n  45 # days\nCA: birthday_window(30,\n  60)\n\tpre_window_buffer: 1\n"
+	want := "# head\n\n\n\n\nCA: birthday_window(30,\n  60)\n\tpre_window_buffer: 1\n"
+	if got := string(dropBufferSetting([]byte(in))); got != want {
+		t.Errorf("dropBufferSetting:\n%q\nwant\n%q", got, want)
+	}
+}

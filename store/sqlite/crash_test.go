@@ -1,0 +1,333 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/sqlite"
+	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
+	"github.com/emailsched/emailsched/store/storetest"
+)
+
+// The crash test re-executes the test binary as a child that plans a
+// database (env crashChildEnv = the database path) and reports its
+// progress on stdout: "begin", "w" after each Write, "commit" before
+// Commit, "done" after it.
+const crashChildEnv = "EMAILSCHED_SQLITE_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		if err := crashChild(path); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(3)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const crashRunID = "crash-run"
+
+func crashChild(path string) error {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s := sqlite.New(db, sqlite.Options{BatchContacts: 15})
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	sch := newScheduler(nil, crashRunID)
+	_, err = sch.RunAt(ctx, testToday, s, progressSink{s})
+	return err
+}
+
+type progressSink struct{ s store.ScheduleSink }
+
+func (p progressSink) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer, error) {
+	w, err := p.s.Begin(ctx, run)
+	fmt.Println("begin")
+	return progressWriter{w}, err
+}
+
+type progressWriter struct{ store.Writer }
+
+func (p progressWriter) Write(ctx context.Context, d *store.Delta) error {
+	err := p.Writer.Write(ctx, d)
+	fmt.Println("w")
+	return err
+}
+
+func (p progressWriter) Commit(ctx context.Context, s store.Summary) error {
+	fmt.Println("commit")
+	err := p.Writer.Commit(ctx, s)
+	fmt.Println("done")
+	return err
+}
+
+// child starts the child on path; kill decides, from the progress lines
+// read so far, when to send SIGKILL (nil: never). It returns the child's
+// duration and the number of Write lines it printed.
+func runChild(t *testing.T, path string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) (time.Duration, int, bool) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	var timer *time.Timer
+	if after > 0 {
+		timer = time.AfterFunc(after, func() { cmd.Process.Kill() })
+	}
+	writes := 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "w" {
+			writes++
+		}
+		if kill != nil && !killed && kill(line, writes, time.Since(start)) {
+			cmd.Process.Kill() // SIGKILL
+			killed = true
+		}
+	}
+	io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	if timer != nil && !timer.Stop() {
+		killed = true
+	}
+	if err != nil && !killed {
+		t.Fatalf("child failed: %v\n%s", err, stderr.String())
+	}
+	if err == nil {
+		killed = false // it finished before the kill
+	}
+	return time.Since(start), writes, killed
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{"-wal", "-shm"} {
+		os.Remove(to + ext)
+		if _, err := os.Stat(from + ext); err == nil {
+			t.Fatalf("%s%s exists: the base must be checkpointed", from, ext)
+		}
+	}
+}
+
+// planByContact dumps the stored plan per contact: with ids and run ids
+// (exact) or content only.
+func planByContact(t *testing.T, db *sql.DB, exact bool) map[int64][]string {
+	t.Helper()
+	lines := dump(t, db, true, true)
+	if exact {
+		lines = nil
+		rows, err := db.Query(`SELECT contact_id, id||'|'||quote(scheduler_run_id) FROM email_schedules
+			WHERE status IN ('pre-scheduled','skipped') ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		ids := map[int64][]string{}
+		for rows.Next() {
+			var c int64
+			var s string
+			if err := rows.Scan(&c, &s); err != nil {
+				t.Fatal(err)
+			}
+			ids[c] = append(ids[c], s)
+		}
+		// exact = ids and run ids, plus the content dumped in the same
+		// order below.
+		content := planByContact(t, db, false)
+		for c := range content {
+			ids[c] = append(ids[c], content[c]...)
+		}
+		return ids
+	}
+	out := map[int64][]string{}
+	for _, l := range lines {
+		c, _, _ := strings.Cut(l, "|")
+		var id int64
+		fmt.Sscan(c, &id)
+		out[id] = append(out[id], l)
+	}
+	return out
+}
+
+func openRO(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestCrashSafety kills a planning run with SIGKILL at 24 moments (by
+// time, after a number of written contacts, and around the commit) and
+// checks after each: integrity_check is ok, history is byte-identical,
+// every contact has exactly its complete old or complete new plan, and a
+// following run ends with exactly the plan of an uninterrupted run.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.sqlite3")
+	if err := sqlitefixture.Create(context.Background(), base, sqlitefixture.Options{
+		Gen:   storetest.GenOptions{Seed: 42, Contacts: 1500, Today: testToday, StoredFraction: 0.4},
+		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueEventYear,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	func() { // migrate the base once, then close it (checkpointing the WAL)
+		db, err := sqlite.Open(context.Background(), base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := sqlite.New(db, sqlite.Options{}).Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}()
+
+	// The uninterrupted run: the reference plan, its duration and writes.
+	pristine := filepath.Join(dir, "pristine.sqlite3")
+	copyFile(t, base, pristine)
+	ref := filepath.Join(dir, "ref.sqlite3")
+	copyFile(t, pristine, ref)
+	dur, writes, _ := runChild(t, ref, nil, 0)
+	if writes < 50 {
+		t.Fatalf("the reference run wrote only %d contacts", writes)
+	}
+	baseDB, refDB := openRO(t, base), openRO(t, ref)
+	oldPlan, newPlan := planByContact(t, baseDB, true), planByContact(t, refDB, true)
+	refContent := dump(t, refDB, true, true)
+	history := dump(t, baseDB, false, false)
+	changed := 0
+	for c := range newPlan {
+		if !slices.Equal(oldPlan[c], newPlan[c]) {
+			changed++
+		}
+	}
+	t.Logf("reference run: %v, %d contacts written, %d contacts with a changed plan", dur, writes, changed)
+
+	const n = 24
+	partial := 0
+	for i := range n {
+		var kill func(string, int, time.Duration) bool
+		var after time.Duration
+		var how string
+		switch i % 3 {
+		case 0: // by time, from process start to past the end
+			after = dur * time.Duration(i+1) / n
+			how = fmt.Sprintf("after %v", after)
+		case 1: // after k written contacts
+			k := 1 + i*writes/n
+			kill = func(line string, w int, _ time.Duration) bool { return line == "w" && w >= k }
+			how = fmt.Sprintf("after write %d", k)
+		case 2: // around the commit and the start
+			d := time.Duration(i/3) * 300 * time.Microsecond
+			event := "commit"
+			if i == 2 {
+				event = "begin"
+			}
+			kill = func(line string, _ int, _ time.Duration) bool {
+				if line == event {
+					time.Sleep(d)
+					return true
+				}
+				return false
+			}
+			how = fmt.Sprintf("%v after %s", d, event)
+		}
+		t.Run(fmt.Sprintf("kill%02d", i), func(t *testing.T) {
+			work := filepath.Join(dir, fmt.Sprintf("work%02d.sqlite3", i))
+			copyFile(t, pristine, work)
+			_, _, killed := runChild(t, work, kill, after)
+			db := openRO(t, work)
+			if err := sqlite.IntegrityCheck(context.Background(), db); err != nil {
+				t.Fatalf("killed %s: %v", how, err)
+			}
+			if diff := cmp.Diff(history, dump(t, db, false, false)); diff != "" {
+				t.Fatalf("killed %s: history changed:\n%s", how, diff)
+			}
+			got := planByContact(t, db, true)
+			olds, news := 0, 0
+			for c := range union(oldPlan, newPlan, got) {
+				switch {
+				case slices.Equal(got[c], newPlan[c]) && slices.Equal(got[c], oldPlan[c]):
+				case slices.Equal(got[c], oldPlan[c]):
+					olds++
+				case slices.Equal(got[c], newPlan[c]):
+					news++
+				default:
+					t.Errorf("killed %s: contact %d has neither its old nor its new plan:\nold %q\nnew %q\ngot %q", how, c, oldPlan[c], newPlan[c], got[c])
+				}
+			}
+			if olds > 0 && news > 0 {
+				partial++
+			}
+			t.Logf("killed %s (killed=%v): %d contacts on the old plan, %d on the new", how, killed, olds, news)
+
+			// The next run finishes the job.
+			s := sqlite.New(db, sqlite.Options{})
+			if err := s.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			runPlan(t, s, "after-crash")
+			if diff := cmp.Diff(refContent, dump(t, db, true, true)); diff != "" {
+				t.Errorf("killed %s: the following run's plan differs from the uninterrupted run's (-want +got):\n%s", how, diff)
+			}
+			if diff := cmp.Diff(history, dump(t, db, false, false)); diff != "" {
+				t.Errorf("killed %s: history changed by the following run:\n%s", how, diff)
+			}
+		})
+	}
+	if partial < 5 {
+		t.Errorf("only %d of %d kills interrupted the run mid-write", partial, n)
+	}
+}
+
+func union(ms ...map[int64][]string) map[int64]bool {
+	out := map[int64]bool{}
+	for _, m := range ms {
+		for k := range m {
+			out[k] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store/sqlite"
+	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
+	"github.com/emailsched/emailsched/store/storetest"
+)
+
+func newScheduler(t testing.TB, run string) *scheduler.Scheduler {
+	sch, err := scheduler.New(scheduler.Config{
+		Clock:    func() time.Time { return time.Date(2025, time.March, 3, 12, 0, 0, 0, time.UTC) },
+		NewRunID: func(time.Time) string { return run },
+	})
+	if err != nil {
+		panic(err) // the configuration is fixed
+	}
+	return sch
+}
+
+func runPlan(t testing.TB, s *sqlite.Store, run string) *scheduler.Report {
+	t.Helper()
+	rep, err := newScheduler(t, run).RunAt(context.Background(), testToday, s, s)
+	if err != nil {
+		t.Fatalf("run %s: %v", run, err)
+	}
+	return rep
+}
+
+// TestSecondRunWritesNothing plans a generated database twice with the
+// same inputs: the second run writes zero rows, and neither touches a
+// history row. With each unique index, with none, and on the old shape.
+func TestSecondRunWritesNothing(t *testing.T) {
+	type tc struct {
+		name  string
+		shape sqlitefixture.Shape
+		u     sqlitefixture.Unique
+		prod  bool
+	}
+	cases := []tc{{"OldShape", sqlitefixture.Old, sqlitefixture.NoUnique, false}}
+	for _, u := range uniques {
+		cases = append(cases, tc{"Full" + u.name, sqlitefixture.Full, u.u, u.u == sqlitefixture.UniqueEventYear})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 7, Contacts: 1500, StoredFraction: 0.3},
+				Shape: c.shape, Unique: c.u, ProductionIndexes: c.prod})
+			s, db := openStore(t, path, sqlite.Options{BatchContacts: 100})
+			history := dump(t, db, false, false)
+			r1 := runPlan(t, s, "run-1")
+			if r1.Rows.Inserted == 0 {
+				t.Fatalf("first run inserted nothing: %+v", r1.Rows)
+			}
+			plan1 := dump(t, db, true, false)
+			r2 := runPlan(t, s, "run-2")
+			if diff := cmp.Diff(plan1, dump(t, db, true, false)); diff != "" {
+				t.Errorf("second run changed the plan (-first +second):\n%s", diff)
+			}
+			if diff := cmp.Diff(history, dump(t, db, false, false)); diff != "" {
+				t.Errorf("history changed (-before +after):\n%s", diff)
+			}
+			cps, err := s.Checkpoints(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cps) != 2 || cps[0].Status != sqlite.CheckpointCompleted || cps[1].Status != sqlite.CheckpointCompleted {
+				t.Fatalf("checkpoints: %+v", cps)
+			}
+			// The checkpoint counts what was written, and the report takes
+			// the writer's counts. A unique index refuses some planned rows
+			// (a failed or bounced history row already holds the key); they
+			// are counted as conflicting, in both runs.
+			c1, c2 := cps[0].Counts, cps[1].Counts
+			want1 := sqlite.Counts{Contacts: 1500, Inserted: r1.Rows.Inserted, Updated: r1.Rows.Updated,
+				Deleted: r1.Rows.Deleted, Unchanged: r1.Rows.Unchanged, Conflicting: r1.Rows.Conflicting}
+			if diff := cmp.Diff(want1, c1); diff != "" {
+				t.Errorf("checkpoint 1 counts (-want +got):\n%s", diff)
+			}
+			if c.u == sqlitefixture.NoUnique && c1.Conflicting != 0 {
+				t.Errorf("conflicts without a unique index: %+v", c1)
+			}
+			if c2.Inserted+c2.Updated+c2.Deleted != 0 || c2.Contacts != 1500 || c2.Conflicting != r2.Rows.Conflicting || c2.Conflicting != c1.Conflicting {
+				t.Errorf("second run wrote rows: checkpoint %+v, report %+v", c2, r2.Rows)
+			}
+			if r2.Rows.Inserted+r2.Rows.Updated+r2.Rows.Deleted != 0 {
+				t.Errorf("second run wrote rows: %+v", r2.Rows)
+			}
+			if cps[1].ContactsChecksum == "" || cps[1].ContactsChecksum != cps[0].ContactsChecksum || cps[1].RunDate != "2025-03-03" {
+				t.Errorf("checkpoint 2: %+v", cps[1])
+			}
+			var n, bad int
+			if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE created_at IS NULL OR updated_at IS NULL)
+				FROM email_schedules WHERE scheduler_run_id = 'run-1'`).Scan(&n, &bad); err != nil {
+				t.Fatal(err)
+			}
+			if n != c1.Inserted+c1.Updated || bad != 0 {
+				t.Errorf("%d rows carry run-1 (want %d), %d without timestamps", n, c1.Inserted+c1.Updated, bad)
+			}
+		})
+	}
+}

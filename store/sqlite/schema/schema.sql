@@ -1,0 +1,126 @@
+-- Schema of an emailsched organisation database, in the shape the
+-- migrations create when something is missing (SPEC §9).
+--
+-- Format rules, relied on by migrate.go: one statement per CREATE; inside a
+-- CREATE TABLE, one column per line ("name TYPE [constraints]"), table
+-- constraints are not used. When a table exists but lacks a column, the
+-- column is added with ALTER TABLE ADD COLUMN using only its TYPE and a
+-- literal DEFAULT, so that existing rows are never rewritten. Existing
+-- columns are never dropped, renamed or changed.
+--
+-- The contacts table belongs to the application: it is created when missing
+-- (empty databases, tests) but never altered.
+
+CREATE TABLE IF NOT EXISTS contacts (
+    id INTEGER PRIMARY KEY,
+    first_name TEXT,
+    last_name TEXT,
+    email TEXT,
+    current_carrier TEXT,
+    plan_type TEXT,
+    effective_date TEXT,
+    birth_date TEXT,
+    tobacco_user INTEGER,
+    gender TEXT,
+    state TEXT,
+    zip_code TEXT,
+    phone_number TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    status TEXT,
+    do_not_communicate INTEGER DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS email_schedules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id INTEGER NOT NULL,
+    email_type TEXT NOT NULL,
+    scheduled_send_date TEXT NOT NULL,
+    scheduled_send_time TEXT DEFAULT '08:30',
+    status TEXT NOT NULL DEFAULT 'pre-scheduled',
+    skip_reason TEXT,
+    priority INTEGER DEFAULT 10,
+    campaign_instance_id INTEGER,
+    email_template TEXT,
+    sms_template TEXT,
+    scheduler_run_id TEXT,
+    event_year INTEGER,
+    event_month INTEGER,
+    event_day INTEGER,
+    catchup_note TEXT,
+    metadata TEXT,
+    batch_id TEXT,
+    actual_send_datetime TEXT,
+    created_at TEXT,
+    updated_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS campaign_types (
+    name TEXT PRIMARY KEY,
+    respect_exclusion_windows INTEGER DEFAULT 1,
+    enable_followups INTEGER DEFAULT 1,
+    days_before_event INTEGER DEFAULT 0,
+    target_all_contacts INTEGER DEFAULT 0,
+    priority INTEGER DEFAULT 10,
+    active INTEGER DEFAULT 1,
+    created_at TEXT,
+    updated_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS campaign_instances (
+    id INTEGER PRIMARY KEY,
+    campaign_type TEXT,
+    instance_name TEXT,
+    email_template TEXT,
+    sms_template TEXT,
+    active_start_date TEXT,
+    active_end_date TEXT,
+    metadata TEXT,
+    target_states TEXT,
+    target_carriers TEXT,
+    created_at TEXT,
+    updated_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS contact_campaigns (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER,
+    campaign_instance_id INTEGER,
+    trigger_date TEXT,
+    status TEXT DEFAULT 'pending',
+    created_at TEXT,
+    updated_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS tracking_clicks (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER,
+    clicked_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS contact_events (
+    id INTEGER PRIMARY KEY,
+    contact_id INTEGER,
+    event_type TEXT,
+    metadata TEXT,
+    created_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS scheduler_checkpoints (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT,
+    run_timestamp TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    run_date TEXT,
+    status TEXT DEFAULT 'running',
+    contacts_processed INTEGER DEFAULT 0,
+    contacts_checksum TEXT,
+    rules_checksum TEXT,
+    rows_inserted INTEGER DEFAULT 0,
+    rows_updated INTEGER DEFAULT 0,
+    rows_deleted INTEGER DEFAULT 0,
+    rows_unchanged INTEGER DEFAULT 0,
+    rows_conflicting INTEGER DEFAULT 0,
+    error_message TEXT
+);

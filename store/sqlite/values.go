@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+)
+
+// SQLite is dynamically typed: a TEXT column may hold an integer, a real, a
+// blob or NULL whatever its declared type. The source scans every column
+// into an any (which costs no allocation beyond the driver's own) and
+// converts it with these helpers, which never fail.
+
+// text returns v as text: "" for NULL, the decimal form of numbers.
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05")
+	}
+	return ""
+}
+
+// integer returns v as an integer and whether it is one (an integral real
+// or a decimal text count too).
+func integer(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<62 {
+			return int64(x), true
+		}
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return n, err == nil
+	case []byte:
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(x)), 10, 64)
+		return n, err == nil
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// flag reads a boolean column. NULL and "" are def; 0, "0", "false", "no",
+// "n", "f", "off" are false; every other value is true.
+func flag(v any, def bool) bool {
+	switch x := v.(type) {
+	case nil:
+		return def
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case bool:
+		return x
+	}
+	s := strings.ToLower(strings.TrimSpace(text(v)))
+	switch s {
+	case "":
+		return def
+	case "0", "false", "no", "n", "f", "off":
+		return false
+	}
+	return true
+}
+
+// zip returns a ZIP code as text. A ZIP stored as an integer lost its
+// leading zeros (02134 became 2134); they are put back.
+func zip(v any) string {
+	if n, ok := v.(int64); ok && n >= 0 && n < 100000 {
+		var b [5]byte
+		for i := 4; i >= 0; i-- {
+			b[i] = byte('0' + n%10)
+			n /= 10
+		}
+		return string(b[:])
+	}
+	return text(v)
+}
+
+// date reads a date column (selected as CAST(... AS TEXT), so v is a
+// string or nil). Blank is the zero Date without an issue; anything
+// unreadable is the zero Date and an issue appended to c.
+func date(c *emailsched.Contact, field string, v any) datecalc.Date {
+	s, _ := v.(string)
+	if s == "" && v != nil {
+		s = text(v)
+	}
+	if strings.TrimSpace(s) == "" {
+		return datecalc.Date{}
+	}
+	d, err := datecalc.Parse(s)
+	if err != nil {
+		reason := "not a YYYY-MM-DD date"
+		if pe, ok := err.(*datecalc.ParseError); ok {
+			reason = "not a YYYY-MM-DD date: " + pe.Reason
+		}
+		c.Issues = append(c.Issues, emailsched.FieldIssue{Field: field, Value: cut(s, 64), Reason: reason})
+		return datecalc.Date{}
+	}
+	return d
+}
+
+// plainDate reads a date without reporting: the zero Date when unreadable.
+func plainDate(v any) (datecalc.Date, bool) {
+	s := text(v)
+	if strings.TrimSpace(s) == "" {
+		return datecalc.Date{}, true
+	}
+	d, err := datecalc.Parse(s)
+	return d, err == nil
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// timestamp reads a point in time: "YYYY-MM-DD HH:MM:SS[.fff][Z|±hh:mm]",
+// the same with a 'T', a bare date (midnight), or a number of Unix seconds
+// (milliseconds when it is larger than 1e12). Times without a zone are UTC.
+// It reports false for anything else.
+func timestamp(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case nil:
+		return time.Time{}, false
+	case time.Time:
+		return x, true
+	case int64:
+		return unixTime(x), true
+	case float64:
+		return unixTime(int64(x)), true
+	}
+	s := strings.TrimSpace(text(v))
+	if s == "" {
+		return time.Time{}, false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return unixTime(n), true
+	}
+	if len(s) == 10 {
+		d, err := datecalc.Parse(s)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return d.Time(0, 0, time.UTC), true
+	}
+	if len(s) >= 19 && (s[10] == ' ' || s[10] == 'T') {
+		b := []byte(s)
+		b[10] = 'T'
+		if t, err := time.Parse(time.RFC3339Nano, string(b)); err == nil {
+			return t, true
+		}
+		if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", string(b), time.UTC); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func unixTime(n int64) time.Time {
+	if n > 1e12 || n < -1e12 {
+		return time.UnixMilli(n).UTC()
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// medicalConditions reads the metadata of an eligibility_answered event:
+// true when has_medical_conditions is true (or 1, "true", "yes") or
+// main_questions_yes_count is above zero. Unreadable metadata is false.
+func medicalConditions(v any) bool {
+	s := text(v)
+	if s == "" || !strings.Contains(s, "_") {
+		return false
+	}
+	var m struct {
+		Has json.RawMessage `json:"has_medical_conditions"`
+		Yes json.RawMessage `json:"main_questions_yes_count"`
+	}
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return false
+	}
+	if h := strings.ToLower(strings.Trim(string(m.Has), `" `)); h != "" {
+		switch h {
+		case "true", "yes", "y", "1":
+			return true
+		}
+	}
+	if y := strings.Trim(string(m.Yes), `" `); y != "" {
+		if f, err := strconv.ParseFloat(y, 64); err == nil && f > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// list reads a target list: a JSON array of strings or a comma-separated
+// text. It reports false when the text is neither.
+func list(v any) ([]string, bool) {
+	s := strings.TrimSpace(text(v))
+	if s == "" {
+		return nil, true
+	}
+	var out []string
+	if strings.HasPrefix(s, "[") {
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return nil, false
+		}
+	} else {
+		out = strings.Split(s, ",")
+	}
+	n := 0
+	for _, x := range out {
+		if x = strings.TrimSpace(x); x != "" {
+			out[n] = x
+			n++
+		}
+	}
+	return out[:n], true
+}
+
+// Arguments for writing: NULL for empty values, as the existing rows do.
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullDate(d datecalc.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String()
+}
