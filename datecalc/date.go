@@ -248,6 +248,27 @@ func (d Date) AnniversaryIn(year int) Date {
 	return fromCivil(year, m, day)
 }
 
+// MonthDay returns d's month and day (0, 0 for the zero Date): what an
+// anniversary keeps of a date. Computing it once and then calling
+// Anniversary for each year is cheaper than AnniversaryIn per year.
+func (d Date) MonthDay() (time.Month, int) {
+	_, m, day := d.Date()
+	return m, day
+}
+
+// Anniversary returns month/day in year with the rule of AnniversaryIn:
+// Feb 29 becomes Feb 28 when year is not a leap year. It returns the zero
+// Date when year is outside 1-9999 or month/day is not a day of the year.
+func Anniversary(year int, month time.Month, day int) Date {
+	if year < 1 || year > 9999 || month < time.January || month > time.December || day < 1 || day > DaysIn(2024, month) {
+		return Date{}
+	}
+	if month == time.February && day == 29 && !IsLeap(year) {
+		day = 28
+	}
+	return fromCivil(year, month, day)
+}
+
 // NextAnniversary returns the first anniversary of d (see AnniversaryIn for
 // Feb 29) that falls on or after from: an anniversary on from itself counts.
 // It looks only at from's year and the next one and does not compare with d

@@ -962,3 +962,37 @@ func TestEqual(t *testing.T) {
 		t.Error("Equal disagrees with ==")
 	}
 }
+
+func TestAnniversaryAndMonthDay(t *testing.T) {
+	for _, tc := range []struct {
+		year  int
+		month time.Month
+		day   int
+		want  Date
+	}{
+		{2024, time.February, 29, MustNew(2024, 2, 29)},
+		{2025, time.February, 29, MustNew(2025, 2, 28)},
+		{2025, time.January, 15, MustNew(2025, 1, 15)},
+		{0, time.January, 15, Date{}},
+		{10000, time.January, 15, Date{}},
+		{2025, 0, 15, Date{}},
+		{2025, 13, 15, Date{}},
+		{2025, time.April, 31, Date{}},
+		{2025, time.April, 0, Date{}},
+	} {
+		if got := Anniversary(tc.year, tc.month, tc.day); got != tc.want {
+			t.Errorf("Anniversary(%d, %d, %d) = %v, want %v", tc.year, tc.month, tc.day, got, tc.want)
+		}
+	}
+	for _, d := range []Date{MustNew(1952, 2, 29), MustNew(1950, 12, 31), MustNew(2001, 1, 1)} {
+		m, day := d.MonthDay()
+		for y := 1999; y <= 2005; y++ {
+			if Anniversary(y, m, day) != d.AnniversaryIn(y) {
+				t.Errorf("Anniversary of %v in %d differs from AnniversaryIn", d, y)
+			}
+		}
+	}
+	if m, day := (Date{}).MonthDay(); m != 0 || day != 0 {
+		t.Errorf("zero Date MonthDay = %d %d", m, day)
+	}
+}

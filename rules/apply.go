@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"time"
+
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 )
@@ -16,8 +18,12 @@ type Applied struct {
 	err      error
 	birthday datecalc.Date
 	ed       datecalc.Date
-	reasons  *stateReasons
-	origin   string
+	// The anchors' months and days, computed once: every anniversary is
+	// then one cheap conversion.
+	bMonth, eMonth time.Month
+	bDay, eDay     int
+	reasons        *stateReasons
+	origin         string
 }
 
 // Apply evaluates the rule of the contact's resolved state st on day today.
@@ -50,9 +56,11 @@ func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.D
 	}
 	if !c.HasIssue(emailsched.FieldBirthday) && !c.Birthday.After(today) {
 		a.birthday = c.Birthday
+		a.bMonth, a.bDay = c.Birthday.MonthDay()
 	}
 	if !c.HasIssue(emailsched.FieldEffectiveDate) {
 		a.ed = c.EffectiveDate
+		a.eMonth, a.eDay = c.EffectiveDate.MonthDay()
 	}
 	return a
 }
@@ -136,10 +144,9 @@ func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 	found := false
 	y := d.Year()
 	for i, w := range a.rule.windows {
-		anchor := a.anchorDate(w.Anchor)
 		back, fwd := a.yearSpan(w)
 		for yy := y - back; yy <= y+fwd; yy++ {
-			p, ann := a.period(w, anchor, yy)
+			p, ann := a.period(w, yy)
 			if p.Contains(d) && (!found || p.End.After(best.Period.End)) {
 				best = Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p}
 				found = true
@@ -167,8 +174,13 @@ func (a *Applied) yearSpan(w Window) (back, fwd int) {
 
 // period returns the exclusion period of window w for the anniversary of
 // anchor in year, and that anniversary.
-func (a *Applied) period(w Window, anchor datecalc.Date, year int) (datecalc.Interval, datecalc.Date) {
-	ann := anchor.AnniversaryIn(year)
+func (a *Applied) period(w Window, year int) (datecalc.Interval, datecalc.Date) {
+	var ann datecalc.Date
+	if w.Anchor == AnchorBirthday {
+		ann = datecalc.Anniversary(year, a.bMonth, a.bDay)
+	} else {
+		ann = datecalc.Anniversary(year, a.eMonth, a.eDay)
+	}
 	start := ann
 	if w.FromMonthStart {
 		start = ann.FirstOfMonth()
@@ -190,10 +202,9 @@ func (a *Applied) Periods(dst []Exclusion, iv datecalc.Interval) []Exclusion {
 	}
 	n := len(dst)
 	for i, w := range a.rule.windows {
-		anchor := a.anchorDate(w.Anchor)
 		back, fwd := a.yearSpan(w)
 		for yy := iv.Start.Year() - back; yy <= iv.End.Year()+fwd; yy++ {
-			p, ann := a.period(w, anchor, yy)
+			p, ann := a.period(w, yy)
 			if p.Overlaps(iv) {
 				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p})
 			}

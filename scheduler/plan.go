@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"time"
+
 	"cmp"
 	"slices"
 	"strings"
@@ -85,6 +87,7 @@ type block struct {
 type planner struct {
 	s     *settings
 	today datecalc.Date
+	year  int // today's
 	camp  *campaignSet
 	// counting is set during the counting pass of load balancing, which
 	// needs dates and priorities but no metadata.
@@ -112,7 +115,7 @@ func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 	if camp == nil {
 		camp = newCampaignSet(emailsched.Campaigns{}, today)
 	}
-	return &planner{s: s, today: today, camp: camp}
+	return &planner{s: s, today: today, year: today.Year(), camp: camp}
 }
 
 // plan computes the outcome of contact c. The stages run in the order of
@@ -155,12 +158,17 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	}
 
 	if !bday.IsZero() {
-		ann := bday.NextAnniversary(today)
+		m, d := bday.MonthDay()
+		ann := nextAnniversary(m, d, today, p.year)
 		p.anniversary(c, o, emailsched.TypeBirthday, ann, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
 	}
 	if !ed.IsZero() {
 		// The first anniversary is one year after the effective date.
-		ann := ed.NextAnniversary(datecalc.Max(today, ed.AnniversaryIn(ed.Year()+1)))
+		y, m, d := ed.Date()
+		ann := nextAnniversary(m, d, today, p.year)
+		if first := datecalc.Anniversary(y+1, m, d); first.After(today) {
+			ann = first
+		}
 		if !ann.IsZero() {
 			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, ann.AddDays(-p.s.edBefore), p.s.prioED)
 		}
@@ -195,11 +203,21 @@ func sortOutcome(o *outcome) {
 	}
 }
 
+// nextAnniversary is the first anniversary of month/day on or after from,
+// whose year is fromYear (Date.NextAnniversary without converting from).
+func nextAnniversary(m time.Month, d int, from datecalc.Date, fromYear int) datecalc.Date {
+	ann := datecalc.Anniversary(fromYear, m, d)
+	if ann.Before(from) {
+		ann = datecalc.Anniversary(fromYear+1, m, d)
+	}
+	return ann
+}
+
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has
 // passed.
 func (p *planner) aepDate(id int64) datecalc.Date {
-	y := p.today.Year()
+	y := p.year
 	for {
 		d := p.aepIn(id, y)
 		if !d.Before(p.today) {

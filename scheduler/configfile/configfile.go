@@ -36,8 +36,10 @@ type File struct {
 	// Rules is a rules file or a directory whose *.rules files form one
 	// set; empty means the embedded default rules.
 	Rules string
-	// BatchContacts is the number of contacts whose changes one write
-	// transaction carries (1-1,000,000). Defaults to 1000.
+	// BatchContacts, when positive, makes a run commit its changes in
+	// transactions of that many contacts (1-1,000,000), each contact whole;
+	// 0, the default, makes the whole run one transaction, so that an
+	// interrupted run leaves the previous plan intact.
 	BatchContacts int
 	// Backup configures the backups taken before a run.
 	Backup Backup
@@ -81,8 +83,7 @@ func Defaults() *File {
 				OverflowHorizonDays:   loadbalance.DefaultOverflowHorizonDays,
 			},
 		},
-		BatchContacts: 1000,
-		Backup:        Backup{RetentionDays: 7},
+		Backup: Backup{RetentionDays: 7},
 	}
 }
 

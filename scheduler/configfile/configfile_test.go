@@ -200,7 +200,7 @@ func TestParseErrors(t *testing.T) {
 		{"int type", "priorities: {aep: high}\n", `c.yaml:1:19: priorities.aep must be an integer from 0 to 1000, found "high"
     1 | priorities: {aep: high}
       |                   ^`},
-		{"int float", "batch_contacts: 1.5\n", `c.yaml:1:17: batch_contacts must be an integer from 1 to 1000000, found 1.5
+		{"int float", "batch_contacts: 1.5\n", `c.yaml:1:17: batch_contacts must be an integer from 0 to 1000000, found 1.5
     1 | batch_contacts: 1.5
       |                 ^`},
 		{"int huge", "load_balancing: {ed_soft_limit: 99999999999}\n", `c.yaml:1:33: load_balancing.ed_soft_limit must be an integer from 1 to 1000000000, found 99999999999
@@ -379,7 +379,7 @@ func TestLoad(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("batch_contacts: 0\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("batch_contacts: -1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err = configfile.Load(bad)
