@@ -159,22 +159,22 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 
 	if !bday.IsZero() {
 		m, d := bday.MonthDay()
-		ann := nextAnniversary(m, d, today, p.year)
-		p.anniversary(c, o, emailsched.TypeBirthday, ann, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
+		ann, year := nextAnniversary(m, d, today, p.year)
+		p.anniversary(c, o, emailsched.TypeBirthday, ann, year, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
 	}
 	if !ed.IsZero() {
 		// The first anniversary is one year after the effective date.
 		y, m, d := ed.Date()
-		ann := nextAnniversary(m, d, today, p.year)
+		ann, year := nextAnniversary(m, d, today, p.year)
 		if first := datecalc.Anniversary(y+1, m, d); first.After(today) {
-			ann = first
+			ann, year = first, y+1
 		}
 		if !ann.IsZero() {
-			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, ann.AddDays(-p.s.edBefore), p.s.prioED)
+			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, year, ann.AddDays(-p.s.edBefore), p.s.prioED)
 		}
 	}
-	aep := p.aepDate(c.ID)
-	p.anniversary(c, o, emailsched.TypeAEP, aep, aep, p.s.prioAEP)
+	aep, aepYear := p.aepDate(c.ID)
+	p.anniversary(c, o, emailsched.TypeAEP, aep, aepYear, aep, p.s.prioAEP)
 	p.campaigns(c, o, res.State)
 	p.followUps(c, o)
 	p.exclude(o)
@@ -204,24 +204,24 @@ func sortOutcome(o *outcome) {
 }
 
 // nextAnniversary is the first anniversary of month/day on or after from,
-// whose year is fromYear (Date.NextAnniversary without converting from).
-func nextAnniversary(m time.Month, d int, from datecalc.Date, fromYear int) datecalc.Date {
-	ann := datecalc.Anniversary(fromYear, m, d)
-	if ann.Before(from) {
-		ann = datecalc.Anniversary(fromYear+1, m, d)
+// whose year is fromYear (Date.NextAnniversary without converting from),
+// and the anniversary's year.
+func nextAnniversary(m time.Month, d int, from datecalc.Date, fromYear int) (datecalc.Date, int) {
+	if ann := datecalc.Anniversary(fromYear, m, d); !ann.Before(from) {
+		return ann, fromYear
 	}
-	return ann
+	return datecalc.Anniversary(fromYear+1, m, d), fromYear + 1
 }
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has
-// passed.
-func (p *planner) aepDate(id int64) datecalc.Date {
+// passed, and the cycle's year.
+func (p *planner) aepDate(id int64) (datecalc.Date, int) {
 	y := p.year
 	for {
 		d := p.aepIn(id, y)
 		if !d.Before(p.today) {
-			return d
+			return d, y
 		}
 		y++
 	}
@@ -239,8 +239,8 @@ func (p *planner) aepIn(id int64, year int) datecalc.Date {
 // anniversary plans one email for the event ann (birthday, policy
 // anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
 // shows the sending system already has it.
-func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann, ideal datecalc.Date, prio int) {
-	if p.committed(typ, ann) {
+func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann datecalc.Date, annYear int, ideal datecalc.Date, prio int) {
+	if p.committed(typ, ann, annYear) {
 		if p.tr != nil {
 			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
 		}
@@ -253,7 +253,7 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.
 		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
 	}
 	if ideal.Before(today) {
-		h := datecalc.StableHash(c.ID, string(typ), ann.Year())
+		h := datecalc.StableHash(c.ID, string(typ), annYear)
 		e.Date = datecalc.Min(today.AddDays(datecalc.Spread(h, p.s.catchUp)), ann)
 		e.CatchUpNote = CatchUpNote
 		if p.tr != nil {
@@ -324,7 +324,7 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	n := len(o.emails)
 	info := emailInfo{kind: kindPostWindow, respects: true}
 	for _, b := range p.blocks {
-		if p.committed(emailsched.TypePostWindow, b.ann) || planned(o.emails[n:], b.ann) {
+		if p.committed(emailsched.TypePostWindow, b.ann, b.ann.Year()) || planned(o.emails[n:], b.ann) {
 			continue
 		}
 		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
@@ -358,7 +358,7 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	for i := range c.Stored {
 		st := &c.Stored[i]
 		if st.Type != emailsched.TypePostWindow || st.Status != emailsched.StatusPreScheduled ||
-			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || p.committed(emailsched.TypePostWindow, st.Event) {
+			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || p.committed(emailsched.TypePostWindow, st.Event, st.Event.Year()) {
 			continue
 		}
 		if _, ex := p.ap.Excluded(st.Date); ex {
@@ -385,10 +385,9 @@ func planned(es []emailsched.Email, event datecalc.Date) bool {
 
 // committed reports whether the sending system already has an email of type
 // typ for the event: a history row of that type with a committed status
-// whose event year is the event's, or, for rows without an event, whose
-// date lies in the year up to the event.
-func (p *planner) committed(typ emailsched.EmailType, event datecalc.Date) bool {
-	year := event.Year()
+// whose event year is the event's (year), or, for rows without an event,
+// whose date lies in the year up to the event.
+func (p *planner) committed(typ emailsched.EmailType, event datecalc.Date, year int) bool {
 	for i := range p.hist {
 		h := &p.hist[i]
 		if h.typ != typ {
