@@ -7,4 +7,5 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/leanovate/gopter v0.2.11 // indirect
 	github.com/mattn/go-sqlite3 v1.14.53 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
 )

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/sqlite"
@@ -136,40 +138,97 @@ func copyDB(t *testing.T, from, to string) {
 }
 
 // TestInterrupt runs the command as a child process on a database with a
-// stored plan, for a later day (so that most contacts' plans change), and
-// sends SIGINT once the planning pass has reported progress. The command
-// must exit with status 1, leave every row of the sending system as it was,
-// and leave each contact with its complete old plan or its complete new one
-// (the new one being what an uninterrupted run writes on a copy).
+// stored plan, for a later day (so that many contacts' plans change), and
+// sends SIGINT about halfway through the planning pass. The command must exit
+// with status 1 and leave every row of the sending system as it was.
 //
-// The SQLite sink commits whole contacts in batches (-batch 100 here), so an
-// interrupted run keeps the batches it committed: the test checks the
-// per-contact guarantee, not that the whole previous plan is intact.
+//   - By default a run is one transaction: every email_schedules row must be
+//     byte-identical to before.
+//   - With -batch 100 the run commits every 100 contacts: each contact must
+//     have its complete old plan or its complete new one (what an
+//     uninterrupted run writes on a copy), and some must have the new one
+//     (the signal came in the middle of the writes).
 func TestInterrupt(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a child process")
+		t.Skip("runs child processes")
 	}
+	const contacts = 4000
 	tmp := t.TempDir()
-	db := createDB(t, tmp, 4000)
+	first := createDB(t, tmp, contacts)
 	var out strings.Builder
-	if code := run(context.Background(), []string{"-db", db, "-today", "2025-03-03"}, &out, &out); code != 0 {
+	if code := run(context.Background(), []string{"-db", first, "-today", "2025-03-03"}, &out, &out); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, out.String())
 	}
-	oldPlan, oldOther := planRows(t, db, true)
-	_, oldOtherRaw := planRows(t, db, false)
+	oldPlan, oldOther := planRows(t, first, true)
+	oldRaw, oldOtherRaw := planRows(t, first, false)
+	nextDay := []string{"-today", "2025-04-21"}
 
 	// The complete new plan, on a copy.
 	ref := filepath.Join(tmp, "ref.sqlite3")
-	copyDB(t, db, ref)
-	next := []string{"-today", "2025-04-21", "-batch", "100"}
-	if code := run(context.Background(), append([]string{"-db", ref}, next...), &out, &out); code != 0 {
+	copyDB(t, first, ref)
+	if code := run(context.Background(), append([]string{"-db", ref}, nextDay...), &out, &out); code != 0 {
 		t.Fatalf("reference run: exit %d\n%s", code, out.String())
 	}
 	newPlan, _ := planRows(t, ref, true)
+	same := countEqual(oldPlan, newPlan, contacts)
+	if same > contacts*3/4 {
+		t.Fatalf("only %d of %d contacts change their plan: the test needs more", contacts-same, contacts)
+	}
 
-	args, _ := json.Marshal(append([]string{"-db", db}, next...))
+	t.Run("atomic", func(t *testing.T) {
+		db := filepath.Join(tmp, "atomic.sqlite3")
+		copyDB(t, first, db)
+		interrupt(t, append([]string{"-db", db}, nextDay...), "nothing was committed: the previous plan is intact")
+		gotRaw, gotOtherRaw := planRows(t, db, false)
+		if diff := cmp.Diff(oldRaw, gotRaw); diff != "" {
+			t.Errorf("the stored plan changed (-before +after):\n%.3000s", diff)
+		}
+		if diff := cmp.Diff(oldOtherRaw, gotOtherRaw); diff != "" {
+			t.Errorf("rows of the sending system changed (-before +after):\n%.3000s", diff)
+		}
+	})
+
+	t.Run("batched", func(t *testing.T) {
+		db := filepath.Join(tmp, "batched.sqlite3")
+		copyDB(t, first, db)
+		interrupt(t, append([]string{"-db", db, "-batch", "100"}, nextDay...), "contacts not yet committed keep their previous plan")
+		gotPlan, gotOther := planRows(t, db, true)
+		_, gotOtherRaw := planRows(t, db, false)
+		if len(gotOther) != len(oldOther) || cmp.Diff(oldOtherRaw, gotOtherRaw) != "" {
+			t.Errorf("rows of the sending system changed: %d rows before, %d after", len(oldOther), len(gotOther))
+		}
+		var kept, renewed, mixed int
+		for id := int64(1); id <= contacts; id++ {
+			got, old, nw := strings.Join(gotPlan[id], "\n"), strings.Join(oldPlan[id], "\n"), strings.Join(newPlan[id], "\n")
+			switch {
+			case got == old:
+				kept++
+			case got == nw:
+				renewed++
+			default:
+				if mixed++; mixed <= 3 {
+					t.Errorf("contact %d has neither its old nor its new plan:\ngot:\n%s\nold:\n%s\nnew:\n%s", id, got, old, nw)
+				}
+			}
+		}
+		if mixed > 0 {
+			t.Errorf("%d contacts have a mixed plan", mixed)
+		}
+		t.Logf("after SIGINT: %d contacts have their old plan, %d their new one (%d contacts have the same old and new plan)", kept, renewed, same)
+		if renewed == 0 {
+			t.Error("no batch was committed before the signal: the test did not interrupt a run in the middle of its writes")
+		}
+	})
+}
+
+// interrupt runs the command with args in a child process, sends it SIGINT
+// half a second after the planning pass begins, and checks that it exits with
+// status 1 and says why (want).
+func interrupt(t *testing.T, args []string, want string) {
+	t.Helper()
+	js, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(args))
+	cmd.Env = append(os.Environ(), childEnv+"="+string(js))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -184,9 +243,8 @@ func TestInterrupt(t *testing.T) {
 	signalled := false
 	for sc.Scan() {
 		log.WriteString(sc.Text() + "\n")
-		// Signal about halfway through the planning pass (it reads about
-		// 4000 contacts a second), when batches have been committed and
-		// more are to come.
+		// The planning pass reads about 4000 contacts a second: half a
+		// second in, batches have been written and more are to come.
 		if !signalled && strings.Contains(sc.Text(), "pass=planning") {
 			time.AfterFunc(500*time.Millisecond, func() { cmd.Process.Signal(os.Interrupt) })
 			signalled = true
@@ -198,44 +256,15 @@ func TestInterrupt(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("child: %v, want exit status 1\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), log.String())
 	}
-	if !signalled || !strings.Contains(log.String(), "schedule: interrupted") {
-		t.Fatalf("the run was not interrupted\nstderr:\n%s", log.String())
-	}
-
-	gotPlan, gotOther := planRows(t, db, true)
-	_, gotOtherRaw := planRows(t, db, false)
-	if len(gotOther) != len(oldOther) || strings.Join(gotOtherRaw, "\n") != strings.Join(oldOtherRaw, "\n") {
-		t.Errorf("rows of the sending system changed: %d rows before, %d after", len(oldOther), len(gotOther))
-	}
-	var kept, renewed, changed int
-	for id := int64(1); id <= 4000; id++ {
-		got, old, nw := strings.Join(gotPlan[id], "\n"), strings.Join(oldPlan[id], "\n"), strings.Join(newPlan[id], "\n")
-		switch {
-		case got == old:
-			kept++
-		case got == nw:
-			renewed++
-		default:
-			changed++
-			if changed <= 3 {
-				t.Errorf("contact %d has neither its old nor its new plan:\ngot:\n%s\nold:\n%s\nnew:\n%s", id, got, old, nw)
-			}
-		}
-	}
-	if changed > 0 {
-		t.Errorf("%d contacts have a mixed plan", changed)
-	}
-	same := countEqual(oldPlan, newPlan)
-	t.Logf("after SIGINT: %d contacts have their old plan, %d their new one (%d contacts have the same old and new plan)", kept, renewed, same)
-	if renewed == 0 {
-		t.Error("no batch was committed before the signal: the test did not interrupt a run in the middle of its writes")
+	if !strings.Contains(log.String(), "schedule: interrupted") || !strings.Contains(log.String(), want) {
+		t.Fatalf("the run was not interrupted as expected (%q)\nstderr:\n%s", want, log.String())
 	}
 }
 
 // countEqual counts the contacts whose two plans are the same.
-func countEqual(a, b map[int64][]string) int {
+func countEqual(a, b map[int64][]string, contacts int64) int {
 	n := 0
-	for id := int64(1); id <= 4000; id++ {
+	for id := int64(1); id <= contacts; id++ {
 		if strings.Join(a[id], "\n") == strings.Join(b[id], "\n") {
 			n++
 		}

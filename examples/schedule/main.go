@@ -28,7 +28,8 @@
 //	-backup           take an online backup before the run into backup.dir of the
 //	                  configuration (default: "backups" beside the database), then delete
 //	                  backups older than backup.retention_days
-//	-batch N          contacts per write transaction (default: batch_contacts of the configuration, 1000)
+//	-batch N          commit every N contacts instead of making the run one transaction
+//	                  (default: batch_contacts of the configuration, 0: one transaction)
 //	-report FILE.json write the run report as indented JSON (the field names of scheduler.Report)
 //	-chart FILE.svg   draw the pre-scheduled emails per day of the next 12 months, before and
 //	                  after load balancing
@@ -42,11 +43,13 @@
 // line (contacts done, rate, time left) when stderr is a terminal, plain log
 // lines otherwise.
 //
-// Ctrl-C (SIGINT) or SIGTERM stops a run: the contacts whose changes were not
-// yet committed keep their previous plan, and every contact has either its
-// complete previous plan or its complete new one (the database writes whole
-// contacts in transactions of -batch contacts). Running again finishes the
-// job. A second Ctrl-C kills the program at once.
+// Ctrl-C (SIGINT) or SIGTERM stops a run. A run is one database transaction,
+// so an interrupted (or failed) run leaves the previous plan entirely intact.
+// With -batch N (or batch_contacts in the configuration) the changes are
+// committed every N contacts instead, which holds the write lock for shorter
+// spells: an interrupted run then keeps the batches it committed, every contact
+// having either its complete previous plan or its complete new one, and
+// running again finishes the job. A second Ctrl-C kills the program at once.
 //
 // # Exit status
 //
@@ -140,7 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.StringVar(&o.today, "today", "", "the run date `YYYY-MM-DD` (default: today in the configured time zone)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
 	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
-	fs.IntVar(&o.batch, "batch", 0, "`N` contacts per write transaction (default: batch_contacts of the configuration, 1000)")
+	fs.IntVar(&o.batch, "batch", 0, "commit every `N` contacts instead of making the run one transaction (default: batch_contacts of the configuration)")
 	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `file`")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `file`")
 	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
@@ -262,7 +265,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if keep == 0 {
 		keep = -1 // keep every backup
 	}
-	st := sqlite.New(db, sqlite.Options{BatchContacts: cf.BatchContacts, Backup: sqlite.BackupOptions{KeepDays: keep}, Now: testHooks.now})
+	st := sqlite.New(db, sqlite.Options{
+		// A run is one transaction unless batched commits were asked for.
+		Atomic: cf.BatchContacts == 0, BatchContacts: cf.BatchContacts,
+		Backup: sqlite.BackupOptions{KeepDays: keep}, Now: testHooks.now,
+	})
 	var src store.ContactSource = st
 	if testHooks.source != nil {
 		src = testHooks.source(st)
@@ -316,7 +323,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prog.finish()
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(exitRun, "interrupted: %v\nschedule: contacts not yet written keep their previous plan; run again to finish", err)
+			if cf.BatchContacts == 0 {
+				return fail(exitRun, "interrupted: %v\nschedule: nothing was committed: the previous plan is intact", err)
+			}
+			return fail(exitRun, "interrupted: %v\nschedule: contacts not yet committed keep their previous plan; run again to finish", err)
 		}
 		return fail(exitRun, "run failed: %v", err)
 	}
