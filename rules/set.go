@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/emailsched/emailsched"
@@ -138,6 +139,22 @@ func (s *Set) describe() string {
 		}
 	}
 	return b.String()
+}
+
+// WithBuffer returns a copy of s whose default pre-window buffer is days
+// (windows with their own buffer keep it), for a configuration that sets
+// the buffer apart from the rules. The copy's checksum identifies both the
+// rules and the buffer; its name says the buffer was replaced.
+func (s *Set) WithBuffer(days int) (*Set, error) {
+	if days < 0 || days > MaxWindowDays {
+		return nil, fmt.Errorf("%w: buffer is %d, must be 0-%d", ErrInvalidSet, days, MaxWindowDays)
+	}
+	c := *s
+	c.opts.Buffer = days
+	c.opts.Name = fmt.Sprintf("%s (pre_window_buffer: %d)", s.opts.Name, days)
+	sum := sha256.Sum256([]byte(s.opts.Checksum + "\npre_window_buffer: " + strconv.Itoa(days)))
+	c.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	return &c, nil
 }
 
 // Buffer returns the default pre-window buffer in days.

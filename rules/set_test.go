@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
 )
 
@@ -288,6 +289,36 @@ func TestSetConcurrentUse(t *testing.T) {
 	for g := 0; g < 8; g++ {
 		if msg := <-done; msg != "" {
 			t.Error(msg)
+		}
+	}
+}
+
+func TestWithBuffer(t *testing.T) {
+	base := rules.Default()
+	set, err := base.WithBuffer(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Buffer() != 30 || base.Buffer() != rules.DefaultBuffer || set.Checksum() == base.Checksum() ||
+		set.Name() != "builtin (pre_window_buffer: 30)" {
+		t.Errorf("WithBuffer: buffer %d name %q checksum %s", set.Buffer(), set.Name(), set.Checksum())
+	}
+	c := &emailsched.Contact{ID: 1, Birthday: datecalc.MustNew(1950, 6, 1)}
+	ca := emailsched.MustState("CA")
+	a := set.Apply(c, ca, datecalc.MustNew(2025, 1, 1))
+	// CA: 30 days before + 30 days of buffer: 2025-04-02 is the first day.
+	if _, ex := a.Excluded(datecalc.MustNew(2025, 4, 1)); ex {
+		t.Error("2025-04-01 excluded with a 30-day buffer")
+	}
+	if _, ex := a.Excluded(datecalc.MustNew(2025, 4, 2)); !ex {
+		t.Error("2025-04-02 not excluded")
+	}
+	if again, _ := base.WithBuffer(30); again.Checksum() != set.Checksum() {
+		t.Error("checksum not deterministic")
+	}
+	for _, bad := range []int{-1, rules.MaxWindowDays + 1} {
+		if _, err := base.WithBuffer(bad); !errors.Is(err, rules.ErrInvalidSet) {
+			t.Errorf("WithBuffer(%d) = %v", bad, err)
 		}
 	}
 }

@@ -434,7 +434,7 @@ func TestLoadRules(t *testing.T) {
 		{name: "glob characters", rules: odd, wantBuffer: 60},
 		{name: "empty directory", rules: filepath.Join(dir, "empty"), wantErr: "configfile: no *.rules file in the rules directory: " + filepath.Join(dir, "empty")},
 		{name: "missing", rules: filepath.Join(dir, "none.rules"), wantErr: "configfile: rules: stat " + filepath.Join(dir, "none.rules") + ": no such file or directory"},
-		{name: "unreadable", rules: filepath.Join(dir, "unreadable"), wantErr: "configfile: rules: read " + filepath.Join(dir, "unreadable", "dir.rules") + ": is a directory"},
+		{name: "unreadable", rules: filepath.Join(dir, "unreadable"), wantErr: "dsl: read " + filepath.Join(dir, "unreadable", "dir.rules") + ": is a directory"},
 		{name: "diagnostics", rules: bad, buffer: ptr(10), wantErr: bad + ":1:25: days after must be 0-366 days, found -60"},
 	}
 	for _, tt := range tests {

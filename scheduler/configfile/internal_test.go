@@ -3,7 +3,6 @@ package configfile
 import (
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -56,14 +55,15 @@ func TestKeysIn(t *testing.T) {
 	}
 }
 
-// TestRebuild: the default rules rebuilt with another buffer move the start
-// of every exclusion period and nothing else.
-func TestRebuild(t *testing.T) {
-	def := dsl.Default()
-	set, err := rebuild(def, 20)
+// TestBufferOverride: the default rules with another buffer move the start
+// of every exclusion period and nothing else, conditional rules included.
+func TestBufferOverride(t *testing.T) {
+	buf := 20
+	set, err := (&File{PreWindowBuffer: &buf}).LoadRules()
 	if err != nil {
 		t.Fatal(err)
 	}
+	def := dsl.Default()
 	for _, st := range emailsched.States() {
 		r1, _, o1 := def.Describe(st)
 		r2, _, o2 := set.Describe(st)
@@ -83,20 +83,12 @@ func TestRebuild(t *testing.T) {
 			t.Errorf("%s excluded = %v, want %v", tc.day, ex, tc.excluded)
 		}
 	}
-
-	dynamic, err := dsl.Load("fl.rules", []byte("FL: contact.age >= 76 ? year_round() : no_exclusion()\n"))
-	if err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/fl.rules", []byte("pre_window_buffer: 90\nFL: contact.age >= 76 ? year_round() : birthday_window(0, 10)\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rebuild(dynamic, 20); err == nil || !strings.Contains(err.Error(), "the rule of FL depends on the contact") {
-		t.Errorf("rebuild of a conditional rule: %v", err)
-	}
-}
-
-func TestDropBufferSetting(t *testing.T) {
-	in := "# head\npre_window_buffer :\n  # why\n\n  45 # days\nCA: birthday_window(30,\n  60)\n\tpre_window_buffer: 1\n"
-	want := "# head\n\n\n\n\nCA: birthday_window(30,\n  60)\n\tpre_window_buffer: 1\n"
-	if got := string(dropBufferSetting([]byte(in))); got != want {
-		t.Errorf("dropBufferSetting:\n%q\nwant\n%q", got, want)
+	set, err = (&File{Rules: dir, PreWindowBuffer: &buf}).LoadRules()
+	if err != nil || set.Buffer() != 20 {
+		t.Errorf("conditional rules with a buffer: %v, %v", set, err)
 	}
 }
