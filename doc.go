@@ -26,20 +26,37 @@
 //		fmt.Println(x.Reason, x.Period) // exclusion_window:CA:birthday 2024-10-17…2025-03-16
 //	}
 //
+// Rules authors edit .rules files instead; package dsl compiles them with
+// expr-lang/expr and reports every mistake with file, line and column:
+//
+//	set, err := dsl.LoadFiles("rules/default.rules") // or dsl.Default()
+//	var diags dsl.Diagnostics
+//	if errors.As(err, &diags) { fmt.Println(diags) }
+//
 // Storage is a contract in package store: a ContactSource streams contacts
 // in ID order, a ScheduleSink receives per contact the difference between
-// the stored plan and the new one. store/memory is an in-memory adapter:
+// the stored plan and the new one. store/memory is an in-memory adapter and
+// store/sqlite the adapter for the organisation databases:
 //
-//	db, _ := memory.New(contacts, emailsched.Campaigns{})
+//	db, _ := sqlite.Open(ctx, "org-001.sqlite3")
+//	st := sqlite.New(db, sqlite.Options{Atomic: true})
+//	_ = st.Migrate(ctx)
+//
+// Package loadbalance evens out the daily volume without ever moving an
+// email somewhere it may not go; the scheduler runs it between its two
+// passes over the source.
 //
 // Package scheduler ties it together:
 //
-//	s, _ := scheduler.New(scheduler.Config{}) // the defaults of the specification
-//	report, _ := s.Run(ctx, db, db)
+//	s, _ := scheduler.New(scheduler.Config{Rules: set}) // zero fields: the defaults
+//	report, _ := s.Run(ctx, st, st)
 //	report.WriteSummary(os.Stdout)
+//	ex, _ := s.Explain(ctx, st, 42) // the decision trail of contact 42
 //
-// The README's quickstart (go run ./examples/quickstart) does exactly this
-// on 10,000 generated contacts.
+// scheduler/configfile reads every parameter from a YAML or JSON file.
+// The README's quickstart (go run ./examples/quickstart) plans a generated
+// demo database this way; examples/schedule is the command-line program for
+// operators and examples/csvsource shows a source and sink of your own.
 //
 // # Storage strings
 //
