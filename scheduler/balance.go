@@ -13,7 +13,8 @@ import (
 // every day it considers. Only a compact count per day and one contact's
 // candidates are held.
 type balancer struct {
-	p     *planner
+	s     *settings
+	tr    *trace // set while explaining
 	plan  *loadbalance.Plan
 	o     *outcome
 	cands []loadbalance.Candidate
@@ -23,8 +24,8 @@ type balancer struct {
 	legal func(i int, day datecalc.Date) bool
 }
 
-func newBalancer(p *planner) *balancer {
-	b := &balancer{p: p}
+func newBalancer(s *settings) *balancer {
+	b := &balancer{s: s}
 	b.legal = b.isLegal
 	return b
 }
@@ -85,7 +86,7 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 	}
 	for j, cand := range b.cands {
 		k := b.idx[j]
-		if b.p.tr != nil && o.emails[k].Date != cand.Date {
+		if b.tr != nil && o.emails[k].Date != cand.Date {
 			o.info[k].notef("load balancing moved it from %s to %s (its day was over the daily cap or the effective-date soft limit)", o.emails[k].Date, cand.Date)
 		}
 		o.emails[k].Date = cand.Date
@@ -100,10 +101,10 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 // contact's other emails at their current days. Today, the email's latest
 // day and the room of the day are the balancer's own checks.
 func (b *balancer) isLegal(i int, day datecalc.Date) bool {
-	p, o := b.p, b.o
+	s, o := b.s, b.o
 	info := o.info[b.idx[i]]
 	if info.respects {
-		if _, ex := p.ap.Excluded(day); ex {
+		if _, ex := o.ap.Excluded(day); ex {
 			return false
 		}
 	}
@@ -114,7 +115,7 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 			}
 		}
 	}
-	if p.s.freqMax == 0 || info.kind == kindFollowUp {
+	if s.freqMax == 0 || info.kind == kindFollowUp {
 		return true
 	}
 	b.days = append(b.days[:0], b.hist...)
@@ -123,5 +124,5 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 			b.days = append(b.days, b.cands[j].Date)
 		}
 	}
-	return fitsFrequency(b.days, day, p.s.freqMax, p.s.freqPeriod)
+	return fitsFrequency(b.days, day, s.freqMax, s.freqPeriod)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 	_ "time/tzdata" // America/Chicago must load on machines without a zoneinfo database
 
@@ -98,6 +99,12 @@ type Config struct {
 	// NewRunID returns the id of a new run. Defaults to a time-based id
 	// with random bits ("run-20250102T030405-1a2b3c4d").
 	NewRunID func(now time.Time) string
+	// Workers is the number of goroutines that plan contacts while one
+	// reads the source and the run's goroutine balances and writes, in
+	// source order (0-256). The plan is the same whatever the number.
+	// Defaults to runtime.GOMAXPROCS(0); 1 does everything on the run's
+	// goroutine.
+	Workers int
 	// Progress, when set, is called from the run's goroutine every
 	// ProgressEvery contacts and at the end of each pass, with the pass
 	// ("counting" for the first pass of load balancing, "planning" for the
@@ -136,6 +143,7 @@ type settings struct {
 	newRunID      func(time.Time) string
 	progress      func(string, int)
 	progressEvery int
+	workers       int
 	log           *slog.Logger
 }
 
@@ -211,6 +219,7 @@ func (c Config) resolve() (settings, error) {
 		}
 		s.balance = &lb
 	}
+	s.workers = defaulted("Workers", c.Workers, runtime.GOMAXPROCS(0), 1, 256, bad)
 	s.progress = c.Progress
 	s.progressEvery = defaulted("ProgressEvery", c.ProgressEvery, 10_000, 1, 1<<30, bad)
 	if s.newRunID == nil {

@@ -94,7 +94,7 @@ func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src stor
 	p := newPlanner(&s.s, today, camp)
 	var b *balancer
 	if s.s.balance != nil {
-		if b, err = s.countingPass(ctx, today, p, src); err != nil {
+		if b, err = s.countingPass(ctx, today, camp, src); err != nil {
 			return nil, err
 		}
 	}
@@ -108,6 +108,9 @@ func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src stor
 		}
 		if c.ID == id {
 			p.tr = &trace{}
+			if b != nil {
+				b.tr = p.tr
+			}
 		}
 		p.plan(c, &o)
 		if b != nil {

@@ -63,6 +63,9 @@ type outcome struct {
 	// emails and info are parallel.
 	emails []emailsched.Email
 	info   []emailInfo
+	// ap is the contact's applied rule, which load balancing consults
+	// later, on another goroutine than the planner's.
+	ap rules.Applied
 }
 
 func (o *outcome) reset() {
@@ -150,6 +153,7 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		ed = datecalc.Date{}
 	}
 	p.ap = p.s.rules.Apply(c, res.State, today)
+	o.ap = p.ap
 	p.hist = p.hist[:0]
 	for i := range c.History {
 		if h := &c.History[i]; h.Status.Committed() {

@@ -114,16 +114,14 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, sink store.ScheduleSink, w store.Writer, rep *Report) (store.Summary, error) {
 	var (
 		sum   store.Summary
-		o     outcome
 		delta store.Delta
-		p     = newPlanner(&s.s, today, camp)
 		b     *balancer
 		check = uint64(fnvOffset)
 	)
 	if s.s.balance != nil {
 		t := time.Now()
 		var err error
-		if b, err = s.countingPass(ctx, today, p, src); err != nil {
+		if b, err = s.countingPass(ctx, today, camp, src); err != nil {
 			return sum, err
 		}
 		rep.Timings.Count = time.Since(t)
@@ -132,20 +130,16 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	// clock reads per contact would cost more than the write.
 	timeWrites := sink != store.Discard
 	done := 0
-	for c, err := range src.Contacts(ctx) {
-		if err != nil {
-			return sum, fmt.Errorf("scheduler: reading contacts: %w", err)
-		}
+	err := s.stream(ctx, today, camp, src, PassPlanning, func(c *emailsched.Contact, o *outcome) error {
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassPlanning, done)
 		}
-		p.plan(c, &o)
 		if b != nil {
-			if err := b.place(c, &o); err != nil {
-				return sum, fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+			if err := b.place(c, o); err != nil {
+				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
 			}
 		}
-		rep.add(c, &o)
+		rep.add(c, o)
 		check = fnvAdd(check, uint64(c.ID))
 		delta.Reset(c.ID)
 		store.Diff(c.Stored, o.emails, &delta)
@@ -153,19 +147,24 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		sum.Updated += len(delta.Update)
 		sum.Deleted += len(delta.Delete)
 		sum.Unchanged += delta.Unchanged
-		if !delta.Empty() {
-			var t time.Time
-			if timeWrites {
-				t = time.Now()
-			}
-			err := w.Write(ctx, &delta)
-			if timeWrites {
-				rep.Timings.Write += time.Since(t)
-			}
-			if err != nil {
-				return sum, fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
-			}
+		if delta.Empty() {
+			return nil
 		}
+		var t time.Time
+		if timeWrites {
+			t = time.Now()
+		}
+		err := w.Write(ctx, &delta)
+		if timeWrites {
+			rep.Timings.Write += time.Since(t)
+		}
+		if err != nil {
+			return fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, err
 	}
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("scheduler: %w", err)
@@ -184,26 +183,22 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 // countingPass is the first pass of load balancing: it plans every contact
 // and counts the pre-scheduled emails per day, and returns the balancer of
 // the second pass.
-func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, p *planner, src store.ContactSource) (*balancer, error) {
-	var o outcome
-	b := newBalancer(p)
+func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource) (*balancer, error) {
+	b := newBalancer(&s.s)
 	counter := loadbalance.NewCounter(today)
-	valid := 0
-	p.counting = true
-	defer func() { p.counting = false }()
-	done := 0
-	for c, err := range src.Contacts(ctx) {
-		if err != nil {
-			return nil, fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
-		}
+	valid, done := 0, 0
+	err := s.stream(ctx, today, camp, src, PassCounting, func(c *emailsched.Contact, o *outcome) error {
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassCounting, done)
 		}
-		p.plan(c, &o)
 		if o.invalid == "" && !o.optedOut {
 			valid++
-			b.count(counter, c, &o)
+			b.count(counter, c, o)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)

@@ -1,0 +1,163 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store"
+)
+
+// batchSize is the number of contacts a planning worker takes at a time:
+// large enough that the channel operations do not matter, small enough that
+// the batches in flight stay a few megabytes.
+const batchSize = 256
+
+// batch carries contacts from the reader to a worker and their outcomes on
+// to the sequencer. Its slices are reused from batch to batch.
+type batch struct {
+	seq      int
+	n        int
+	contacts []emailsched.Contact
+	outs     []outcome
+}
+
+// stream reads src and plans each contact, calling visit for every contact
+// in source order with its outcome; visit runs on the calling goroutine.
+// With Config.Workers above one, reading (one goroutine), planning (the
+// workers) and visit overlap: the outcomes and the order of the visits are
+// those of a single goroutine, because planning a contact depends on that
+// contact alone. A source error is returned wrapped with pass; a visit
+// error as it is.
+func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, pass string,
+	visit func(*emailsched.Contact, *outcome) error) error {
+	counting := pass == PassCounting
+	readErr := func(err error) error {
+		if counting {
+			return fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
+		}
+		return fmt.Errorf("scheduler: reading contacts: %w", err)
+	}
+	if s.s.workers <= 1 {
+		p := newPlanner(&s.s, today, camp)
+		p.counting = counting
+		var o outcome
+		for c, err := range src.Contacts(ctx) {
+			if err != nil {
+				return readErr(err)
+			}
+			p.plan(c, &o)
+			if err := visit(c, &o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := s.s.workers
+	inFlight := 2*workers + 2
+	free := make(chan *batch, inFlight)
+	for range inFlight {
+		free <- &batch{contacts: make([]emailsched.Contact, batchSize), outs: make([]outcome, batchSize)}
+	}
+	work := make(chan *batch, inFlight)
+	done := make(chan *batch, inFlight)
+
+	var srcErr error // written by the reader before it closes work
+	go func() {
+		defer close(work)
+		var b *batch
+		seq := 0
+		for c, err := range src.Contacts(ctx) {
+			if err != nil {
+				srcErr = err
+				return
+			}
+			if b == nil {
+				select {
+				case b = <-free:
+				case <-ctx.Done():
+					return
+				}
+				b.seq, b.n = seq, 0
+				seq++
+			}
+			copyContact(&b.contacts[b.n], c)
+			b.n++
+			if b.n == batchSize {
+				work <- b // never blocks: at most inFlight batches exist
+				b = nil
+			}
+		}
+		if b != nil {
+			work <- b
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := newPlanner(&s.s, today, camp)
+			p.counting = counting
+			for b := range work {
+				for i := 0; i < b.n; i++ {
+					p.plan(&b.contacts[i], &b.outs[i])
+				}
+				done <- b
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	// The sequencer: batches finish in any order and are visited in the
+	// order they were read.
+	pending := make(map[int]*batch, inFlight)
+	next := 0
+	var err error
+	for b := range done {
+		if err != nil {
+			continue // drain until the reader and the workers stop
+		}
+		pending[b.seq] = b
+		for b := pending[next]; b != nil && err == nil; b = pending[next] {
+			delete(pending, next)
+			for i := 0; i < b.n && err == nil; i++ {
+				err = visit(&b.contacts[i], &b.outs[i])
+			}
+			free <- b
+			next++
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if srcErr != nil {
+		return readErr(srcErr)
+	}
+	return nil
+}
+
+// copyContact makes dst a copy of src that does not share src's slices
+// (the source may reuse them), reusing dst's capacity.
+func copyContact(dst, src *emailsched.Contact) {
+	issues, history, stored := dst.Issues[:0], dst.History[:0], dst.Stored[:0]
+	engagement, campaigns := dst.Engagement[:0], dst.Campaigns[:0]
+	*dst = *src
+	dst.Issues = append(issues, src.Issues...)
+	dst.History = append(history, src.History...)
+	dst.Stored = append(stored, src.Stored...)
+	dst.Engagement = append(engagement, src.Engagement...)
+	dst.Campaigns = append(campaigns, src.Campaigns...)
+}
