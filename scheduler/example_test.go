@@ -3,12 +3,14 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
 
@@ -67,4 +69,75 @@ func ExampleNew() {
 	// scheduler: invalid configuration: SendTime is "8h30", must be HH:MM from 00:00 to 23:59
 	// scheduler: invalid configuration: CatchUpSpreadDays is 100, must be 1-90
 	// today in Chicago: 2025-03-09
+}
+
+// Explain prints why a contact gets what it gets: its state and rule, its
+// exclusion periods and every decision about each email.
+func ExampleScheduler_ExplainAt() {
+	db, err := memory.New([]emailsched.Contact{
+		{ID: 7, Email: "maria@example.com", ZIP: "90210", Birthday: datecalc.MustNew(1955, 1, 15)},
+	}, emailsched.Campaigns{})
+	if err != nil {
+		panic(err)
+	}
+	s, err := scheduler.New(scheduler.Config{})
+	if err != nil {
+		panic(err)
+	}
+	ex, err := s.ExplainAt(context.Background(), datecalc.MustNew(2024, 12, 10), db, 7)
+	if err != nil {
+		panic(err)
+	}
+	if err := ex.WriteText(os.Stdout); err != nil {
+		panic(err)
+	}
+	// Output:
+	// Contact 7, planned for 2024-12-10
+	//   State CA, from the zip
+	//   Rule birthday_window(30, 60) (builtin)
+	//   Exclusion period 2024-10-17 … 2025-03-16 (birthday_window(30, 60) around 2025-01-15)
+	//   Exclusion period 2025-10-17 … 2026-03-16 (birthday_window(30, 60) around 2026-01-15)
+	//
+	//   2025-01-01 birthday: skipped (exclusion_window:CA:birthday), priority 10
+	//     - event 2025-01-15; ideal send date 2025-01-01 (14 days before)
+	//     - skipped on 2025-01-01: exclusion_window:CA:birthday, birthday_window(30, 60) around the anniversary 2025-01-15: excluded 2024-10-17…2025-03-16
+	//
+	//   2025-03-17 post_window: pre-scheduled, priority 30
+	//     - the window of the anniversary 2025-01-15 blocked an email and ends 2025-03-16; first day no window excludes: 2025-03-17
+	//     - pre-scheduled for 2025-03-17
+	//
+	//   2025-09-15 aep: pre-scheduled, priority 20
+	//     - event 2025-09-15; ideal send date 2025-09-15 (0 days before)
+	//     - pre-scheduled for 2025-09-15
+}
+
+// Run plans "today" in the configured time zone; a dry run writes to
+// store.Discard. WriteSummary prints the report for people; the Report
+// itself marshals to JSON with stable field names.
+func ExampleScheduler_Run() {
+	db, err := memory.New([]emailsched.Contact{
+		{ID: 1, Email: "john@example.com", ZIP: "75001", Birthday: datecalc.MustNew(1950, 6, 20)},
+		{ID: 2, Email: "not an address", ZIP: "75001"},
+	}, emailsched.Campaigns{})
+	if err != nil {
+		panic(err)
+	}
+	s, err := scheduler.New(scheduler.Config{
+		Clock: func() time.Time { return time.Date(2024, 12, 10, 15, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	report, err := s.Run(context.Background(), db, store.Discard)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(report.Today, report.Contacts, "contacts,", report.Invalid, "invalid:", report.InvalidContacts[0].Reason)
+	for _, tc := range report.Emails {
+		fmt.Println(tc.Type, tc.PreScheduled, "pre-scheduled")
+	}
+	// Output:
+	// 2024-12-10 2 contacts, 1 invalid: invalid_email
+	// aep 1 pre-scheduled
+	// birthday 1 pre-scheduled
 }
