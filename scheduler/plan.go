@@ -185,7 +185,9 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	p.postWindows(c, o)
 	p.resolveConflicts(o)
 	p.applyFrequency(c, o)
-	sortOutcome(o)
+	if !p.counting { // counting needs the emails, not their order
+		sortOutcome(o)
+	}
 }
 
 // sortOutcome orders the plan by date, type, event and campaign. Plans are
