@@ -46,6 +46,7 @@ func TestConfigValidation(t *testing.T) {
 		{"aep", Config{AEPDates: []MonthDay{{time.February, 30}}}, []string{"AEPDates[0] is 2-30"}},
 		{"aep month", Config{AEPDates: []MonthDay{{13, 1}}}, []string{"AEPDates[0] is 13-1"}},
 		{"catch up", Config{CatchUpSpreadDays: 91}, []string{"CatchUpSpreadDays is 91, must be 1-90"}},
+		{"workers", Config{Workers: 300}, []string{"Workers is 300, must be 1-256"}},
 		{"several at once", Config{CatchUpSpreadDays: -1, PostWindowPriority: Int(-5)},
 			[]string{"CatchUpSpreadDays is -1", "PostWindowPriority is -5"}},
 	} {
