@@ -78,11 +78,10 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 				return
 			}
 			if b == nil {
-				select {
-				case b = <-free:
-				case <-ctx.Done():
-					return
+				if ctx.Err() != nil {
+					return // the sequencer stopped, or the caller cancelled
 				}
+				b = <-free // the sequencer returns every batch, even when it stops
 				b.seq, b.n = seq, 0
 				seq++
 			}
@@ -125,7 +124,8 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 	var err error
 	for b := range done {
 		if err != nil {
-			continue // drain until the reader and the workers stop
+			free <- b // drain until the reader and the workers stop
+			continue
 		}
 		pending[b.seq] = b
 		for b := pending[next]; b != nil && err == nil; b = pending[next] {

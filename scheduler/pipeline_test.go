@@ -93,6 +93,12 @@ func testPipelineFailures(t *testing.T, workers int) {
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Errorf("sink failure: %v", err)
 	}
+	// The same with a source that does not watch the context: the reader
+	// stops at its next batch.
+	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, fakeSource{contacts: contacts}, &fakeSink{writeErr: errors.New("full")})
+	if err == nil || !strings.Contains(err.Error(), "full") {
+		t.Errorf("sink failure: %v", err)
+	}
 	// The caller cancels.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
