@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/emailsched/emailsched/store/sqlite"
+)
+
+// TestMain lets the test binary stand in for the program when run
+// re-executes it as a scenario process.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+var (
+	rowsLine    = regexp.MustCompile(`(?m)^  rows: inserted (\d+), updated (\d+), deleted (\d+), unchanged (\d+), conflicting (\d+)$`)
+	planLine    = regexp.MustCompile(`(?m)^  contacts (\d+) \(.*\); plan (\d+) rows$`)
+	keptLine    = regexp.MustCompile(`(?m)^scenario databases kept in (.+)$`)
+	firstRatio  = regexp.MustCompile(`^first run: ratio end-to-end/floor = (\d+\.\d+)$`)
+	nightlyLine = regexp.MustCompile(`^nightly run: ratio = (\d+\.\d+), rows rewritten = (\d+\.\d+) %$`)
+)
+
+// TestRun runs the whole program (both scenarios, each in a re-executed
+// process) on 2,000 contacts and checks its output for consistency with the
+// scenario reports and the databases' checkpoints.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-contacts", "2000", "-dir", dir, "-keep", "-floor-insert", "both"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	t.Log(out)
+
+	// The last two lines, exactly.
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("output too short")
+	}
+	m1 := firstRatio.FindStringSubmatch(lines[len(lines)-2])
+	m2 := nightlyLine.FindStringSubmatch(lines[len(lines)-1])
+	if m1 == nil || m2 == nil {
+		t.Fatalf("last lines are not the ratio lines:\n%s\n%s", lines[len(lines)-2], lines[len(lines)-1])
+	}
+	for _, s := range []string{m1[1], m2[1]} {
+		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
+			t.Errorf("ratio %q: want a positive number", s)
+		}
+	}
+	rewritten, err := strconv.ParseFloat(m2[2], 64)
+	if err != nil || rewritten >= 100 || rewritten < 0 {
+		t.Errorf("rows rewritten %q %%: want a number in [0, 100)", m2[2])
+	}
+
+	// The printed row counts are the scenario reports' (their results) and
+	// the checkpoints'.
+	rows := rowsLine.FindAllStringSubmatch(out, -1)
+	plans := planLine.FindAllStringSubmatch(out, -1)
+	kept := keptLine.FindStringSubmatch(out)
+	if len(rows) != 2 || len(plans) != 2 || kept == nil {
+		t.Fatalf("want two rows lines, two plan lines and the kept directory; got %d, %d, %v", len(rows), len(plans), kept)
+	}
+	for i, scenario := range []string{scenarioFirst, scenarioNightly} {
+		data, err := os.ReadFile(filepath.Join(kept[1], scenario+".result.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		printed := atoi(t, rows[i][1:])
+		want := []int{r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged, r.Rows.Conflicting}
+		if !slices.Equal(printed, want) {
+			t.Errorf("%s: printed rows %v, report %v", scenario, printed, want)
+		}
+		if p := atoi(t, plans[i][1:]); p[0] != 2000 || p[1] != r.Planned {
+			t.Errorf("%s: printed contacts/plan %v, report %d/%d", scenario, p, r.Contacts, r.Planned)
+		}
+		cp := lastCheckpoint(t, filepath.Join(kept[1], scenario+".sqlite3"))
+		if cp.RunID != r.RunID {
+			t.Errorf("%s: last checkpoint is run %s, the report's %s", scenario, cp.RunID, r.RunID)
+		}
+		c := cp.Counts
+		if got := []int{c.Inserted, c.Updated, c.Deleted, c.Unchanged, c.Conflicting}; !slices.Equal(got, printed) {
+			t.Errorf("%s: checkpoint rows %v, printed %v", scenario, got, printed)
+		}
+		if scenario == scenarioFirst && (r.Rows.Inserted == 0 || r.Rows.Updated+r.Rows.Deleted+r.Rows.Unchanged != 0) {
+			t.Errorf("first run rows %+v: want inserts only", r.Rows)
+		}
+		if scenario == scenarioNightly && r.Rows.Unchanged == 0 {
+			t.Errorf("nightly run rows %+v: want unchanged rows", r.Rows)
+		}
+		if r.PeakRSS < 0 || r.Floor.Total <= 0 || r.EndToEnd <= 0 {
+			t.Errorf("%s: peak RSS %d, floor %v, end-to-end %v", scenario, r.PeakRSS, r.Floor.Total, r.EndToEnd)
+		}
+	}
+
+	// The second run reuses the cached database.
+	stdout.Reset()
+	if code := run(context.Background(), []string{"-contacts", "2000", "-dir", dir, "-scenario", "first"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("second run: exit code %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "(cached,") {
+		t.Errorf("second run did not reuse the cached database:\n%s", stdout.String())
+	}
+	if strings.Contains(stdout.String(), "nightly run:") {
+		t.Errorf("-scenario first printed a nightly line:\n%s", stdout.String())
+	}
+}
+
+// TestFlags checks that bad flags are refused with exit code 2.
+func TestFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-scenario", "weekly"},
+		{"-contacts", "0"},
+		{"-batch", "-1"},
+		{"-unique", "id"},
+		{"-floor-insert", "fast"},
+		{"extra"},
+		{"-child", "first"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
+			t.Errorf("%q: exit code %d, want 2", args, code)
+		}
+	}
+}
+
+// lastCheckpoint returns the newest checkpoint row of the database at path.
+func lastCheckpoint(t *testing.T, path string) sqlite.Checkpoint {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cps, err := sqlite.New(db, sqlite.Options{}).Checkpoints(context.Background())
+	if err != nil || len(cps) == 0 {
+		t.Fatalf("checkpoints of %s: %v (%d rows)", path, err, len(cps))
+	}
+	return cps[len(cps)-1]
+}
+
+// atoi converts the matched numbers.
+func atoi(t *testing.T, ss []string) []int {
+	t.Helper()
+	out := make([]int, len(ss))
+	for i, s := range ss {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = n
+	}
+	return out
+}

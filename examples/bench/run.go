@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store/sqlite"
+	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
+	"github.com/emailsched/emailsched/store/storetest"
+)
+
+// childEnv is set in the environment of the scenario processes. The program
+// does not need it (the hidden -child flag selects the mode); a test binary
+// re-executed as a scenario process uses it to run the program instead of
+// the tests.
+const childEnv = "EMAILSCHED_BENCH_CHILD"
+
+// The scenarios, as named by -scenario and by the hidden -child flag
+// ("prepare" is a first run that measures nothing, for -scenario nightly).
+const (
+	scenarioFirst   = "first"
+	scenarioNightly = "nightly"
+	scenarioBoth    = "both"
+	scenarioPrepare = "prepare"
+)
+
+// The ways the insert floor writes rows (-floor-insert).
+const (
+	insertPrepared = "prepared" // one transaction, prepared single-row INSERT
+	insertMulti    = "multi"    // one transaction, prepared multi-row INSERT
+	insertBoth     = "both"     // both, each on its own fresh copy; the faster is the floor
+)
+
+// options are the command-line flags.
+type options struct {
+	contacts    int
+	seed        int64
+	dir         string
+	scenario    string
+	cpuProfile  string
+	memProfile  string
+	batch       int
+	keep        bool
+	unique      string
+	floorInsert string
+
+	// Hidden flags of the scenario processes.
+	child   string // the scenario this process runs
+	db      string // the scenario database
+	floorDB string // the database the floor works on
+	today   string // the run date
+	result  string // where to write the result (JSON)
+}
+
+// hiddenFlags are left out of -h: they are the parent's way of talking to a
+// scenario process.
+var hiddenFlags = map[string]bool{"child": true, "db": true, "floor-db": true, "today": true, "result": true}
+
+// parseFlags parses args. It returns a nil error and nil options for -h.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.contacts, "contacts", 100_000, "number of generated contacts")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated database")
+	fs.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "emailsched-bench"), "cache directory of generated databases (and of the scenario copies)")
+	fs.StringVar(&o.scenario, "scenario", scenarioBoth, "scenarios to run: first, nightly or both")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the scheduler run to this file (with -scenario both, .first/.nightly is inserted before the extension)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the scheduler run to this file (named as -cpuprofile)")
+	fs.IntVar(&o.batch, "batch", 0, "contacts per write transaction of the SQLite adapter (sqlite.Options.BatchContacts; 0 = the adapter's default)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the scenario databases (their directory is printed)")
+	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none")
+	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
+	fs.StringVar(&o.child, "child", "", "")
+	fs.StringVar(&o.db, "db", "", "")
+	fs.StringVar(&o.floorDB, "floor-db", "", "")
+	fs.StringVar(&o.today, "today", "", "")
+	fs.StringVar(&o.result, "result", "", "")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: bench [flags]\n\nbench measures the scheduler SQLite → SQLite against SQLite's own floor (see README.md).\n\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if hiddenFlags[f.Name] {
+				return
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(stderr, "  -%s\n    \t%s%s\n", f.Name, f.Usage, def)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var problems []string
+	if o.contacts < 1 || o.contacts > 100_000_000 {
+		problems = append(problems, fmt.Sprintf("-contacts %d: want 1 to 100000000", o.contacts))
+	}
+	switch o.scenario {
+	case scenarioFirst, scenarioNightly, scenarioBoth:
+	default:
+		problems = append(problems, fmt.Sprintf("-scenario %q: want first, nightly or both", o.scenario))
+	}
+	if o.batch < 0 {
+		problems = append(problems, fmt.Sprintf("-batch %d: want 0 (the default) or more", o.batch))
+	}
+	if _, err := uniqueIndex(o.unique); err != nil {
+		problems = append(problems, err.Error())
+	}
+	switch o.floorInsert {
+	case insertPrepared, insertMulti, insertBoth:
+	default:
+		problems = append(problems, fmt.Sprintf("-floor-insert %q: want multi, prepared or both", o.floorInsert))
+	}
+	switch o.child {
+	case "":
+	case scenarioFirst, scenarioNightly, scenarioPrepare:
+		if o.db == "" || o.today == "" || (o.child != scenarioPrepare && (o.floorDB == "" || o.result == "")) {
+			problems = append(problems, "-child needs -db, -today, -floor-db and -result")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("-child %q: unknown scenario", o.child))
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return &o, nil
+}
+
+// uniqueIndex maps the -unique flag to the fixture's option.
+func uniqueIndex(name string) (sqlitefixture.Unique, error) {
+	switch name {
+	case "event_year":
+		return sqlitefixture.UniqueEventYear, nil
+	case "send_date":
+		return sqlitefixture.UniqueSendDate, nil
+	case "none":
+		return sqlitefixture.NoUnique, nil
+	}
+	return 0, fmt.Errorf("-unique %q: want event_year, send_date or none", name)
+}
+
+// run is the program: it parses args, prepares the databases and runs the
+// scenarios, writing the figures to stdout and diagnostics to stderr. It
+// returns the exit code: 0 on success, 2 for bad flags, 1 for failures.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if o == nil { // -h
+		return 0
+	}
+	if o.child != "" {
+		err = runChild(ctx, o, stdout, stderr)
+	} else {
+		err = runParent(ctx, o, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// firstDay is the first run's date: the day the fixture generates its data
+// around. The nightly run is the day after.
+var firstDay = storetest.DefaultToday
+
+// runParent prepares the databases, runs each scenario in a child process and
+// prints the summary.
+func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	loadStart := loadAverage()
+	fmt.Fprintf(stdout, "emailsched bench: %d contacts, seed %d, unique index %s, first run on %s, nightly run on %s\n",
+		o.contacts, o.seed, o.unique, firstDay, firstDay.AddDays(1))
+	fmt.Fprintf(stdout, "machine: %d CPUs, load average %s\n", numCPU(), loadStart)
+	cache, err := ensureCache(ctx, o, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(o.dir, fmt.Sprintf("run-%d-s%d-", o.contacts, o.seed))
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintf(stdout, "scenario databases kept in %s\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+
+	var first, nightly *result
+	firstDB := filepath.Join(work, "first.sqlite3")
+	if o.scenario != scenarioNightly {
+		floorDB := filepath.Join(work, "first-floor.sqlite3")
+		if err := copyFresh(cache, firstDB, floorDB); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n== first run (%s): no stored plan\n", firstDay)
+		if first, err = runScenario(ctx, o, scenarioFirst, firstDay, firstDB, floorDB, work, stdout, stderr); err != nil {
+			return err
+		}
+		if !o.keep {
+			removeDB(floorDB)
+		}
+	}
+	if o.scenario != scenarioFirst {
+		if first == nil {
+			// The nightly run needs the first run's plan: make it, unmeasured.
+			if err := copyFresh(cache, firstDB); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\npreparing the nightly run: first run on %s (not measured)\n", firstDay)
+			if _, err := runScenario(ctx, o, scenarioPrepare, firstDay, firstDB, "", work, stdout, stderr); err != nil {
+				return err
+			}
+		}
+		day := firstDay.AddDays(1)
+		nightlyDB := filepath.Join(work, "nightly.sqlite3")
+		floorDB := filepath.Join(work, "nightly-floor.sqlite3")
+		if err := copyFresh(firstDB, nightlyDB); err != nil {
+			return err
+		}
+		sent, err := markSent(ctx, nightlyDB, firstDay)
+		if err != nil {
+			return err
+		}
+		if err := copyFresh(nightlyDB, floorDB); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n== nightly run (%s): the day after the first run, on its result\n", day)
+		fmt.Fprintf(stdout, "  before the run, the sending system marked %d rows sent: UPDATE status 'sent' (actual_send_datetime %s 14:30:00) of the pre-scheduled rows dated <= %s; nothing else changed\n",
+			sent, firstDay, firstDay)
+		if nightly, err = runScenario(ctx, o, scenarioNightly, day, nightlyDB, floorDB, work, stdout, stderr); err != nil {
+			return err
+		}
+		nightly.MarkedSent = sent
+		if !o.keep {
+			removeDB(floorDB)
+		}
+	}
+
+	loadEnd := loadAverage()
+	fmt.Fprintf(stdout, "\nload average at the start %s, at the end %s\n", loadStart, loadEnd)
+	fmt.Fprintln(stdout, "scaling table (README.md):")
+	fmt.Fprintln(stdout, tableHeader)
+	fmt.Fprintln(stdout, tableRow(o.contacts, first, nightly, loadStart, loadEnd))
+	if first != nil {
+		fmt.Fprintf(stdout, "first run: ratio end-to-end/floor = %.2f\n", first.ratio())
+	}
+	if nightly != nil {
+		fmt.Fprintf(stdout, "nightly run: ratio = %.2f, rows rewritten = %.3f %%\n", nightly.ratio(), nightly.rewrittenPercent())
+	}
+	return nil
+}
+
+// ensureCache returns the cached database of o's size, seed and unique index,
+// generating it first when it is missing. The file appears atomically: it is
+// written under a ".partial" name, switched to a rollback journal (one
+// self-contained file) and renamed.
+func ensureCache(ctx context.Context, o *options, stdout, stderr io.Writer) (string, error) {
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("org-%d-s%d.sqlite3", o.contacts, o.seed)
+	if o.unique != "event_year" {
+		name = fmt.Sprintf("org-%d-s%d-%s.sqlite3", o.contacts, o.seed, o.unique)
+	}
+	path := filepath.Join(o.dir, name)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		fmt.Fprintf(stdout, "database: %s (cached, %s)\n", path, mib(st.Size()))
+		return path, nil
+	}
+	u, err := uniqueIndex(o.unique)
+	if err != nil {
+		return "", err
+	}
+	partial := fmt.Sprintf("%s.%d.partial", path, os.Getpid())
+	cleanup := func() {
+		removeDB(partial)
+	}
+	cleanup()
+	fmt.Fprintf(stderr, "bench: generating %d contacts into %s ...\n", o.contacts, path)
+	start := time.Now()
+	err = sqlitefixture.Create(ctx, partial, sqlitefixture.Options{
+		Gen:   storetest.GenOptions{Seed: o.seed, Contacts: o.contacts, Today: firstDay},
+		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: u,
+	})
+	if err == nil {
+		err = settle(ctx, partial)
+	}
+	if err == nil {
+		err = os.Rename(partial, path)
+	}
+	if err != nil {
+		cleanup()
+		return "", fmt.Errorf("generating %s: %w", path, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "database: %s (generated in %.1f s, %s)\n", path, time.Since(start).Seconds(), mib(st.Size()))
+	return path, nil
+}
+
+// settle turns the generated database into one self-contained file: the
+// write-ahead log folded in and the rollback journal mode set, so that a
+// rename or a copy of the file alone is the whole database. sqlite.Open
+// switches the copies back to WAL.
+func settle(ctx context.Context, path string) error {
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=DELETE"); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
+}
+
+// markSent plays the sending system between the two runs: the pre-scheduled
+// rows dated on or before day were sent. It returns the number of rows.
+func markSent(ctx context.Context, path string, day datecalc.Date) (int64, error) {
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	res, err := db.ExecContext(ctx, `UPDATE email_schedules SET status = 'sent', actual_send_datetime = ?, updated_at = ?
+		WHERE status = 'pre-scheduled' AND scheduled_send_date <= ?`,
+		day.String()+" 14:30:00", day.String()+" 14:30:00", day.String())
+	if err != nil {
+		return 0, fmt.Errorf("marking rows sent: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// runScenario runs one scenario in a child process of this program and
+// returns its result (nil for the prepare scenario).
+func runScenario(ctx context.Context, o *options, scenario string, day datecalc.Date, db, floorDB, work string, stdout, stderr io.Writer) (*result, error) {
+	resPath := filepath.Join(work, scenario+".result.json")
+	args := []string{"-child", scenario, "-db", db, "-today", day.String(),
+		"-contacts", fmt.Sprint(o.contacts), "-batch", fmt.Sprint(o.batch), "-floor-insert", o.floorInsert}
+	if scenario != scenarioPrepare {
+		args = append(args, "-floor-db", floorDB, "-result", resPath)
+		if o.cpuProfile != "" {
+			args = append(args, "-cpuprofile", profilePath(o.cpuProfile, o.scenario, scenario))
+		}
+		if o.memProfile != "" {
+			args = append(args, "-memprofile", profilePath(o.memProfile, o.scenario, scenario))
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s scenario: %w", scenario, err)
+	}
+	if scenario == scenarioPrepare {
+		return nil, nil
+	}
+	data, err := os.ReadFile(resPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s scenario: %w", scenario, err)
+	}
+	var r result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s scenario: reading its result: %w", scenario, err)
+	}
+	return &r, nil
+}
+
+// profilePath names the profile of one scenario: the flag's path as is for a
+// single scenario, with ".first" or ".nightly" before the extension for both.
+func profilePath(base, scenarios, scenario string) string {
+	if scenarios != scenarioBoth {
+		return base
+	}
+	ext := filepath.Ext(base)
+	return strings.TrimSuffix(base, ext) + "." + scenario + ext
+}

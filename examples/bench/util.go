@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// copyFresh copies the database file src (and its write-ahead log, if one
+// is left) to each of dsts, replacing whatever was there: each copy is a
+// fresh database of its own, and src stays as it was.
+func copyFresh(src string, dsts ...string) error {
+	for _, dst := range dsts {
+		removeDB(dst)
+		if err := copyFile(src, dst); err != nil {
+			return err
+		}
+		if st, err := os.Stat(src + "-wal"); err == nil && st.Size() > 0 {
+			if err := copyFile(src+"-wal", dst+"-wal"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// copyFile copies the file src to dst (created or truncated).
+func copyFile(src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if _, err = io.Copy(out, in); err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return nil
+}
+
+// removeDB removes a database file with its journal, log and shared-memory
+// files, ignoring the ones that do not exist.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		_ = os.Remove(path + suffix)
+	}
+}
+
+// peakRSS returns the process's peak resident set size in bytes (VmHWM of
+// /proc/self/status), or 0 where it is not available.
+func peakRSS() int64 {
+	return procStatusKB("VmHWM:") * 1024
+}
+
+// procStatusKB returns a "kB" field of /proc/self/status, or 0.
+func procStatusKB(field string) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0
+			}
+			n, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages as
+// "1.00/2.00/3.00", or "n/a".
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return f[0] + "/" + f[1] + "/" + f[2]
+}
+
+// numCPU is the number of CPUs the process may use.
+func numCPU() int { return runtime.NumCPU() }
+
+// mib formats a number of bytes in MiB.
+func mib(n int64) string {
+	if n <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
