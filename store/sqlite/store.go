@@ -150,8 +150,11 @@ func transient(err error) bool {
 
 // uniqueViolation reports whether err is a UNIQUE constraint failure.
 func uniqueViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	if err == nil {
+		return false // the common case, without errors.As's allocation
+	}
+	se, ok := errors.AsType[sqlite3.Error](err)
+	return ok && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
 // retry runs f until it succeeds, fails with a non-transient error, the

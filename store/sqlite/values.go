@@ -162,8 +162,14 @@ func timestamp(v any) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return unixTime(n), true
+	dated := len(s) >= 10 && s[4] == '-' && s[7] == '-'
+	if !dated { // a Unix time, in seconds or milliseconds
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return unixTime(n), true
+		}
+	}
+	if t, ok := plainTimestamp(s); ok { // the common "YYYY-MM-DD HH:MM:SS", without parse errors
+		return t, true
 	}
 	if len(s) == 10 {
 		d, err := datecalc.Parse(s)
@@ -183,6 +189,31 @@ func timestamp(v any) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// plainTimestamp reads "YYYY-MM-DD HH:MM:SS" (or with a 'T') as UTC.
+func plainTimestamp(s string) (time.Time, bool) {
+	if len(s) != 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	d, err := datecalc.Parse(s[:10])
+	if err != nil {
+		return time.Time{}, false
+	}
+	h, ok1 := twoDigits(s[11:13])
+	m, ok2 := twoDigits(s[14:16])
+	sec, ok3 := twoDigits(s[17:19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return d.Time(h, m, time.UTC).Add(time.Duration(sec) * time.Second), true
+}
+
+func twoDigits(s string) (int, bool) {
+	if s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
 func unixTime(n int64) time.Time {
