@@ -28,9 +28,21 @@ func TestWriteSummaryGolden(t *testing.T) {
 	if err := rep.WriteSummary(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "summary.golden")
+	checkGolden(t, "summary.golden", b.String())
+	if err := rep.WriteSummary(failingWriter{}); err == nil {
+		t.Error("write error not returned")
+	}
+	if shortSum("abc") != "abc" {
+		t.Error("short checksum changed")
+	}
+}
+
+// checkGolden compares got with testdata/name, which -update rewrites.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
 	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,14 +50,8 @@ func TestWriteSummaryGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("summary (-want +got):\n%s", diff)
-	}
-	if err := rep.WriteSummary(failingWriter{}); err == nil {
-		t.Error("write error not returned")
-	}
-	if shortSum("abc") != "abc" {
-		t.Error("short checksum changed")
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
 	}
 }
 
