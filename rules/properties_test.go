@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -595,5 +596,28 @@ func TestPropDefaultEqualsBuilt(t *testing.T) {
 		}
 		return ""
 	}, genCase(false)))
+	props.TestingRun(t)
+}
+
+// TestPropResolveState: the ZIP's state wins when the ZIP maps to one; else
+// the state field; else no state (SPEC §2), with a mismatch exactly when a
+// valid field disagrees with the ZIP.
+func TestPropResolveState(t *testing.T) {
+	props := newProperties(t, 3000)
+	zips := []string{"90210", "75001", "10001", "63101", "89501", "00000", "", "1234", "96799", "99501-1234"}
+	fields := []string{"CA", "tx", " ny ", "XX", "", "Texas", "dc"}
+	props.Property("ZIP, then state field, then nothing", prop.ForAll(func(zi, fi int) bool {
+		zip, field := zips[zi], fields[fi]
+		res, err := rules.ResolveState(zip, field)
+		z, zok := rules.StateFromZIP(zip)
+		f, fok := emailsched.ParseState(field)
+		switch {
+		case zok:
+			return err == nil && res.State == z && res.Source == rules.SourceZIP && res.Mismatch == (fok && f != z)
+		case fok:
+			return err == nil && res.State == f && res.Source == rules.SourceField && !res.Mismatch
+		}
+		return errors.Is(err, rules.ErrNoState) && res.State == emailsched.NoState
+	}, gen.IntRange(0, len(zips)-1), gen.IntRange(0, len(fields)-1)))
 	props.TestingRun(t)
 }

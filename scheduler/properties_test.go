@@ -156,6 +156,20 @@ func TestPropertiesPlan(t *testing.T) {
 		}
 		return true
 	}, genScenario()))
+	props.Property("a catch-up email goes out on today + (hash mod 7), never after its event", prop.ForAll(func(sc scenario) bool {
+		o, _ := plan(sc)
+		for _, e := range o.emails {
+			if e.CatchUpNote == "" {
+				continue
+			}
+			want := catchUpDay(sc.Contact.ID, e.Type, sc.Today, e.Event, 7)
+			if e.Date != want || e.Date.Before(sc.Today) || e.Date.After(e.Event) {
+				t.Logf("contact %+v today %v: catch-up %s on %v, want %v (event %v)", sc.Contact, sc.Today, e.Type, e.Date, want, e.Event)
+				return false
+			}
+		}
+		return true
+	}, genScenario()))
 	props.Property("the same contact and day always give the same plan", prop.ForAll(func(sc scenario) bool {
 		a, _ := plan(sc)
 		b, _ := plan(sc)
