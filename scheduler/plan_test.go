@@ -51,9 +51,7 @@ func mustSettings(t testing.TB, cfg Config) *settings {
 
 func planOne(t testing.TB, cfg Config, today datecalc.Date, c emailsched.Contact) outcome {
 	t.Helper()
-	var o outcome
-	newPlanner(mustSettings(t, cfg), today, nil).plan(&c, &o)
-	return o
+	return planWithCampaigns(t, cfg, today, emailsched.Campaigns{}, c)
 }
 
 // catchUpDay is the catch-up rule of SPEC §3, computed independently.

@@ -105,10 +105,7 @@ func TestPropertiesCampaignsFollowUpsFrequency(t *testing.T) {
 	set := mustSettings(t, Config{})
 	cat := propertyCatalogue()
 	plan := func(sc richScenario) (outcome, rules.Applied) {
-		var o outcome
-		newPlanner(set, sc.Today, newCampaignSet(cat, sc.Today)).plan(&sc.Contact, &o)
-		st, _ := emailsched.ParseState(sc.Contact.State)
-		return o, set.rules.Apply(&sc.Contact, st, sc.Today)
+		return planAndRule(set, newCampaignSet(cat, sc.Today), sc.scenario)
 	}
 	props.Property("the plan never exceeds the frequency limit in any window (history included, follow-ups excluded)", prop.ForAll(func(sc richScenario) bool {
 		o, _ := plan(sc)
