@@ -72,25 +72,33 @@ func index(today, d datecalc.Date) int {
 // Add counts one pre-scheduled email. Emails dated before today, after the
 // horizon (MaxHorizonDays) or with a zero date are counted only as ignored:
 // they neither weigh on a day nor move. Skipped emails must not be added.
-func (c *Counter) Add(e Candidate) {
+func (c *Counter) Add(e Candidate) { c.AddN(e, 1) }
+
+// AddN counts n emails like e at once (n ≤ 0 counts nothing): a counter
+// rebuilt from a stored per-day volume (see store.PlanLoad) instead of
+// email by email.
+func (c *Counter) AddN(e Candidate, n int) {
+	if n <= 0 {
+		return
+	}
 	i := index(c.today, e.Date)
 	if i < 0 {
-		c.ignored++
+		c.ignored += n
 		return
 	}
 	if i >= len(c.days) {
 		c.days = slices.Grow(c.days, i+1-len(c.days))[:i+1]
 	}
 	dc := &c.days[i]
-	dc.total++
+	dc.total += n
 	if e.IsED {
-		dc.ed++
+		dc.ed += n
 	}
 	if e.Pinned {
-		dc.pinned++
+		dc.pinned += n
 		return
 	}
-	dc.addPrio(e.Priority, 1)
+	dc.addPrio(e.Priority, n)
 }
 
 func (dc *dayCount) addPrio(prio, n int) {

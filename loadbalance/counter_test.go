@@ -72,3 +72,26 @@ func TestCounter(t *testing.T) {
 		t.Errorf("Merge of another day: err = %v, want ErrTodayMismatch", err)
 	}
 }
+
+// AddN(e, n) is n calls of Add(e); n ≤ 0 counts nothing.
+func TestCounterAddN(t *testing.T) {
+	today := d(2025, 3, 1)
+	adds := []Candidate{
+		{Date: today, Priority: 10},
+		{Date: today, Priority: 30, IsED: true},
+		{Date: today.AddDays(2), Priority: 10, Pinned: true},
+		{Date: today.AddDays(-1), Priority: 10}, // ignored
+	}
+	one, many := NewCounter(today), NewCounter(today)
+	for _, e := range adds {
+		for range 3 {
+			one.Add(e)
+		}
+		many.AddN(e, 3)
+		many.AddN(e, 0)
+		many.AddN(e, -2)
+	}
+	if diff := cmp.Diff(one, many, cmp.AllowUnexported(Counter{}, dayCount{}, prioCount{})); diff != "" {
+		t.Errorf("AddN differs from repeated Add (-Add +AddN):\n%s", diff)
+	}
+}

@@ -6,16 +6,19 @@ import (
 	"github.com/emailsched/emailsched/loadbalance"
 )
 
-// balancer connects the planner to load balancing (SPEC §8). The run reads
-// the source twice: the first pass plans every contact and counts its
-// pre-scheduled emails per day; the second plans each contact again and
-// lets the balancer move emails off days over the cap, asking legal for
-// every day it considers. Only a compact count per day and one contact's
-// candidates are held.
+// balancer connects the planner to load balancing (SPEC §8). The plan
+// starts from the run's per-day volume: counted by a first pass that plans
+// every contact, or taken from the load stored with the previous plan. The
+// planning pass then lets the balancer move emails off days over the cap,
+// asking legal for every day it considers. Only a compact count per day and
+// one contact's candidates are held.
 type balancer struct {
 	s     *settings
 	tr    *trace // set while explaining
 	plan  *loadbalance.Plan
+	// origin and planDate say where the per-day volume came from.
+	origin   LoadOrigin
+	planDate datecalc.Date
 	o     *outcome
 	cands []loadbalance.Candidate
 	idx   []int           // the outcome index of each candidate

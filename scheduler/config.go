@@ -91,9 +91,17 @@ type Config struct {
 	// of package loadbalance; ValidContacts is ignored (the run counts
 	// them).
 	LoadBalancing loadbalance.Config
-	// DisableLoadBalancing plans every email on its own day and reads the
-	// source once instead of twice.
+	// DisableLoadBalancing plans every email on its own day.
 	DisableLoadBalancing bool
+	// FullCountingPass makes load balancing always read and plan every
+	// contact twice: a counting pass for the per-day volume, then the pass
+	// that writes. By default a run whose source keeps the load of its
+	// stored plan (store.LoadSource, as store/sqlite and store/memory do)
+	// starts from that load instead, when the same rules and settings made
+	// it at most MaxStoredLoadAgeDays days earlier, and reads the source
+	// once. Every move is checked against the contact's rules either way;
+	// only the estimate of each day's volume differs.
+	FullCountingPass bool
 
 	// NewRunID returns the id of a new run. Defaults to a time-based id
 	// with random bits ("run-20250102T030405-1a2b3c4d").
@@ -137,6 +145,10 @@ type settings struct {
 	followUpLookback int
 	// balance is nil when load balancing is disabled.
 	balance *loadbalance.Config
+	// fullCount: never start from a stored load (Config.FullCountingPass).
+	fullCount bool
+	// key identifies the rules and settings in a stored load.
+	key string
 	// freqMax is 0 when the frequency limit is disabled.
 	freqMax       int
 	freqPeriod    int
@@ -225,6 +237,8 @@ func (c Config) resolve() (settings, error) {
 	if s.newRunID == nil {
 		s.newRunID = defaultRunID
 	}
+	s.fullCount = c.FullCountingPass
+	s.key = s.loadKey()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -94,7 +94,11 @@ func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src stor
 	p := newPlanner(&s.s, today, camp)
 	var b *balancer
 	if s.s.balance != nil {
-		if b, err = s.countingPass(ctx, today, camp, src); err != nil {
+		est, err := s.storedCounter(ctx, today, src)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = s.newBalancer(ctx, today, camp, src, est); err != nil {
 			return nil, err
 		}
 	}

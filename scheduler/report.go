@@ -61,6 +61,11 @@ type Report struct {
 	// Balance describes load balancing: the limits, the per-day volume
 	// before and after, the moves; nil when it is disabled.
 	Balance *loadbalance.Report `json:"balance,omitempty"`
+	// LoadFrom says where load balancing took the per-day volume from
+	// (empty when it is disabled); LoadPlanDate is the run date of the
+	// stored plan for LoadStored.
+	LoadFrom     LoadOrigin    `json:"load_from,omitempty"`
+	LoadPlanDate datecalc.Date `json:"load_plan_date,omitzero"`
 	// Rows counts what was written to the sink.
 	Rows RowCounts `json:"rows"`
 	// Timings of the run's phases.
@@ -108,8 +113,9 @@ type RowCounts struct {
 
 // Timings are the durations of a run's phases. Reading and planning are
 // interleaved, so they are measured together; Write is the time spent in
-// the sink's Write calls (not measured for store.Discard). Count is the first pass of
-// load balancing (reading and planning every contact once more).
+// the sink's Write calls (not measured for store.Discard). Count is the
+// first pass of load balancing (reading and planning every contact once
+// more), or reading the stored load (Report.LoadFrom).
 type Timings struct {
 	Count    time.Duration `json:"count_ns"`
 	ReadPlan time.Duration `json:"read_plan_ns"`
@@ -231,6 +237,12 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged)
 	if r.Rows.Conflicting > 0 {
 		fmt.Fprintf(&b, "          %d planned rows declined by a unique index of the database\n", r.Rows.Conflicting)
+	}
+	switch r.LoadFrom {
+	case LoadCounted:
+		fmt.Fprintf(&b, "Balance   per-day volume from a counting pass (the source was read twice)\n")
+	case LoadStored:
+		fmt.Fprintf(&b, "Balance   per-day volume from the stored plan of %s (the source was read once)\n", r.LoadPlanDate)
 	}
 	fmt.Fprintf(&b, "Time      %v total (counting pass %v, read+plan %v, write %v, commit %v)\n",
 		r.Timings.Total.Round(time.Millisecond), r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),

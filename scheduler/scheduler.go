@@ -73,12 +73,19 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 		log.Warn("campaign catalogue", "issue", msg)
 	}
 
+	// The stored load is looked up before Begin, which may record this
+	// run in the store as the latest one.
+	t0 := time.Now()
+	est, err := s.storedCounter(ctx, today, src)
+	if err != nil {
+		return rep, err
+	}
+	rep.Timings.Count = time.Since(t0)
 	w, err := sink.Begin(ctx, info)
 	if err != nil {
 		return rep, fmt.Errorf("scheduler: begin: %w", err)
 	}
-	t0 := time.Now()
-	sum, err := s.plan(ctx, today, camp, src, sink, w, rep)
+	sum, err := s.plan(ctx, today, camp, src, est, sink, w, rep)
 	rep.Timings.ReadPlan = time.Since(t0) - rep.Timings.Write - rep.Timings.Count
 	if err != nil {
 		if aerr := w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
@@ -110,8 +117,9 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 }
 
 // plan runs the passes over the source: with load balancing, a counting
-// pass, then the pass that plans, balances and writes each contact.
-func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, sink store.ScheduleSink, w store.Writer, rep *Report) (store.Summary, error) {
+// pass unless the source keeps a fitting stored load, then the pass that
+// plans, balances and writes each contact.
+func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, est estimate, sink store.ScheduleSink, w store.Writer, rep *Report) (store.Summary, error) {
 	var (
 		sum   store.Summary
 		delta store.Delta
@@ -121,10 +129,16 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	if s.s.balance != nil {
 		t := time.Now()
 		var err error
-		if b, err = s.countingPass(ctx, today, camp, src); err != nil {
+		if b, err = s.newBalancer(ctx, today, camp, src, est); err != nil {
 			return sum, err
 		}
-		rep.Timings.Count = time.Since(t)
+		rep.LoadFrom, rep.LoadPlanDate = b.origin, b.planDate
+		rep.Timings.Count += time.Since(t)
+	}
+	// The new plan's load goes to sinks that may keep it: not to Discard.
+	var load *loadCounter
+	if sink != store.Discard {
+		load = &loadCounter{today: today}
 	}
 	// Writes are timed one by one, except into store.Discard, where two
 	// clock reads per contact would cost more than the write.
@@ -138,6 +152,9 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 			if err := b.place(c, o); err != nil {
 				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
 			}
+		}
+		if load != nil && o.invalid == "" && !o.optedOut {
+			load.add(o)
 		}
 		rep.add(c, o)
 		check = fnvAdd(check, uint64(c.ID))
@@ -176,8 +193,32 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	}
 	sum.Contacts = rep.Contacts
 	sum.ContactsChecksum = check
+	if load != nil {
+		sum.Load = load.load(s.s.key)
+	}
 	rep.Rows = RowCounts{Inserted: sum.Inserted, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged}
 	return sum, nil
+}
+
+// newBalancer returns the balancer of the planning pass, from the source's
+// stored load when it fits the run, else from a counting pass.
+func (s *Scheduler) newBalancer(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, est estimate) (*balancer, error) {
+	if est.counter == nil {
+		return s.countingPass(ctx, today, camp, src)
+	}
+	b := s.balancerFrom(est.counter, est.valid)
+	b.origin, b.planDate = LoadStored, est.planDate
+	return b, nil
+}
+
+// balancerFrom returns a balancer whose plan starts from counter.
+func (s *Scheduler) balancerFrom(counter *loadbalance.Counter, valid int) *balancer {
+	b := newBalancer(&s.s)
+	cfg := *s.s.balance
+	cfg.ValidContacts = valid
+	// The configuration was validated by New: NewPlan cannot fail.
+	b.plan, _ = loadbalance.NewPlan(counter, cfg)
+	return b
 }
 
 // countingPass is the first pass of load balancing: it plans every contact
@@ -204,10 +245,8 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp 
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	s.report(PassCounting, done)
-	cfg := *s.s.balance
-	cfg.ValidContacts = valid
-	// The configuration was validated by New: NewPlan cannot fail.
-	b.plan, _ = loadbalance.NewPlan(counter, cfg)
+	b = s.balancerFrom(counter, valid)
+	b.origin = LoadCounted
 	return b, nil
 }
 

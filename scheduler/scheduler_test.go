@@ -87,6 +87,7 @@ func TestRunReport(t *testing.T) {
 		Stages:      StageCounts{Anniversary: 7, PostWindow: 1, Excluded: 3},
 		SkipReasons: map[emailsched.SkipReason]int{"exclusion_window:CA:birthday": 1, "year_round:NY": 1, "missing_anchor:OK:birthday": 1},
 		Rows:        RowCounts{Inserted: 8},
+		LoadFrom:    LoadCounted,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)

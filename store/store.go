@@ -117,6 +117,9 @@ type Summary struct {
 	Updated          int
 	Deleted          int
 	Unchanged        int
+	// Load is the per-day volume of the committed plan, for stores that
+	// keep it (LoadSource); nil when the run did not compute it.
+	Load *PlanLoad
 }
 
 // Discard is a ScheduleSink that writes nothing: for dry runs and

@@ -123,6 +123,7 @@ load_balancing:
   ed_smoothing_window_days: 30
   overage_threshold: 10
   overflow_horizon_days: 365
+  full_counting_pass: true
 backup:
   dir: /var/backups
   retention_days: 0
@@ -135,7 +136,7 @@ backup:
 			c.BirthdayPriority, c.EffectiveDatePriority, c.AEPPriority, c.PostWindowPriority = scheduler.Int(0), scheduler.Int(1000), scheduler.Int(5), scheduler.Int(6)
 			c.DisableFollowUps, c.FollowUpDelayDays, c.FollowUpLookbackDays = true, scheduler.Int(60), 1
 			c.DisableFrequencyLimit, c.MaxEmailsPerPeriod, c.FrequencyPeriodDays = true, 100, 365
-			c.DisableLoadBalancing = true
+			c.DisableLoadBalancing, c.FullCountingPass = true, true
 			c.LoadBalancing = loadbalance.Config{DailyCapPercentage: 1, EDSoftLimit: 1_000_000_000, EDSmoothingWindowDays: 30, OverageThreshold: 10, OverflowHorizonDays: 365}
 			f.Backup = configfile.Backup{Dir: "/var/backups", RetentionDays: 0}
 		}},

@@ -97,6 +97,7 @@ var schema = []field{
 	{key: "load_balancing.overage_threshold", kind: kindFloat, min: 1, max: 10,
 		set: func(f *File, v value) { f.Scheduler.LoadBalancing.OverageThreshold = v.f }},
 	intKey("load_balancing.overflow_horizon_days", 1, 365, func(f *File, i int) { f.Scheduler.LoadBalancing.OverflowHorizonDays = i }),
+	boolKey("load_balancing.full_counting_pass", func(f *File, b bool) { f.Scheduler.FullCountingPass = b }),
 
 	stringKey("backup.dir", anyString, func(f *File, s string) { f.Backup.Dir = s }),
 	intKey("backup.retention_days", 0, 3650, func(f *File, i int) { f.Backup.RetentionDays = i }),

@@ -220,6 +220,27 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 	return nil
 }
 
+// StoredLoad implements store.LoadSource: the load of the last committed
+// run. Commits are all or nothing, so a later aborted run leaves that plan,
+// and its load, in place.
+func (s *Store) StoredLoad(context.Context) (store.PlanLoad, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := len(s.runs) - 1; i >= 0; i-- {
+		r := s.runs[i]
+		if r.Err != "" {
+			continue
+		}
+		if r.Summary.Load == nil {
+			return store.PlanLoad{}, false, nil
+		}
+		l := *r.Summary.Load
+		l.Entries = slices.Clone(l.Entries)
+		return l, true, nil
+	}
+	return store.PlanLoad{}, false, nil
+}
+
 func (w *writer) Abort(_ context.Context, cause error) error {
 	if w.closed {
 		return nil

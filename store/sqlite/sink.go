@@ -44,8 +44,12 @@ const (
 		contacts_processed, rows_inserted, rows_updated, rows_deleted, rows_unchanged, rows_conflicting)
 		VALUES (?,?,?,?,?,?,0,0,0,0,0,0)`
 	finishSQL = `UPDATE scheduler_checkpoints SET status=?, finished_at=?, error_message=?, contacts_processed=?,
-		contacts_checksum=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?
-		WHERE rowid=?`
+		contacts_checksum=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?,
+		plan_load=? WHERE rowid=?`
+	// Only the latest completed run's load is of use: older ones are
+	// dropped so that the checkpoint table does not grow by the load's
+	// size (tens of kilobytes) every night.
+	dropLoadsSQL = `UPDATE scheduler_checkpoints SET plan_load=NULL WHERE plan_load IS NOT NULL AND rowid<>?`
 )
 
 // Counts are the rows a run has written so far.
@@ -303,8 +307,15 @@ func (w *writer) flush(ctx context.Context, sum *store.Summary) error {
 		// knows how many contacts and unchanged rows the run had.
 		t.Contacts = max(t.Contacts, sum.Contacts)
 		t.Unchanged = max(t.Unchanged, sum.Unchanged)
-		_, err := w.finish.ExecContext(ctx, CheckpointCompleted, now, nil, t.Contacts,
-			fmt.Sprintf("%016x", sum.ContactsChecksum), t.Inserted, t.Updated, t.Deleted, t.Unchanged, t.Conflicting, w.checkpoint)
+		load, err := encodeLoad(sum.Load)
+		if err != nil {
+			return err
+		}
+		if _, err := w.conn.ExecContext(ctx, dropLoadsSQL, w.checkpoint); err != nil {
+			return err
+		}
+		_, err = w.finish.ExecContext(ctx, CheckpointCompleted, now, nil, t.Contacts,
+			fmt.Sprintf("%016x", sum.ContactsChecksum), t.Inserted, t.Updated, t.Deleted, t.Unchanged, t.Conflicting, load, w.checkpoint)
 		return err
 	})
 	if err != nil {

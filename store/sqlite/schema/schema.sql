@@ -122,5 +122,8 @@ CREATE TABLE IF NOT EXISTS scheduler_checkpoints (
     rows_deleted INTEGER DEFAULT 0,
     rows_unchanged INTEGER DEFAULT 0,
     rows_conflicting INTEGER DEFAULT 0,
-    error_message TEXT
+    error_message TEXT,
+    -- the per-day volume of the plan a completed run committed (JSON, see
+    -- store.PlanLoad); kept on the latest completed run only
+    plan_load TEXT
 );

@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+
+	"github.com/emailsched/emailsched/datecalc"
+)
+
+// PlanLoad is the per-day volume of a committed plan: how many
+// pre-scheduled emails it holds on each day, by priority. The scheduler
+// passes it to the sink in Summary.Load; a store that keeps it offers it
+// back through LoadSource, and the next run's load balancing starts from it
+// instead of reading and planning every contact twice.
+//
+// It is a few thousand small entries whatever the number of contacts.
+type PlanLoad struct {
+	// Key identifies the rules and settings the plan was made with. It is
+	// opaque to stores: the scheduler uses a stored load only when the key
+	// is its own.
+	Key string
+	// Today is the run date of the plan.
+	Today datecalc.Date
+	// ValidContacts is the number of contacts the run planned (neither
+	// invalid nor opted out): the base of the daily cap.
+	ValidContacts int
+	// Entries count the plan's pre-scheduled emails, one entry per day,
+	// priority and effective-date flag, in ascending order of those.
+	Entries []LoadEntry
+}
+
+// LoadEntry counts the pre-scheduled emails of one day and priority.
+type LoadEntry struct {
+	Date          datecalc.Date
+	Priority      int
+	EffectiveDate bool // effective_date emails, which smoothing spreads
+	Emails        int
+}
+
+// LoadSource is an optional capability of a ContactSource whose store keeps
+// the PlanLoad of the last committed run.
+type LoadSource interface {
+	// StoredLoad returns the load recorded by the last run that committed
+	// completely, and false when there is none: no such run, or a later
+	// run was interrupted, so that the stored plan may be a mix of two
+	// runs.
+	StoredLoad(ctx context.Context) (PlanLoad, bool, error)
+}
