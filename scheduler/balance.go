@@ -13,18 +13,18 @@ import (
 // asking legal for every day it considers. Only a compact count per day and
 // one contact's candidates are held.
 type balancer struct {
-	s     *settings
-	tr    *trace // set while explaining
-	plan  *loadbalance.Plan
+	s    *settings
+	tr   *trace // set while explaining
+	plan *loadbalance.Plan
 	// origin and planDate say where the per-day volume came from.
 	origin   LoadOrigin
 	planDate datecalc.Date
-	o     *outcome
-	cands []loadbalance.Candidate
-	idx   []int           // the outcome index of each candidate
-	hist  []datecalc.Date // the days of the contact's committed history
-	days  []datecalc.Date // scratch for the frequency check
-	legal func(i int, day datecalc.Date) bool
+	o        *outcome
+	cands    []loadbalance.Candidate
+	idx      []int           // the outcome index of each candidate
+	hist     []datecalc.Date // the days of the contact's committed history
+	days     []datecalc.Date // scratch for the frequency check
+	legal    func(i int, day datecalc.Date) bool
 }
 
 func newBalancer(s *settings) *balancer {
