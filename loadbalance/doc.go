@@ -42,11 +42,14 @@
 //
 // # Two passes, streaming
 //
-// Balancing never holds the plan. The scheduler streams contacts twice in
-// ascending id order:
+// Balancing never holds the plan. The scheduler streams contacts in
+// ascending id order, twice when it must count:
 //
 //  1. Count: plan every contact and Add each pre-scheduled email to a
-//     Counter (one per goroutine if planning is parallel, then Merge).
+//     Counter (one per goroutine if planning is parallel, then Merge). When
+//     the store kept the per-day volume of the previous plan, the
+//     scheduler rebuilds the Counter from it with AddN instead, and skips
+//     this pass.
 //  2. Decide: NewPlan(counter, cfg) fixes the days that shed and how many;
 //     then, per contact in ascending id order, plan it again and call
 //     Place with its pre-scheduled emails as Candidates and a callback that

@@ -66,10 +66,20 @@
 // planner reuses its buffers and the Delta handed to the sink. BenchmarkRun
 // measures it (100,000 generated contacts, memory source, discarding sink).
 //
-// With load balancing a run reads the source twice: a counting pass that
-// plans every contact and counts its emails per day, then the pass that
-// plans again, balances and writes. Config.Workers > 1 overlaps reading,
-// planning (on the workers) and writing (on the run's goroutine, in source
+// Load balancing needs each day's volume before it places the first
+// contact. A first run counts it with a pass that plans every contact, then
+// plans again, balances and writes: it reads the source twice. Every run
+// hands the per-day volume of the plan it commits to the sink
+// (store.Summary.Load); a source that keeps it (store.LoadSource: the
+// SQLite and memory adapters) gives it to the next run, which starts from
+// it and reads the source once, when the same rules and settings made it
+// at most MaxStoredLoadAgeDays earlier and no run has committed part of a
+// plan since. Plans are stable from day to day, so the stored plan's
+// volume is what a counting pass would find but for the emails that
+// changed (under 1 %); every move is still checked against the contact's
+// rules. Config.FullCountingPass always counts.
+//
+// Config.Workers > 1 overlaps reading, planning (on the workers) and writing (on the run's goroutine, in source
 // order, so the plan is identical); each contact is then copied once from
 // the reader to a worker. Measured on 2 cores, that copy cost as much as
 // the overlap saved, with the memory source and with SQLite alike, so the

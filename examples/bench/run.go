@@ -53,6 +53,7 @@ type options struct {
 	keep        bool
 	unique      string
 	floorInsert string
+	workers     int
 
 	// Hidden flags of the scenario processes.
 	child   string // the scenario this process runs
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the scenario databases (their directory is printed)")
 	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none")
 	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
+	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.db, "db", "", "")
 	fs.StringVar(&o.floorDB, "floor-db", "", "")
@@ -119,6 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.batch < 0 {
 		problems = append(problems, fmt.Sprintf("-batch %d: want 0 (the default) or more", o.batch))
+	}
+	if o.workers < 0 || o.workers > 256 {
+		problems = append(problems, fmt.Sprintf("-workers %d: want 0 (the default) to 256", o.workers))
 	}
 	if _, err := uniqueIndex(o.unique); err != nil {
 		problems = append(problems, err.Error())
@@ -365,7 +370,7 @@ func markSent(ctx context.Context, path string, day datecalc.Date) (int64, error
 func runScenario(ctx context.Context, o *options, scenario string, day datecalc.Date, db, floorDB, work string, stdout, stderr io.Writer) (*result, error) {
 	resPath := filepath.Join(work, scenario+".result.json")
 	args := []string{"-child", scenario, "-db", db, "-today", day.String(),
-		"-contacts", fmt.Sprint(o.contacts), "-batch", fmt.Sprint(o.batch), "-floor-insert", o.floorInsert}
+		"-contacts", fmt.Sprint(o.contacts), "-batch", fmt.Sprint(o.batch), "-floor-insert", o.floorInsert, "-workers", fmt.Sprint(o.workers)}
 	if scenario != scenarioPrepare {
 		args = append(args, "-floor-db", floorDB, "-result", resPath)
 		if o.cpuProfile != "" {

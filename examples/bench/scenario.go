@@ -126,6 +126,7 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 	cfg := scheduler.Config{
 		Rules:         dsl.Default(),
 		ProgressEvery: every,
+		Workers:       o.workers,
 	}
 	if o.contacts >= 500_000 {
 		start := time.Now()
@@ -228,7 +229,11 @@ func printRun(w io.Writer, r *result, rep *scheduler.Report) {
 	t := r.Timings
 	fmt.Fprintf(w, "  open + migrate          %8.2f s\n", r.Open.Seconds())
 	fmt.Fprintf(w, "  scheduler run          %8.2f s   (Report.Timings.Total %.2f s)\n", r.Run.Seconds(), t.Total.Seconds())
-	fmt.Fprintf(w, "    counting pass        %8.2f s   (load balancing: read + plan every contact)\n", t.Count.Seconds())
+	if rep.LoadFrom == scheduler.LoadStored {
+		fmt.Fprintf(w, "    stored load          %8.2f s   (load balancing's per-day volume, from the plan of %s: one read)\n", t.Count.Seconds(), rep.LoadPlanDate)
+	} else {
+		fmt.Fprintf(w, "    counting pass        %8.2f s   (load balancing: read + plan every contact)\n", t.Count.Seconds())
+	}
 	fmt.Fprintf(w, "    read + plan          %8.2f s   (planning pass, without the sink's Write calls)\n", t.ReadPlan.Seconds())
 	fmt.Fprintf(w, "    write                %8.2f s   (the sink's Write calls)\n", t.Write.Seconds())
 	fmt.Fprintf(w, "    commit               %8.2f s\n", t.Commit.Seconds())
