@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -119,6 +120,33 @@ func TestRun(t *testing.T) {
 	if strings.Contains(stdout.String(), "nightly run:") {
 		t.Errorf("-scenario first printed a nightly line:\n%s", stdout.String())
 	}
+	if !strings.Contains(out, "stored load ") || strings.Count(out, "counting pass ") != 1 {
+		t.Errorf("the nightly run did not start from the first run's stored load:\n%s", out)
+	}
+
+	// Several runs of a scenario: each is printed, the median is summed up.
+	stdout.Reset()
+	if code := run(context.Background(), []string{"-contacts", "2000", "-dir", dir, "-scenario", "nightly", "-runs", "3", "-workers", "2"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("-runs 3: exit code %d\n%s", code, stderr.String())
+	}
+	out = stdout.String()
+	if n := strings.Count(out, "== nightly run"); n != 3 {
+		t.Errorf("-runs 3: %d nightly runs printed:\n%s", n, out)
+	}
+	median := regexp.MustCompile(`(?m)^nightly run: ratios of the 3 runs (\d+\.\d+), (\d+\.\d+), (\d+\.\d+); median (\d+\.\d+)$`).FindStringSubmatch(out)
+	last := nightlyLine.FindStringSubmatch(strings.TrimRight(out, "\n")[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:])
+	if median == nil || last == nil {
+		t.Fatalf("-runs 3: no median line or last line:\n%s", out)
+	}
+	rs := []string{median[1], median[2], median[3]}
+	slices.SortFunc(rs, func(a, b string) int {
+		x, _ := strconv.ParseFloat(a, 64)
+		y, _ := strconv.ParseFloat(b, 64)
+		return cmp.Compare(x, y)
+	})
+	if median[4] != rs[1] || last[1] != rs[1] {
+		t.Errorf("median %s, last line %s, want %s of %v", median[4], last[1], rs[1], rs)
+	}
 }
 
 // TestFlags checks that bad flags are refused with exit code 2.
@@ -129,6 +157,8 @@ func TestFlags(t *testing.T) {
 		{"-batch", "-1"},
 		{"-unique", "id"},
 		{"-floor-insert", "fast"},
+		{"-runs", "0"},
+		{"-workers", "-1"},
 		{"extra"},
 		{"-child", "first"},
 	} {

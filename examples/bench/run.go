@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,7 @@ type options struct {
 	unique      string
 	floorInsert string
 	workers     int
+	runs        int
 
 	// Hidden flags of the scenario processes.
 	child   string // the scenario this process runs
@@ -83,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none")
 	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
 	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
+	fs.IntVar(&o.runs, "runs", 1, "runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.db, "db", "", "")
 	fs.StringVar(&o.floorDB, "floor-db", "", "")
@@ -121,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.batch < 0 {
 		problems = append(problems, fmt.Sprintf("-batch %d: want 0 (the default) or more", o.batch))
+	}
+	if o.runs < 1 || o.runs > 99 {
+		problems = append(problems, fmt.Sprintf("-runs %d: want 1 to 99", o.runs))
 	}
 	if o.workers < 0 || o.workers > 256 {
 		problems = append(problems, fmt.Sprintf("-workers %d: want 0 (the default) to 256", o.workers))
@@ -211,16 +218,22 @@ func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 	}
 
 	var first, nightly *result
+	var firsts, nightlies []*result
 	firstDB := filepath.Join(work, "first.sqlite3")
 	if o.scenario != scenarioNightly {
 		floorDB := filepath.Join(work, "first-floor.sqlite3")
-		if err := copyFresh(cache, firstDB, floorDB); err != nil {
-			return err
+		for i := range o.runs {
+			if err := copyFresh(cache, firstDB, floorDB); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\n== first run (%s): no stored plan%s\n", firstDay, runOf(i, o.runs))
+			r, err := runScenario(ctx, o, scenarioFirst, firstDay, firstDB, floorDB, work, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			firsts = append(firsts, r)
 		}
-		fmt.Fprintf(stdout, "\n== first run (%s): no stored plan\n", firstDay)
-		if first, err = runScenario(ctx, o, scenarioFirst, firstDay, firstDB, floorDB, work, stdout, stderr); err != nil {
-			return err
-		}
+		first = medianRun(stdout, "first", firsts)
 		if !o.keep {
 			removeDB(floorDB)
 		}
@@ -239,23 +252,25 @@ func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 		day := firstDay.AddDays(1)
 		nightlyDB := filepath.Join(work, "nightly.sqlite3")
 		floorDB := filepath.Join(work, "nightly-floor.sqlite3")
-		if err := copyFresh(firstDB, nightlyDB); err != nil {
-			return err
-		}
-		sent, err := markSent(ctx, nightlyDB, firstDay)
+		sent, err := markSent(ctx, firstDB, firstDay)
 		if err != nil {
 			return err
 		}
-		if err := copyFresh(nightlyDB, floorDB); err != nil {
-			return err
+		for i := range o.runs {
+			if err := copyFresh(firstDB, nightlyDB, floorDB); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\n== nightly run (%s): the day after the first run, on its result%s\n", day, runOf(i, o.runs))
+			fmt.Fprintf(stdout, "  before the run, the sending system marked %d rows sent: UPDATE status 'sent' (actual_send_datetime %s 14:30:00) of the pre-scheduled rows dated <= %s; nothing else changed\n",
+				sent, firstDay, firstDay)
+			r, err := runScenario(ctx, o, scenarioNightly, day, nightlyDB, floorDB, work, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			r.MarkedSent = sent
+			nightlies = append(nightlies, r)
 		}
-		fmt.Fprintf(stdout, "\n== nightly run (%s): the day after the first run, on its result\n", day)
-		fmt.Fprintf(stdout, "  before the run, the sending system marked %d rows sent: UPDATE status 'sent' (actual_send_datetime %s 14:30:00) of the pre-scheduled rows dated <= %s; nothing else changed\n",
-			sent, firstDay, firstDay)
-		if nightly, err = runScenario(ctx, o, scenarioNightly, day, nightlyDB, floorDB, work, stdout, stderr); err != nil {
-			return err
-		}
-		nightly.MarkedSent = sent
+		nightly = medianRun(stdout, "nightly", nightlies)
 		if !o.keep {
 			removeDB(floorDB)
 		}
@@ -273,6 +288,31 @@ func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "nightly run: ratio = %.2f, rows rewritten = %.3f %%\n", nightly.ratio(), nightly.rewrittenPercent())
 	}
 	return nil
+}
+
+// runOf names run i of n in a heading ("" for a single run).
+func runOf(i, n int) string {
+	if n == 1 {
+		return ""
+	}
+	return fmt.Sprintf(" [run %d of %d]", i+1, n)
+}
+
+// medianRun returns the run of median ratio (the lower middle one for an
+// even count), after printing every run's ratio when there are several.
+func medianRun(w io.Writer, scenario string, rs []*result) *result {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b *result) int { return cmp.Compare(a.ratio(), b.ratio()) })
+	ratios := make([]string, len(rs))
+	for i, r := range rs {
+		ratios[i] = fmt.Sprintf("%.2f", r.ratio())
+	}
+	m := sorted[(len(sorted)-1)/2]
+	fmt.Fprintf(w, "\n%s run: ratios of the %d runs %s; median %.2f\n", scenario, len(rs), strings.Join(ratios, ", "), m.ratio())
+	return m
 }
 
 // ensureCache returns the cached database of o's size, seed and unique index,
