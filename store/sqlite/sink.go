@@ -86,6 +86,11 @@ func (c *Counts) add(o Counts) {
 // checkpoint in the same transaction. Abort discards the unwritten batch
 // and records the failure; batches already committed stay.
 //
+// A full batch is written on a goroutine of its own while the next one
+// fills (never more than one at a time, in order), so that the caller
+// reads and plans while the database writes. The error of a batch is
+// returned by the next Write, or by Commit.
+//
 // # Guards
 //
 // Every UPDATE and DELETE carries "AND status IN ('pre-scheduled',
@@ -178,6 +183,14 @@ type writer struct {
 	total      Counts             // committed
 	args       []any
 
+	// A full batch is written on a goroutine of its own while the next one
+	// fills, so that the run reads and plans while the database writes.
+	// At most one batch is in flight; its outcome arrives on inflight. The
+	// writing goroutine uses the connection, the statements, args, open
+	// and final; the others are the caller's.
+	inflight chan flushed
+	spare    *batchBuf // the buffers of the last written batch, for reuse
+
 	err      error // the failure that made the writer unusable
 	recorded bool  // err is recorded in the checkpoint
 	closed   bool
@@ -188,6 +201,20 @@ type writer struct {
 type pending struct {
 	contact       int64
 	del, upd, ins int
+}
+
+// batchBuf is a batch of contacts' changes on its way to the database.
+type batchBuf struct {
+	pend  []pending
+	rows  []emailsched.Email
+	empty Counts
+}
+
+// flushed is the outcome of a batch written on its own goroutine.
+type flushed struct {
+	b   *batchBuf
+	got Counts
+	err error
 }
 
 // Counts returns what the Writer has committed so far. The Writer returned
@@ -223,8 +250,47 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	w.rows = append(w.rows, d.Update...)
 	w.rows = append(w.rows, d.Insert...)
 	if len(w.batch) >= w.s.opts.BatchContacts {
-		return w.flush(ctx, nil)
+		return w.flushAsync(ctx)
 	}
+	return nil
+}
+
+// flushAsync hands the filled batch to a goroutine that writes it, after
+// the previous batch is written, and continues with empty buffers.
+func (w *writer) flushAsync(ctx context.Context) error {
+	if err := w.await(); err != nil {
+		return w.fail(err)
+	}
+	b := &batchBuf{pend: w.batch, rows: w.rows, empty: w.batchEmpty}
+	if sp := w.spare; sp != nil {
+		w.batch, w.rows, w.spare = sp.pend[:0], sp.rows[:0], nil
+	} else {
+		w.batch, w.rows = nil, nil
+	}
+	w.batchEmpty = Counts{}
+	done := make(chan flushed, 1)
+	w.inflight = done
+	go func() {
+		got, err := w.write(ctx, b, nil)
+		done <- flushed{b: b, got: got, err: err}
+	}()
+	return nil
+}
+
+// await waits for the batch in flight, if any, and takes its outcome: what
+// it committed, or its error.
+func (w *writer) await() error {
+	if w.inflight == nil {
+		return nil
+	}
+	f := <-w.inflight
+	w.inflight = nil
+	clear(f.b.rows[:cap(f.b.rows)]) // drop references to the written strings
+	w.spare = f.b
+	if f.err != nil {
+		return f.err
+	}
+	w.total.add(f.got)
 	return nil
 }
 
@@ -266,6 +332,7 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 		return nil
 	}
 	w.closed = true
+	flushErr := w.await()
 	w.release()
 	if w.s.opts.Atomic {
 		w.total = Counts{} // the run's transaction was rolled back
@@ -277,22 +344,47 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 	if cause != nil {
 		msg = cause.Error()
 	}
+	if flushErr != nil {
+		msg += "; and writing the last batch: " + flushErr.Error()
+	}
 	return w.record(ctx, msg)
 }
 
-// flush writes the batch in one transaction; with sum it also finalises the
-// checkpoint.
+// flush writes the filling batch in one transaction and finalises the
+// checkpoint with sum: Commit's, after the batch in flight.
 func (w *writer) flush(ctx context.Context, sum *store.Summary) error {
+	if err := w.await(); err != nil {
+		return w.fail(err)
+	}
+	got, err := w.write(ctx, &batchBuf{pend: w.batch, rows: w.rows, empty: w.batchEmpty}, sum)
+	if err != nil {
+		return w.fail(err)
+	}
+	w.total.add(got)
+	if sum != nil { // what the checkpoint recorded
+		w.total.Contacts = max(w.total.Contacts, sum.Contacts)
+		w.total.Unchanged = max(w.total.Unchanged, sum.Unchanged)
+	}
+	w.batch, w.rows, w.batchEmpty = w.batch[:0], w.rows[:0], Counts{}
+	clear(w.rows[:cap(w.rows)]) // drop references to the written strings
+	return nil
+}
+
+// write writes batch b in one transaction, with the checkpoint's progress,
+// or with sum its final counts, and returns what it committed. It runs
+// with no other write in flight, on the caller's goroutine or on the one
+// of flushAsync; it changes no state of w but the transaction's.
+func (w *writer) write(ctx context.Context, b *batchBuf, sum *store.Summary) (Counts, error) {
 	w.final = sum != nil
 	var got Counts
 	now := w.s.opts.Now().UTC().Format(timeLayout)
 	err := w.tx(ctx, "write", func() error {
-		got = w.batchEmpty
-		got.Contacts += len(w.batch)
+		got = b.empty
+		got.Contacts += len(b.pend)
 		off := 0
-		for _, p := range w.batch {
+		for _, p := range b.pend {
 			n := p.del + p.upd + p.ins
-			if err := w.apply(ctx, p, w.rows[off:off+n], now, &got); err != nil {
+			if err := w.apply(ctx, p, b.rows[off:off+n], now, &got); err != nil {
 				return err
 			}
 			off += n
@@ -318,17 +410,7 @@ func (w *writer) flush(ctx context.Context, sum *store.Summary) error {
 			fmt.Sprintf("%016x", sum.ContactsChecksum), t.Inserted, t.Updated, t.Deleted, t.Unchanged, t.Conflicting, load, w.checkpoint)
 		return err
 	})
-	if err != nil {
-		return w.fail(err)
-	}
-	w.total.add(got)
-	if sum != nil { // what the checkpoint recorded
-		w.total.Contacts = max(w.total.Contacts, sum.Contacts)
-		w.total.Unchanged = max(w.total.Unchanged, sum.Unchanged)
-	}
-	w.batch, w.rows, w.batchEmpty = w.batch[:0], w.rows[:0], Counts{}
-	clear(w.rows[:cap(w.rows)]) // drop references to the written strings
-	return nil
+	return got, err
 }
 
 // apply writes one contact's changes: deletes, updates, inserts.
@@ -495,6 +577,7 @@ func (w *writer) atomicTx(ctx context.Context, f func() error) error {
 
 // fail makes the writer unusable with err and records it.
 func (w *writer) fail(err error) error {
+	_ = w.await() // the batch in flight uses the connection; err is the failure to report
 	w.err = err
 	w.release()
 	if w.s.opts.Atomic {
