@@ -62,12 +62,21 @@ func MustNew(year int, month time.Month, day int) Date {
 
 // FromTime returns the civil date of t in t's own location.
 func FromTime(t time.Time) Date {
-	y, m, d := t.Date()
-	if y < 1 || y > 9999 {
+	// The seconds since the Unix epoch in t's location, floored to whole
+	// days: what t.Date computes first, without its year, month and day.
+	_, offset := t.Zone()
+	sec := t.Unix() + int64(offset)
+	n := sec / secondsPerDay
+	if sec%secondsPerDay < 0 {
+		n--
+	}
+	if n < minDays-unixDay || n > maxDays-unixDay {
 		return Date{}
 	}
-	return fromCivil(y, m, d)
+	return Date{days: int32(n) + unixDay}
 }
+
+const secondsPerDay = 24 * 60 * 60
 
 // Today returns the current date in loc (UTC when loc is nil), as read from
 // now. Pass time.Now in production and a fixed clock in tests.
@@ -97,42 +106,81 @@ func IsLeap(year int) bool {
 	return year%4 == 0 && (year%100 != 0 || year%400 == 0)
 }
 
-// fromCivil converts a valid civil date to a Date using the days-from-civil
-// algorithm of H. Hinnant (public domain), shifted to our epoch.
+// The calendar tables. Converting between day numbers and year, month and
+// day happens on every anniversary and every exclusion check of a plan, so
+// it is a few lookups rather than the division-heavy days-from-civil
+// arithmetic; TestCivilExhaustive checks every day of years 1-9999.
+var (
+	// yearStart[y] is the day number (see Date.days) of January 1 of year
+	// y, for y = 1 … 10000; year 10000 bounds the last supported year.
+	yearStart = func() (t [10001]int32) {
+		n := int32(minDays)
+		for y := 1; y <= 10000; y++ {
+			t[y] = n
+			n += 365
+			if IsLeap(y) {
+				n++
+			}
+		}
+		return t
+	}()
+	// monthStart[leap][m] is the day of the year (0-based) of the first of
+	// month m (1-12) in a common (0) or leap (1) year; [13] is the year's
+	// length.
+	monthStart = func() (t [2][14]int32) {
+		for leap := range 2 {
+			year := 2023 + leap // any common year, any leap year
+			for m := time.January; m <= time.December; m++ {
+				t[leap][m+1] = t[leap][m] + int32(DaysIn(year, m))
+			}
+		}
+		return t
+	}()
+	// monthOf[leap][doy] is the month of day doy (0-based) of a common (0)
+	// or leap (1) year.
+	monthOf = func() (t [2][366]uint8) {
+		for leap := range 2 {
+			m := 1
+			for doy := range monthStart[leap][13] {
+				if doy == monthStart[leap][m+1] {
+					m++
+				}
+				t[leap][doy] = uint8(m)
+			}
+		}
+		return t
+	}()
+)
+
+// leapIndex is 1 when year y (1-9999) is a leap year, else 0: the first
+// index of monthStart and monthOf.
+func leapIndex(y int) int { return int(yearStart[y+1]-yearStart[y]) - 365 }
+
+// fromCivil converts a valid civil date to a Date.
 func fromCivil(year int, month time.Month, day int) Date {
-	y := year
-	m := int(month)
-	if m <= 2 {
-		y--
+	return Date{days: yearStart[year] + monthStart[leapIndex(year)][month] + int32(day) - 1}
+}
+
+// year is the year of a non-zero Date.
+func (d Date) year() int {
+	// Dividing by the mean Gregorian year (146097 days in 400 years) gives
+	// the year or the one before, never a later one (TestCivilExhaustive
+	// checks every day); the table settles it. Unsigned 32-bit arithmetic
+	// suffices (at most 3652058 × 400) and divides fastest.
+	y := int(uint32(d.days-minDays)*400/146097) + 1
+	if d.days >= yearStart[y+1] {
+		y++
 	}
-	era := y / 400 // y >= 0 here, since year >= 1
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + day - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	// days since 0000-03-01, then shifted so that 0001-01-01 is 1.
-	n := era*146097 + doe - 306 + 1
-	return Date{days: int32(n)}
+	return y
 }
 
 // civil is the inverse of fromCivil.
 func (d Date) civil() (year int, month time.Month, day int) {
-	z := int(d.days) - 1 + 306
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	day = doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, time.Month(m), day
+	y := d.year()
+	doy := d.days - yearStart[y]
+	leap := leapIndex(y)
+	m := monthOf[leap][doy]
+	return y, time.Month(m), int(doy-monthStart[leap][m]) + 1
 }
 
 // IsZero reports whether d is the zero value ("no date").
@@ -147,7 +195,12 @@ func (d Date) Date() (year int, month time.Month, day int) {
 }
 
 // Year returns d's year (0 for the zero Date).
-func (d Date) Year() int { y, _, _ := d.Date(); return y }
+func (d Date) Year() int {
+	if d.days == 0 {
+		return 0
+	}
+	return d.year()
+}
 
 // Month returns d's month (0 for the zero Date).
 func (d Date) Month() time.Month { _, m, _ := d.Date(); return m }

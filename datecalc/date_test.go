@@ -892,6 +892,26 @@ func TestPropCivilMatchesTime(t *testing.T) {
 	properties.TestingRun(t)
 }
 
+func TestPropFromTimeMatchesDate(t *testing.T) {
+	locs := []*time.Location{time.UTC, mustLoad(t, "America/Chicago"), mustLoad(t, "Asia/Tokyo"),
+		mustLoad(t, "Pacific/Chatham"), time.FixedZone("far west", -12*3600-59), time.FixedZone("far east", 14*3600+1)}
+	properties := newProperties(t, 5000)
+	properties.Property("FromTime is the civil date of t.Date in t's location", prop.ForAll(
+		func(sec int64, nsec int64, li int) bool {
+			tm := time.Unix(sec, nsec).In(locs[li])
+			y, m, day := tm.Date()
+			want := Date{}
+			if y >= 1 && y <= 9999 {
+				want = MustNew(y, m, day)
+			}
+			return FromTime(tm) == want
+		},
+		// Years -100 to 10100, in seconds since 1970.
+		gen.Int64Range(-65_300_000_000, 256_600_000_000), gen.Int64Range(0, 999_999_999), gen.IntRange(0, len(locs)-1),
+	))
+	properties.TestingRun(t)
+}
+
 // --- fuzzing ---
 
 func FuzzParse(f *testing.F) {
@@ -954,6 +974,18 @@ func BenchmarkNextAnniversary(b *testing.B) {
 		sink = x.NextAnniversary(from)
 	}
 	_ = sink
+}
+
+// BenchmarkCivil converts day numbers to year, month and day and back, as
+// every anniversary and exclusion check of a plan does.
+func BenchmarkCivil(b *testing.B) {
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		y, m, day := Date{days: int32(700000 + i&0xffff)}.civil()
+		n += int(fromCivil(y, m, day).days)
+	}
+	_ = n
 }
 
 func TestEqual(t *testing.T) {

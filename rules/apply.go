@@ -33,6 +33,14 @@ type Applied struct {
 // effective date counts only when it is set and has no FieldIssue.
 func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.Date) Applied {
 	a := Applied{state: st, buffer: s.opts.Buffer}
+	if !c.HasIssue(emailsched.FieldBirthday) && !c.Birthday.After(today) {
+		a.birthday = c.Birthday
+		a.bMonth, a.bDay = c.Birthday.MonthDay()
+	}
+	if !c.HasIssue(emailsched.FieldEffectiveDate) {
+		a.ed = c.EffectiveDate
+		a.eMonth, a.eDay = c.EffectiveDate.MonthDay()
+	}
 	if !st.Valid() {
 		// Never reached through ResolveState; block rather than allow.
 		a.reasons, a.err = &s.reasons[emailsched.NoState], ErrNoState
@@ -53,14 +61,6 @@ func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.D
 			return a
 		}
 		a.rule = r
-	}
-	if !c.HasIssue(emailsched.FieldBirthday) && !c.Birthday.After(today) {
-		a.birthday = c.Birthday
-		a.bMonth, a.bDay = c.Birthday.MonthDay()
-	}
-	if !c.HasIssue(emailsched.FieldEffectiveDate) {
-		a.ed = c.EffectiveDate
-		a.eMonth, a.eDay = c.EffectiveDate.MonthDay()
 	}
 	return a
 }
@@ -110,13 +110,46 @@ func (a *Applied) Blocking() (Exclusion, bool) {
 	case KindYearRound:
 		return Exclusion{Reason: a.reasons.yearRound, YearRound: true}, true
 	case KindWindows:
-		for _, w := range a.rule.windows {
-			if a.anchorDate(w.Anchor).IsZero() {
-				return Exclusion{Reason: a.reasons.missing[w.Anchor], Unknown: true, Window: w}, true
-			}
+		if i := a.missingAnchor(); i >= 0 {
+			w := a.rule.windows[i]
+			return Exclusion{Reason: a.reasons.missing[w.Anchor], Unknown: true, Window: w}, true
 		}
 	}
 	return Exclusion{}, false
+}
+
+// blocked reports what Blocking does, without describing the exclusion.
+func (a *Applied) blocked() bool {
+	switch {
+	case a.err != nil || a.rule.kind == KindYearRound:
+		return true
+	case a.rule.kind == KindWindows:
+		return a.missingAnchor() >= 0
+	}
+	return false
+}
+
+// missingAnchor returns the index of the first window whose anchor date
+// the contact lacks, or -1.
+func (a *Applied) missingAnchor() int {
+	for i := range a.rule.windows {
+		if a.anchorDate(a.rule.windows[i].Anchor).IsZero() {
+			return i
+		}
+	}
+	return -1
+}
+
+// Anchor returns the contact's date that windows anchored on an are built
+// around, as Apply took it, with its month and day: the zero Date when the
+// contact lacks it, has it with a FieldIssue or, for a birthday, has it
+// after the run date. A planner can take the contact's anniversaries from
+// it without converting the date again.
+func (a *Applied) Anchor(an Anchor) (datecalc.Date, time.Month, int) {
+	if an == AnchorBirthday {
+		return a.birthday, a.bMonth, a.bDay
+	}
+	return a.ed, a.eMonth, a.eDay
 }
 
 func (a *Applied) anchorDate(an Anchor) datecalc.Date {
@@ -124,6 +157,13 @@ func (a *Applied) anchorDate(an Anchor) datecalc.Date {
 		return a.birthday
 	}
 	return a.ed
+}
+
+// CanExclude reports whether the applied rule can exclude any date: false
+// for a rule without exclusion, whose Excluded is always false, so that a
+// caller with many dates to check can skip them all.
+func (a *Applied) CanExclude() bool {
+	return a.err != nil || a.rule.kind != KindNone
 }
 
 // Excluded reports whether day d is excluded for the contact and, if so, by
@@ -134,26 +174,51 @@ func (a *Applied) anchorDate(an Anchor) datecalc.Date {
 // when Blocking reports true. When several periods contain d, the
 // one that ends last is reported (ties: the first window of the rule).
 func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
-	if x, ok := a.Blocking(); ok {
-		return x, true
+	if a.blocked() {
+		return a.Blocking()
 	}
-	if a.rule.kind != KindWindows {
+	i, ann, p, ok := a.find(d)
+	if !ok {
 		return Exclusion{}, false
 	}
-	var best Exclusion
-	found := false
+	w := &a.rule.windows[i]
+	return Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: *w, Index: i, Anniversary: ann, Period: p}, true
+}
+
+// Excludes reports whether day d is excluded: Excluded without the
+// description, which is large, for callers that need only the answer.
+func (a *Applied) Excludes(d datecalc.Date) bool {
+	if a.blocked() {
+		return true
+	}
+	_, _, _, ok := a.find(d)
+	return ok
+}
+
+// find returns, for a rule that does not block, the window, the
+// anniversary and the period that exclude d (see Excluded), or false.
+func (a *Applied) find(d datecalc.Date) (index int, ann datecalc.Date, period datecalc.Interval, ok bool) {
+	if a.rule.kind != KindWindows || d.IsZero() {
+		return 0, datecalc.Date{}, datecalc.Interval{}, false
+	}
+	index = -1
 	y := d.Year()
-	for i, w := range a.rule.windows {
+	for i := range a.rule.windows {
+		w := &a.rule.windows[i]
 		back, fwd := a.yearSpan(w)
-		for yy := y - back; yy <= y+fwd; yy++ {
-			p, ann := a.period(w, yy)
-			if p.Contains(d) && (!found || p.End.After(best.Period.End)) {
-				best = Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p}
-				found = true
+		// Only anniversaries from d − After to d + Before + buffer (plus a
+		// month for the month-start anchor) have periods that can contain
+		// d: usually one year of the three.
+		lo := max(y-back, d.AddDays(-w.After).Year())
+		hi := min(y+fwd, d.AddDays(w.Before+a.bufferOf(w)+30).Year())
+		for yy := lo; yy <= hi; yy++ {
+			p, an := a.period(w, yy)
+			if p.Contains(d) && (index < 0 || p.End.After(period.End)) {
+				index, ann, period = i, an, p
 			}
 		}
 	}
-	return best, found
+	return index, ann, period, index >= 0
 }
 
 // yearSpan returns how many years before and after a day's year hold
@@ -161,35 +226,36 @@ func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 // each way (the years D − 1, D and D + 1 of SPEC §4) for every window that
 // reaches less than a year from its anniversary, and grows only for the
 // long windows the rule limits still allow.
-func (a *Applied) yearSpan(w Window) (back, fwd int) {
-	buffer := a.buffer
-	if w.OwnBuffer {
-		buffer = w.Buffer
-	}
+func (a *Applied) yearSpan(w *Window) (back, fwd int) {
 	// A period of the anniversary in year Y ends by Y's Dec 31 + After and
 	// starts no earlier than Y's Jan 1 (less a month for the month-start
 	// anchor) − Before − buffer.
-	return 1 + w.After/365, 1 + (w.Before+buffer+31)/365
+	return 1 + w.After/365, 1 + (w.Before+a.bufferOf(w)+31)/365
+}
+
+// bufferOf returns the pre-window buffer of window w.
+func (a *Applied) bufferOf(w *Window) int {
+	if w.OwnBuffer {
+		return w.Buffer
+	}
+	return a.buffer
 }
 
 // period returns the exclusion period of window w for the anniversary of
 // anchor in year, and that anniversary.
-func (a *Applied) period(w Window, year int) (datecalc.Interval, datecalc.Date) {
-	var ann datecalc.Date
-	if w.Anchor == AnchorBirthday {
-		ann = datecalc.Anniversary(year, a.bMonth, a.bDay)
-	} else {
-		ann = datecalc.Anniversary(year, a.eMonth, a.eDay)
+func (a *Applied) period(w *Window, year int) (datecalc.Interval, datecalc.Date) {
+	m, day := a.bMonth, a.bDay
+	if w.Anchor != AnchorBirthday {
+		m, day = a.eMonth, a.eDay
 	}
+	ann := datecalc.Anniversary(year, m, day)
 	start := ann
 	if w.FromMonthStart {
-		start = ann.FirstOfMonth()
+		// The first of the anniversary's month (zero when ann is), without
+		// converting ann back to a civil date.
+		start = datecalc.Anniversary(year, m, 1)
 	}
-	buffer := a.buffer
-	if w.OwnBuffer {
-		buffer = w.Buffer
-	}
-	return datecalc.Interval{Start: start.AddDays(-w.Before - buffer), End: start.AddDays(w.After)}, ann
+	return datecalc.Interval{Start: start.AddDays(-w.Before - a.bufferOf(w)), End: start.AddDays(w.After)}, ann
 }
 
 // Periods returns the exclusion periods of every window of the rule whose
@@ -201,12 +267,13 @@ func (a *Applied) Periods(dst []Exclusion, iv datecalc.Interval) []Exclusion {
 		return dst
 	}
 	n := len(dst)
-	for i, w := range a.rule.windows {
+	for i := range a.rule.windows {
+		w := &a.rule.windows[i]
 		back, fwd := a.yearSpan(w)
 		for yy := iv.Start.Year() - back; yy <= iv.End.Year()+fwd; yy++ {
 			p, ann := a.period(w, yy)
 			if p.Overlaps(iv) {
-				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: w, Index: i, Anniversary: ann, Period: p})
+				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: *w, Index: i, Anniversary: ann, Period: p})
 			}
 		}
 	}
@@ -229,16 +296,16 @@ const maxAllowedSearch = 2 * 366
 // (blocking rules, or windows that cover every day). Each step jumps past
 // the period that excludes the current day, so it ends after a few steps.
 func (a *Applied) NextAllowed(d datecalc.Date) (datecalc.Date, bool) {
-	if _, ok := a.Blocking(); ok {
+	if a.blocked() {
 		return datecalc.Date{}, false
 	}
 	limit := d.AddDays(maxAllowedSearch)
 	for !d.After(limit) {
-		x, ok := a.Excluded(d)
+		_, _, p, ok := a.find(d)
 		if !ok {
 			return d, true
 		}
-		d = x.Period.End.AddDays(1)
+		d = p.End.AddDays(1)
 	}
 	return datecalc.Date{}, false
 }

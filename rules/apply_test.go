@@ -308,6 +308,48 @@ func TestNoRule(t *testing.T) {
 	}
 }
 
+// TestCanExcludeAndAnchor: CanExclude is false exactly for rules without
+// exclusion, and Anchor gives the dates the windows use with their month
+// and day: none with a FieldIssue, and no birthday after the run date.
+func TestCanExcludeAndAnchor(t *testing.T) {
+	failing := func(rules.Input) (rules.Rule, error) { return rules.Rule{}, errors.New("boom") }
+	set := mustBuild(t, rules.Options{Buffer: 60, Checksum: "test"},
+		rules.Entry{States: []emailsched.State{st("CA")}, Rule: rules.Windows(rules.BirthdayWindow(30, 60)), Origin: "t:1"},
+		rules.Entry{States: []emailsched.State{st("NY")}, Rule: rules.YearRound(), Origin: "t:2"},
+		rules.Entry{States: []emailsched.State{st("FL")}, Func: failing, Origin: "t:3"})
+	var zero rules.Applied
+	if zero.CanExclude() {
+		t.Error("the zero Applied can exclude")
+	}
+	for _, tc := range []struct {
+		state emailsched.State
+		want  bool
+	}{{st("CA"), true}, {st("NY"), true}, {st("FL"), true}, {st("TX"), false}, {emailsched.NoState, true}} {
+		a := set.Apply(contact("1952-02-29", "2010-03-01"), tc.state, testToday)
+		if got := a.CanExclude(); got != tc.want {
+			t.Errorf("%v: CanExclude() = %v, want %v", tc.state, got, tc.want)
+		}
+		if !tc.want && a.Excludes(day("2025-02-01")) {
+			t.Errorf("%v: a rule without exclusion excludes", tc.state)
+		}
+		// The anchors do not depend on the rule, not even a failed one.
+		if d, m, dd := a.Anchor(rules.AnchorBirthday); d != day("1952-02-29") || m != time.February || dd != 29 {
+			t.Errorf("%v: Anchor(birthday) = %v %v %v", tc.state, d, m, dd)
+		}
+		if d, m, dd := a.Anchor(rules.AnchorEffectiveDate); d != day("2010-03-01") || m != time.March || dd != 1 {
+			t.Errorf("%v: Anchor(effective date) = %v %v %v", tc.state, d, m, dd)
+		}
+	}
+	c := contact("2030-01-01", "2010-03-01")
+	c.Issues = []emailsched.FieldIssue{{Field: emailsched.FieldEffectiveDate, Value: "x", Reason: "bad"}}
+	a := set.Apply(c, st("CA"), testToday)
+	for _, an := range []rules.Anchor{rules.AnchorBirthday, rules.AnchorEffectiveDate} {
+		if d, m, dd := a.Anchor(an); !d.IsZero() || m != 0 || dd != 0 {
+			t.Errorf("future birthday, unreadable effective date: Anchor(%v) = %v %v %v, want none", an, d, m, dd)
+		}
+	}
+}
+
 // TestMissingAnchor: a windowed rule whose anchor date is missing, unreadable
 // or in the future (a birthday) cannot be evaluated, so every date is
 // excluded.

@@ -359,6 +359,9 @@ func checkExcluded(a *rules.Applied, ref refOutcome, d datecalc.Date) string {
 	if ok != ref.excluded {
 		return fmt.Sprintf("Excluded(%s) = %v, reference %v (%+v)", d, ok, ref.excluded, got)
 	}
+	if a.Excludes(d) != ok || (ok && !a.CanExclude()) {
+		return fmt.Sprintf("Excludes(%s) = %v, CanExclude() = %v; Excluded gives %v", d, a.Excludes(d), a.CanExclude(), ok)
+	}
 	if !ok {
 		return ""
 	}

@@ -115,7 +115,7 @@ func (p *planner) campaigns(c *emailsched.Contact, o *outcome, st emailsched.Sta
 // identified by the instance alone: planned once per contact, and a stored
 // one keeps its date and event.
 func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeInstance, st emailsched.State, trigger datecalc.Date, all bool) {
-	if !ai.targets(c, st) || campaignCommitted(c, ai, trigger, all) || plannedCampaign(o, ai.inst.ID, trigger) {
+	if (p.skipRespecting && ai.typ.RespectExclusionWindows) || !ai.targets(c, st) || campaignCommitted(c, ai, trigger, all) || plannedCampaign(o, ai.inst.ID, trigger) {
 		return
 	}
 	today := p.today
@@ -130,13 +130,15 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 	if ai.typ.DaysBeforeEvent < 0 {
 		latest = ai.inst.End
 	}
-	e := emailsched.Email{ContactID: c.ID, Type: ai.mailType, Date: ideal, Status: emailsched.StatusPreScheduled,
-		Priority: ai.typ.Priority, Event: trigger, CampaignInstanceID: ai.inst.ID,
-		EmailTemplate: ai.inst.EmailTemplate, SMSTemplate: ai.inst.SMSTemplate}
+	if ideal.Before(today) && !latest.IsZero() && latest.Before(today) {
+		return // its event (or the instance) has passed
+	}
+	e, info := o.next()
+	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event, e.CampaignInstanceID = c.ID, ai.mailType, ideal,
+		emailsched.StatusPreScheduled, ai.typ.Priority, trigger, ai.inst.ID
+	e.EmailTemplate, e.SMSTemplate = ai.inst.EmailTemplate, ai.inst.SMSTemplate
+	info.kind, info.respects, info.latest = kindCampaign, ai.typ.RespectExclusionWindows, latest
 	if ideal.Before(today) {
-		if !latest.IsZero() && latest.Before(today) {
-			return // its event (or the instance) has passed
-		}
 		h := datecalc.StableHash(c.ID, string(ai.mailType), trigger.Year())
 		e.Date = today.AddDays(datecalc.Spread(h, p.s.catchUp))
 		if !latest.IsZero() {
@@ -144,7 +146,6 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 		}
 		e.CatchUpNote = CatchUpNote
 	}
-	info := emailInfo{kind: kindCampaign, respects: ai.typ.RespectExclusionWindows, latest: latest}
 	if p.tr != nil {
 		info.notef("campaign instance %d (%s), trigger %s, %d days before the event: ideal date %s; respects exclusion windows: %v",
 			ai.inst.ID, ai.inst.Name, trigger, ai.typ.DaysBeforeEvent, ideal, info.respects)
@@ -153,9 +154,8 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 		}
 	}
 	if sr != nil && !sr.Date.Before(today) && (latest.IsZero() || !sr.Date.After(latest)) {
-		p.keepStored(&e, sr, info.respects, &info)
+		p.keepStored(e, sr, info.respects, info)
 	}
-	o.add(e, info)
 }
 
 // campaignCommitted reports whether the sending system already has this
@@ -200,6 +200,15 @@ func storedCampaign(c *emailsched.Contact, id int64, trigger datecalc.Date, all 
 // (ties: the lower instance ID, then the earlier trigger); the others are
 // skipped.
 func (p *planner) resolveConflicts(o *outcome) {
+	n := 0
+	for i := range o.info {
+		if o.info[i].kind == kindCampaign {
+			n++
+		}
+	}
+	if n < 2 {
+		return // the usual case: no campaign email can conflict
+	}
 	for i := range o.emails {
 		a := &o.emails[i]
 		if o.info[i].kind != kindCampaign || a.Status != emailsched.StatusPreScheduled {

@@ -14,38 +14,48 @@ import (
 // or delivered in the last FollowUpLookbackDays days, that has no follow-up
 // yet. Its kind is chosen from the engagement after the initial send.
 func (p *planner) followUps(c *emailsched.Contact, o *outcome) {
-	if p.s.followUpDelay < 0 {
-		return // disabled
+	if p.s.followUpDelay < 0 || p.skipRespecting {
+		return // disabled, or all would be skipped
 	}
 	today := p.today
-	oldest := today.AddDays(-p.s.followUpLookback)
-	for i := range c.History {
-		h := &c.History[i]
-		if h.ID == 0 || (h.Status != emailsched.StatusSent && h.Status != emailsched.StatusDelivered) || !p.followsUp(h.Type) {
+	for i := range p.hist { // sent and delivered are committed statuses
+		hr := &p.hist[i]
+		h, sent := hr.e, hr.day
+		// The cheap tests first: most history went out long ago.
+		if sent.Before(p.followUpFrom) || sent.After(today) || h.ID == 0 ||
+			(h.Status != emailsched.StatusSent && h.Status != emailsched.StatusDelivered) ||
+			!p.followsUp(h.Type) || hasFollowUp(c.History, h.ID) {
 			continue
 		}
-		sent := sentDay(h)
-		if sent.Before(oldest) || sent.After(today) || hasFollowUp(c.History, h.ID) {
-			continue
-		}
-		kind, evidence := classify(c.Engagement, h)
 		date := sent.AddDays(p.s.followUpDelay)
 		if date.Before(today) {
 			date = today.AddDays(1)
 		}
-		e := emailsched.Email{ContactID: c.ID, Type: kind, Date: date, Status: emailsched.StatusPreScheduled,
-			Priority: h.Priority, Event: sent, CampaignInstanceID: h.CampaignInstanceID}
-		if !p.counting { // the counting pass needs no metadata: save its allocations
-			e.Metadata = followUpMetadata(h, sent, evidence.describe())
+		// The counting pass needs neither the kind (a follow-up counts the
+		// same whatever it is) nor the metadata.
+		kind, ev := emailsched.TypeFollowUpCold, evidence{}
+		if !p.counting {
+			kind, ev = classify(c.Engagement, h)
 		}
-		info := emailInfo{kind: kindFollowUp, respects: true}
+		st := storedFollowUp(c.Stored, h.ID)
+		e, info := o.next()
+		e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event, e.CampaignInstanceID = c.ID, kind, date,
+			emailsched.StatusPreScheduled, h.Priority, sent, h.CampaignInstanceID
+		info.kind, info.respects = kindFollowUp, true
+		if !p.counting {
+			p.buf = appendFollowUpMetadata(p.buf[:0], h, sent, ev)
+			if st != nil && st.Metadata == string(p.buf) {
+				e.Metadata = st.Metadata // unchanged: no new string
+			} else {
+				e.Metadata = string(p.buf)
+			}
+		}
 		if p.tr != nil {
-			info.notef("follows up row %d (%s sent %s): %s; send date %s", h.ID, h.Type, sent, evidence.describe(), date)
+			info.notef("follows up row %d (%s sent %s): %s; send date %s", h.ID, h.Type, sent, ev.describe(), date)
 		}
-		if st := storedFollowUp(c.Stored, h.ID); st != nil && !st.Date.Before(today) {
-			p.keepStored(&e, st, true, &info)
+		if st != nil && !st.Date.Before(today) {
+			p.keepStored(e, st, true, info)
 		}
-		o.add(e, info)
 	}
 }
 
@@ -74,10 +84,17 @@ type evidence struct {
 }
 
 func (ev evidence) describe() string {
-	if ev.at.IsZero() {
-		return ev.what
+	return string(ev.appendTo(nil))
+}
+
+// appendTo appends the description of ev to b.
+func (ev evidence) appendTo(b []byte) []byte {
+	b = append(b, ev.what...)
+	if !ev.at.IsZero() {
+		b = append(b, " at "...)
+		b = ev.at.UTC().AppendFormat(b, time.RFC3339)
 	}
-	return ev.what + " at " + ev.at.UTC().Format(time.RFC3339)
+	return b
 }
 
 // classify chooses the follow-up kind from the engagement at or after the
@@ -111,20 +128,20 @@ func classify(engagement []emailsched.Engagement, initial *emailsched.Email) (em
 	return kind, ev
 }
 
-// followUpMetadata names the initial email and the evidence in JSON. The
-// values are identifiers, dates and fixed phrases: no escaping is needed.
-func followUpMetadata(h *emailsched.Email, sent datecalc.Date, evidence string) string {
-	var b strings.Builder
-	b.WriteString(`{"initial_email_id":`)
-	b.WriteString(strconv.FormatInt(h.ID, 10))
-	b.WriteString(`,"initial_type":"`)
-	b.WriteString(string(h.Type))
-	b.WriteString(`","initial_sent":"`)
-	b.WriteString(sent.String())
-	b.WriteString(`","evidence":"`)
-	b.WriteString(evidence)
-	b.WriteString(`"}`)
-	return b.String()
+// appendFollowUpMetadata appends the JSON that names the initial email
+// and the evidence to b. The values are identifiers, dates and fixed
+// phrases: no escaping is needed.
+func appendFollowUpMetadata(b []byte, h *emailsched.Email, sent datecalc.Date, ev evidence) []byte {
+	b = append(b, `{"initial_email_id":`...)
+	b = strconv.AppendInt(b, h.ID, 10)
+	b = append(b, `,"initial_type":"`...)
+	b = append(b, h.Type...)
+	b = append(b, `","initial_sent":"`...)
+	b = sent.AppendFormat(b)
+	b = append(b, `","evidence":"`...)
+	b = ev.appendTo(b)
+	b = append(b, `"}`...)
+	return b
 }
 
 // initialEmailID reads the initial email's ID from a follow-up's metadata.

@@ -15,23 +15,32 @@ import (
 // name, instance and event), and one that would break the limit is skipped
 // with reason frequency_limit — so the least important go first. Follow-ups
 // neither count nor are ever skipped by it.
-func (p *planner) applyFrequency(c *emailsched.Contact, o *outcome) {
+func (p *planner) applyFrequency(o *outcome) {
 	if p.s.freqMax == 0 {
 		return // disabled
 	}
 	p.days = p.days[:0]
-	from := p.today.AddDays(-p.s.freqPeriod + 1)
-	for i := range c.History {
-		h := &c.History[i]
-		if h.Status.Committed() && !h.Type.IsFollowUp() {
-			if day := sentDay(h); !day.Before(from) {
-				p.days = append(p.days, day)
-			}
+	for i := range p.hist {
+		if h := &p.hist[i]; !h.day.Before(p.freqFrom) && !h.e.Type.IsFollowUp() {
+			p.days = append(p.days, h.day)
 		}
+	}
+	// Usually the history and all the emails together keep the limit: then
+	// admitting them one by one, in any order, never breaks it (each check
+	// sees a subset of them), and nothing needs ordering or checking.
+	all := append(p.all[:0], p.days...)
+	for i := range o.emails {
+		if o.info[i].kind != kindFollowUp && o.emails[i].Status == emailsched.StatusPreScheduled {
+			all = append(all, o.emails[i].Date)
+		}
+	}
+	p.all = all
+	if keepsLimit(all, p.s.freqMax, p.s.freqPeriod) {
+		return
 	}
 	p.order = p.order[:0]
 	for i := range o.emails {
-		if o.emails[i].Status == emailsched.StatusPreScheduled && o.info[i].kind != kindFollowUp {
+		if o.info[i].kind != kindFollowUp && o.emails[i].Status == emailsched.StatusPreScheduled {
 			p.order = append(p.order, i)
 		}
 	}
@@ -51,6 +60,27 @@ func (p *planner) applyFrequency(c *emailsched.Contact, o *outcome) {
 			o.info[i].notef("skipped: more than %d emails within %d days around %s (more important emails and history come first)", p.s.freqMax, p.s.freqPeriod, e.Date)
 		}
 	}
+}
+
+// keepsLimit reports whether no period consecutive days hold more than max
+// of days. It sorts days.
+func keepsLimit(days []datecalc.Date, max, period int) bool {
+	if len(days) <= max {
+		return true
+	}
+	// An insertion sort suits a handful of days. Sorted, they break the
+	// limit exactly when some max+1 consecutive ones lie within period days.
+	for i := 1; i < len(days); i++ {
+		for j := i; j > 0 && days[j].Before(days[j-1]); j-- {
+			days[j], days[j-1] = days[j-1], days[j]
+		}
+	}
+	for i := 0; i+max < len(days); i++ {
+		if days[i].DaysUntil(days[i+max]) < period {
+			return false
+		}
+	}
+	return true
 }
 
 // fitsFrequency reports whether one more email on day d keeps every window

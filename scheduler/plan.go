@@ -72,9 +72,20 @@ func (o *outcome) reset() {
 	*o = outcome{emails: o.emails[:0], info: o.info[:0]}
 }
 
+// add appends an email built on the side (the planner uses next).
 func (o *outcome) add(e emailsched.Email, info emailInfo) {
 	o.emails = append(o.emails, e)
 	o.info = append(o.info, info)
+}
+
+// next appends a zero email and its info to the plan and returns them, to
+// be filled in place: an Email is over 200 bytes, and building it on the
+// side would copy it.
+func (o *outcome) next() (*emailsched.Email, *emailInfo) {
+	o.emails = append(o.emails, emailsched.Email{})
+	o.info = append(o.info, emailInfo{})
+	n := len(o.emails) - 1
+	return &o.emails[n], &o.info[n]
 }
 
 // block is an exclusion period that blocked at least one email.
@@ -87,38 +98,81 @@ type block struct {
 // planner turns one contact into its plan. It is pure: the same contact and
 // day give the same outcome. A planner reuses its buffers and is not safe
 // for concurrent use; use one per goroutine.
+//
+// A run plans millions of contacts, each twice with load balancing, against
+// one run date: whatever depends only on the date and the settings is
+// computed once, when the planner is made.
 type planner struct {
 	s     *settings
 	today datecalc.Date
 	year  int // today's
 	camp  *campaignSet
 	// counting is set during the counting pass of load balancing, which
-	// needs dates and priorities but no metadata.
+	// needs the days, priorities and statuses of the emails and nothing
+	// else: no metadata, no order, no follow-up kind.
 	counting bool
 	// tr collects the decision trail when explaining; nil otherwise.
 	tr *trace
-	// ap is the rule applied to the contact being planned.
-	ap     rules.Applied
+	// ap is the rule applied to the contact being planned: the outcome's,
+	// which is large enough not to copy.
+	ap *rules.Applied
+	// skipRespecting is set in the counting pass when the contact's rule
+	// blocks every date (year-round, failed rule, missing anchor): every
+	// email that respects windows would be skipped, so none is planned.
+	// Such emails change nothing else: conflicts and the frequency limit
+	// consider pre-scheduled emails only, and blocking rules have no
+	// post-window email.
+	skipRespecting bool
+
 	blocks []block
 	days   []datecalc.Date
 	order  []int
+	all    []datecalc.Date // scratch of applyFrequency
 	// hist is the contact's committed history, read once per contact.
 	hist []histRow
+	// buf builds follow-up metadata.
+	buf []byte
+
+	// anns[i][m][d] is the anniversary of month m, day d in today's year
+	// (i = 0) and the next (i = 1); zero for days that do not exist.
+	anns [2][13][32]datecalc.Date
+	// aepDays are the configured AEP days in today's year and the next.
+	aepDays [2][]datecalc.Date
+	// freqFrom is the first day whose history counts towards the
+	// frequency limit; followUpFrom the first day whose sent emails get a
+	// follow-up.
+	freqFrom, followUpFrom datecalc.Date
+	// lastYear is January 1 of the year before today's.
+	lastYear datecalc.Date
 }
 
-// histRow is a committed history email reduced to what the planner asks
-// about it again and again.
+// histRow is a committed history email with what the planner asks about it
+// again and again.
 type histRow struct {
-	typ       emailsched.EmailType
-	eventYear int // 0 when the row has no event
-	date      datecalc.Date
+	e         *emailsched.Email
+	eventYear int           // 0 when the row has no event
+	day       datecalc.Date // the day it went out (sentDay)
 }
 
 func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 	if camp == nil {
 		camp = newCampaignSet(emailsched.Campaigns{}, today)
 	}
-	return &planner{s: s, today: today, year: today.Year(), camp: camp}
+	p := &planner{s: s, today: today, year: today.Year(), camp: camp,
+		freqFrom: today.AddDays(-s.freqPeriod + 1), followUpFrom: today.AddDays(-s.followUpLookback),
+		lastYear: datecalc.Anniversary(today.Year()-1, time.January, 1)}
+	for i := range p.anns {
+		for m := time.January; m <= time.December; m++ {
+			for d := 1; d <= 31; d++ {
+				p.anns[i][m][d] = datecalc.Anniversary(p.year+i, m, d)
+			}
+		}
+		p.aepDays[i] = make([]datecalc.Date, len(s.aep))
+		for k, md := range s.aep {
+			p.aepDays[i][k] = md.In(p.year + i)
+		}
+	}
+	return p
 }
 
 // plan computes the outcome of contact c. The stages run in the order of
@@ -141,37 +195,37 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		return
 	}
 	today := p.today
-	bday := c.Birthday
-	if c.HasIssue(emailsched.FieldBirthday) {
-		bday = datecalc.Date{}
-	} else if bday.After(today) {
+	if c.Birthday.After(today) && !c.HasIssue(emailsched.FieldBirthday) {
 		o.futureBirthday = true
-		bday = datecalc.Date{}
 	}
-	ed := c.EffectiveDate
-	if c.HasIssue(emailsched.FieldEffectiveDate) {
-		ed = datecalc.Date{}
+	o.ap = p.s.rules.Apply(c, res.State, today)
+	p.ap = &o.ap
+	p.skipRespecting = false
+	if p.counting && p.ap.CanExclude() {
+		_, p.skipRespecting = p.ap.Blocking()
 	}
-	p.ap = p.s.rules.Apply(c, res.State, today)
-	o.ap = p.ap
 	p.hist = p.hist[:0]
 	for i := range c.History {
 		if h := &c.History[i]; h.Status.Committed() {
-			p.hist = append(p.hist, histRow{typ: h.Type, eventYear: h.Event.Year(), date: h.Date})
+			p.hist = append(p.hist, histRow{e: h, eventYear: h.Event.Year(), day: sentDay(h)})
 		}
 	}
 
-	if !bday.IsZero() {
-		m, d := bday.MonthDay()
-		ann, year := nextAnniversary(m, d, today, p.year)
+	// The rule took the birthday and the effective date that count: set,
+	// without a FieldIssue, a birthday not in the future (invalid data).
+	if bday, m, d := p.ap.Anchor(rules.AnchorBirthday); !bday.IsZero() {
+		ann, year := p.nextAnniversary(m, d)
 		p.anniversary(c, o, emailsched.TypeBirthday, ann, year, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
 	}
-	if !ed.IsZero() {
-		// The first anniversary is one year after the effective date.
-		y, m, d := ed.Date()
-		ann, year := nextAnniversary(m, d, today, p.year)
-		if first := datecalc.Anniversary(y+1, m, d); first.After(today) {
-			ann, year = first, y+1
+	if ed, m, d := p.ap.Anchor(rules.AnchorEffectiveDate); !ed.IsZero() {
+		ann, year := p.nextAnniversary(m, d)
+		// The first anniversary is one year after the effective date: it is
+		// still ahead only for policies of last year or later.
+		if !ed.Before(p.lastYear) {
+			y := ed.Year()
+			if first := datecalc.Anniversary(y+1, m, d); first.After(today) {
+				ann, year = first, y+1
+			}
 		}
 		if !ann.IsZero() {
 			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, year, ann.AddDays(-p.s.edBefore), p.s.prioED)
@@ -184,7 +238,7 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	p.exclude(o)
 	p.postWindows(c, o)
 	p.resolveConflicts(o)
-	p.applyFrequency(c, o)
+	p.applyFrequency(o)
 	if !p.counting { // counting needs the emails, not their order
 		sortOutcome(o)
 	}
@@ -209,43 +263,43 @@ func sortOutcome(o *outcome) {
 	}
 }
 
-// nextAnniversary is the first anniversary of month/day on or after from,
-// whose year is fromYear (Date.NextAnniversary without converting from),
-// and the anniversary's year.
-func nextAnniversary(m time.Month, d int, from datecalc.Date, fromYear int) (datecalc.Date, int) {
-	if ann := datecalc.Anniversary(fromYear, m, d); !ann.Before(from) {
-		return ann, fromYear
+// nextAnniversary is the first anniversary of month/day (a day of the
+// year) on or after today (Date.NextAnniversary from today, looked up), and
+// the anniversary's year.
+func (p *planner) nextAnniversary(m time.Month, d int) (datecalc.Date, int) {
+	if ann := p.anns[0][m][d]; !ann.Before(p.today) {
+		return ann, p.year
 	}
-	return datecalc.Anniversary(fromYear+1, m, d), fromYear + 1
+	return p.anns[1][m][d], p.year + 1
 }
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has
-// passed, and the cycle's year.
+// passed, and the cycle's year. Next year's days all lie after today.
 func (p *planner) aepDate(id int64) (datecalc.Date, int) {
-	y := p.year
-	for {
-		d := p.aepIn(id, y)
-		if !d.Before(p.today) {
-			return d, y
-		}
-		y++
+	if d := p.aepIn(id, 0); !d.Before(p.today) {
+		return d, p.year
 	}
+	return p.aepIn(id, 1), p.year + 1
 }
 
-func (p *planner) aepIn(id int64, year int) datecalc.Date {
-	days := p.s.aep
+// aepIn is the contact's AEP day in today's year (i = 0) or the next (1).
+func (p *planner) aepIn(id int64, i int) datecalc.Date {
+	days := p.aepDays[i]
 	if len(days) == 1 {
-		return days[0].In(year)
+		return days[0]
 	}
-	h := datecalc.StableHash(id, string(emailsched.TypeAEP), year)
-	return days[datecalc.Spread(h, len(days))].In(year)
+	h := datecalc.StableHash(id, string(emailsched.TypeAEP), p.year+i)
+	return days[datecalc.Spread(h, len(days))]
 }
 
 // anniversary plans one email for the event ann (birthday, policy
 // anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
 // shows the sending system already has it.
 func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann datecalc.Date, annYear int, ideal datecalc.Date, prio int) {
+	if p.skipRespecting {
+		return
+	}
 	if p.committed(typ, ann, annYear) {
 		if p.tr != nil {
 			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
@@ -253,8 +307,9 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.
 		return
 	}
 	today := p.today
-	e := emailsched.Email{ContactID: c.ID, Type: typ, Date: ideal, Status: emailsched.StatusPreScheduled, Priority: prio, Event: ann}
-	info := emailInfo{kind: kindAnniversary, respects: true, latest: ann}
+	e, info := o.next()
+	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, prio, ann
+	info.kind, info.respects, info.latest = kindAnniversary, true, ann
 	if p.tr != nil {
 		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
 	}
@@ -267,9 +322,8 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.
 		}
 	}
 	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(ann) {
-		p.keepStored(&e, st, true, &info)
+		p.keepStored(e, st, true, info)
 	}
-	o.add(e, info)
 }
 
 // keepStored gives e the date of its stored row while that date is legal,
@@ -277,9 +331,9 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.
 // to, a stored date that is excluded is kept only when the new date would
 // be excluded too (the row stays skipped rather than moving).
 func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects bool, info *emailInfo) {
-	if respects && st.Date != e.Date {
-		if _, stEx := p.ap.Excluded(st.Date); stEx {
-			if _, newEx := p.ap.Excluded(e.Date); !newEx {
+	if respects && st.Date != e.Date && p.ap.CanExclude() {
+		if p.ap.Excludes(st.Date) {
+			if !p.ap.Excludes(e.Date) {
 				if p.tr != nil {
 					info.notef("stored date %s (row %d) is now excluded: moved to %s", st.Date, st.ID, e.Date)
 				}
@@ -299,14 +353,21 @@ func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects
 // exclusion period as skipped, and records the windows that blocked them.
 func (p *planner) exclude(o *outcome) {
 	p.blocks = p.blocks[:0]
+	if !p.ap.CanExclude() {
+		return // most states: nothing to check
+	}
+	// A rule that blocks every date excludes every email alike.
+	x, blocking := p.ap.Blocking()
 	for i := range o.emails {
 		e := &o.emails[i]
 		if !o.info[i].respects {
 			continue
 		}
-		x, ok := p.ap.Excluded(e.Date)
-		if !ok {
-			continue
+		if !blocking {
+			var ok bool
+			if x, ok = p.ap.Excluded(e.Date); !ok {
+				continue
+			}
 		}
 		e.Status, e.SkipReason = emailsched.StatusSkipped, x.Reason
 		if p.tr != nil {
@@ -328,14 +389,13 @@ func (p *planner) exclude(o *outcome) {
 // event passed) while their day is still ahead and legal.
 func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	n := len(o.emails)
-	info := emailInfo{kind: kindPostWindow, respects: true}
 	for _, b := range p.blocks {
 		if p.committed(emailsched.TypePostWindow, b.ann, b.ann.Year()) || planned(o.emails[n:], b.ann) {
 			continue
 		}
-		e := emailsched.Email{ContactID: c.ID, Type: emailsched.TypePostWindow, Status: emailsched.StatusPreScheduled,
-			Priority: p.s.prioPostWindow, Event: b.ann}
-		info := info
+		e, info := o.next()
+		e.ContactID, e.Type, e.Status, e.Priority, e.Event = c.ID, emailsched.TypePostWindow, emailsched.StatusPreScheduled, p.s.prioPostWindow, b.ann
+		info.kind, info.respects = kindPostWindow, true
 		after := b.end.AddDays(1)
 		d, ok := p.ap.NextAllowed(after)
 		if !ok {
@@ -344,7 +404,6 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 			if p.tr != nil {
 				info.notef("the window of %s ends %s, but no day within two years after it is free", b.ann, b.end)
 			}
-			o.add(e, info)
 			continue
 		}
 		e.Date = d
@@ -352,14 +411,13 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 			info.notef("the window of the anniversary %s blocked an email and ends %s; first day no window excludes: %s", b.ann, b.end, d)
 		}
 		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
-			if _, ex := p.ap.Excluded(st.Date); !ex {
+			if !p.ap.Excludes(st.Date) {
 				if p.tr != nil && st.Date != e.Date {
 					info.notef("keeps its stored date %s (row %d): still legal", st.Date, st.ID)
 				}
 				e.ID, e.Date = st.ID, st.Date
 			}
 		}
-		o.add(e, info)
 	}
 	for i := range c.Stored {
 		st := &c.Stored[i]
@@ -367,15 +425,16 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || p.committed(emailsched.TypePostWindow, st.Event, st.Event.Year()) {
 			continue
 		}
-		if _, ex := p.ap.Excluded(st.Date); ex {
+		if p.ap.Excludes(st.Date) {
 			continue
 		}
-		info := info
+		e, info := o.next()
+		e.ID, e.ContactID, e.Type, e.Status, e.Priority, e.Event, e.Date = st.ID, c.ID, emailsched.TypePostWindow,
+			emailsched.StatusPreScheduled, p.s.prioPostWindow, st.Event, st.Date
+		info.kind, info.respects = kindPostWindow, true
 		if p.tr != nil {
 			info.notef("carried forward from the stored plan (row %d): its window has passed, its day is ahead and legal", st.ID)
 		}
-		o.add(emailsched.Email{ID: st.ID, ContactID: c.ID, Type: emailsched.TypePostWindow,
-			Status: emailsched.StatusPreScheduled, Priority: p.s.prioPostWindow, Event: st.Event, Date: st.Date}, info)
 	}
 }
 
@@ -396,11 +455,11 @@ func planned(es []emailsched.Email, event datecalc.Date) bool {
 func (p *planner) committed(typ emailsched.EmailType, event datecalc.Date, year int) bool {
 	for i := range p.hist {
 		h := &p.hist[i]
-		if h.typ != typ {
+		if h.e.Type != typ {
 			continue
 		}
 		if h.eventYear == 0 {
-			if !h.date.After(event) && h.date.After(event.AddDays(-365)) {
+			if !h.e.Date.After(event) && h.e.Date.After(event.AddDays(-365)) {
 				return true
 			}
 			continue
@@ -423,9 +482,15 @@ func storedRow(c *emailsched.Contact, typ emailsched.EmailType, event datecalc.D
 }
 
 // compareEmails orders a contact's plan: by date, type, event, campaign.
+// Each key is compared only when the ones before tie.
 func compareEmails(a, b *emailsched.Email) int {
-	return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Type, b.Type), a.Event.Compare(b.Event),
-		cmp.Compare(a.CampaignInstanceID, b.CampaignInstanceID))
+	if c := a.Date.Compare(b.Date); c != 0 {
+		return c
+	}
+	if a.Type != b.Type {
+		return strings.Compare(string(a.Type), string(b.Type))
+	}
+	return cmp.Or(a.Event.Compare(b.Event), cmp.Compare(a.CampaignInstanceID, b.CampaignInstanceID))
 }
 
 // checkEmail returns why addr is not a plausible email address, or "".
