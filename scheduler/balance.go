@@ -16,6 +16,9 @@ type balancer struct {
 	s    *settings
 	tr   *trace // set while explaining
 	plan *loadbalance.Plan
+	// hashAll makes candidates compute every hash on shedding days, for the
+	// test that only the hashes it skips are never read.
+	hashAll bool
 	// origin and planDate say where the per-day volume came from.
 	origin   LoadOrigin
 	planDate datecalc.Date
@@ -33,9 +36,11 @@ func newBalancer(s *settings) *balancer {
 	return b
 }
 
-// candidates fills b.cands with the pre-scheduled emails of o. The stable
-// hash (the smoothing jitter and the balancer's tie-break) is computed only
-// for emails on days that shed: the others never move.
+// candidates fills b.cands with the pre-scheduled emails of o. With
+// withHash it computes the stable hash where Place reads it, and only
+// there: for the smoothing jitter of effective_date emails and to order
+// emails that share a day and a priority, on days that shed (the others
+// never move). Place's outcome is the same as with every hash set.
 func (b *balancer) candidates(c *emailsched.Contact, o *outcome, withHash bool) {
 	b.o = o
 	b.cands, b.idx = b.cands[:0], b.idx[:0]
@@ -44,13 +49,31 @@ func (b *balancer) candidates(c *emailsched.Contact, o *outcome, withHash bool) 
 		if e.Status != emailsched.StatusPreScheduled {
 			continue
 		}
-		cand := loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate}
-		if withHash && b.plan.Sheds(e.Date) {
-			cand.Hash = datecalc.StableHash(c.ID, string(e.Type), e.Event.Year())
-		}
-		b.cands = append(b.cands, cand)
+		b.cands = append(b.cands, loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate})
 		b.idx = append(b.idx, i)
 	}
+	if !withHash {
+		return
+	}
+	for i := range b.cands {
+		cand := &b.cands[i]
+		if !cand.IsED && !b.hashAll && !b.tied(i) || !b.plan.Sheds(cand.Date) {
+			continue
+		}
+		e := &o.emails[b.idx[i]]
+		cand.Hash = datecalc.StableHash(c.ID, string(e.Type), e.Event.Year())
+	}
+}
+
+// tied reports whether another candidate has the day and priority of
+// candidate i.
+func (b *balancer) tied(i int) bool {
+	for j := range b.cands {
+		if j != i && b.cands[j].Date == b.cands[i].Date && b.cands[j].Priority == b.cands[i].Priority {
+			return true
+		}
+	}
+	return false
 }
 
 // count adds the contact's pre-scheduled emails to the first pass's counter.

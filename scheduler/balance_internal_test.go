@@ -1,0 +1,97 @@
+package scheduler
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
+	"github.com/emailsched/emailsched/store/memory"
+	"github.com/emailsched/emailsched/store/storetest"
+)
+
+// The balancer computes the stable hash only where Place reads it: placing
+// with every hash of the shedding days set gives the same days.
+func TestHashesOnlyWhereRead(t *testing.T) {
+	today := storetest.DefaultToday
+	cat := storetest.DemoCampaigns(today)
+	contacts := storetest.Generate(storetest.GenOptions{Seed: 21, Contacts: 3000, Today: today, Campaigns: cat, HistoryFraction: 0.5})
+	m, err := memory.New(contacts, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Birthday and effective-date emails of equal priority tie when they share
+	// a day (catch-up days often coincide): the hash orders them.
+	s, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.005, EDSoftLimit: 2},
+		BirthdayPriority: Int(10), EffectiveDatePriority: Int(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	camp, err := loadCampaigns(ctx, m, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy, err := s.countingPass(ctx, today, camp, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.countingPass(ctx, today, camp, m)
+	all.hashAll = true
+	p := newPlanner(&s.s, today, camp)
+	var o1, o2 outcome
+	moved, tiedOnShedding := 0, 0
+	for c, err := range m.Contacts(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.plan(c, &o1)
+		p.plan(c, &o2)
+		before := dates(o1.emails)
+		// The hash is set exactly where Place reads it: effective-date
+		// emails and ties of day and priority, on days that shed.
+		lazy.candidates(c, &o1, true)
+		for i, cand := range lazy.cands {
+			if !lazy.plan.Sheds(cand.Date) {
+				continue
+			}
+			e := &o1.emails[lazy.idx[i]]
+			want := uint64(0)
+			if cand.IsED || lazy.tied(i) {
+				want = datecalc.StableHash(c.ID, string(e.Type), e.Event.Year())
+			}
+			if cand.Hash != want {
+				t.Fatalf("contact %d, %s on %v: hash %d, want %d", c.ID, e.Type, e.Date, cand.Hash, want)
+			}
+			if !cand.IsED && want != 0 {
+				tiedOnShedding++
+			}
+		}
+		if err := lazy.place(c, &o1); err != nil {
+			t.Fatal(err)
+		}
+		if err := all.place(c, &o2); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(o2.emails, o1.emails); diff != "" {
+			t.Fatalf("contact %d placed differently (-every hash +lazy):\n%s", c.ID, diff)
+		}
+		if !cmp.Equal(before, dates(o1.emails)) {
+			moved++
+		}
+	}
+	if moved == 0 || tiedOnShedding == 0 {
+		t.Errorf("the test needs moves (%d) and ties on shedding days (%d)", moved, tiedOnShedding)
+	}
+}
+
+func dates(es []emailsched.Email) []string {
+	out := make([]string, len(es))
+	for i := range es {
+		out[i] = es[i].Date.String()
+	}
+	return out
+}
