@@ -89,8 +89,10 @@ func New(contacts []emailsched.Contact, campaigns emailsched.Campaigns) (*Store,
 // concurrent commit does not change a contact being planned.
 func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error] {
 	return func(yield func(*emailsched.Contact, error) bool) {
-		var buf emailsched.Contact
-		for i := 0; ; i++ {
+		// Contacts are copied a block at a time: one lock per block, not
+		// per contact.
+		var buf [64]emailsched.Contact
+		for i := 0; ; {
 			if i%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					yield(nil, err)
@@ -98,15 +100,17 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, err
 				}
 			}
 			s.mu.RLock()
-			if i >= len(s.contacts) {
-				s.mu.RUnlock()
-				return
-			}
-			buf = s.contacts[i]
+			n := copy(buf[:], s.contacts[min(i, len(s.contacts)):])
 			s.mu.RUnlock()
-			if !yield(&buf, nil) {
+			if n == 0 {
 				return
 			}
+			for k := range n {
+				if !yield(&buf[k], nil) {
+					return
+				}
+			}
+			i += n
 		}
 	}
 }
