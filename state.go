@@ -30,13 +30,14 @@ var stateCodes = [...]string{
 // NumStates, so [NumStates + 1]T is a table indexed by State.
 const NumStates = len(stateCodes)
 
-// stateIndex maps the two upper-case letters of a code to its State.
-var stateIndex = func() map[[2]byte]State {
-	m := make(map[[2]byte]State, NumStates)
+// stateByLetters maps a two-letter code, as (first − 'A') × 26 + (second −
+// 'A') of its upper-case form, to its State (NoState for unknown codes): a
+// table rather than a map, because every contact of every run parses one.
+var stateByLetters = func() (t [26 * 26]State) {
 	for i, c := range stateCodes {
-		m[[2]byte{c[0], c[1]}] = State(i + 1)
+		t[int(c[0]-'A')*26+int(c[1]-'A')] = State(i + 1)
 	}
-	return m
+	return t
 }()
 
 // States returns every valid State in table order.
@@ -62,8 +63,14 @@ func ParseState(code string) (State, bool) {
 	if j-i != 2 {
 		return NoState, false
 	}
-	s, ok := stateIndex[[2]byte{upper(code[i]), upper(code[i+1])}]
-	return s, ok
+	// Setting bit 0x20 lower-cases an ASCII letter; any other byte lands
+	// outside 'a' … 'z'.
+	a, b := (code[i]|0x20)-'a', (code[i+1]|0x20)-'a'
+	if a >= 26 || b >= 26 {
+		return NoState, false
+	}
+	s := stateByLetters[int(a)*26+int(b)]
+	return s, s != NoState
 }
 
 // MustState is ParseState for literal codes in tables and tests; it panics
@@ -74,13 +81,6 @@ func MustState(code string) State {
 		panic(fmt.Sprintf("emailsched: unknown state code %q", code))
 	}
 	return s
-}
-
-func upper(c byte) byte {
-	if 'a' <= c && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
 }
 
 // Valid reports whether s is one of the known codes (not NoState).

@@ -226,3 +226,26 @@ func TestStateUnmarshalText(t *testing.T) {
 		t.Errorf("UnmarshalText(nil) = %v, %v; want NoState, nil", s, err)
 	}
 }
+
+// ParseState reads every two-byte code, padded with spaces or not, as the
+// upper-case code of a known state or as nothing.
+func TestParseStateEveryTwoBytes(t *testing.T) {
+	known := map[string]emailsched.State{}
+	for _, s := range emailsched.States() {
+		known[s.String()] = s
+	}
+	for a := range 256 {
+		for b := range 256 {
+			code := string([]byte{byte(a), byte(b)})
+			want, wantOK := known[strings.ToUpper(code)]
+			if a >= 0x80 || b >= 0x80 {
+				want, wantOK = emailsched.NoState, false // ToUpper maps no such byte to a letter here
+			}
+			for _, in := range []string{code, " " + code + "  "} {
+				if got, ok := emailsched.ParseState(in); got != want || ok != wantOK {
+					t.Fatalf("ParseState(%q) = %v, %v; want %v, %v", in, got, ok, want, wantOK)
+				}
+			}
+		}
+	}
+}

@@ -55,35 +55,9 @@ func ResolveState(zip, field string) (StateResolution, error) {
 	return StateResolution{}, ErrNoState
 }
 
-// stateByLetters maps a two-letter code, as (first − 'A') × 26 + (second −
-// 'A') of its upper-case form, to its State (NoState for unknown codes).
-var stateByLetters = func() (t [26 * 26]emailsched.State) {
-	for _, st := range emailsched.States() {
-		c := st.String()
-		t[int(c[0]-'A')*26+int(c[1]-'A')] = st
-	}
-	return t
-}()
-
-// parseStateField is emailsched.ParseState (surrounding spaces ignored, two
-// letters of either case) with a table instead of a map: ResolveState runs
-// once per contact and pass.
+// parseStateField is the state field's State, NoState when it is not a
+// code.
 func parseStateField(code string) emailsched.State {
-	i, j := 0, len(code)
-	for i < j && code[i] == ' ' {
-		i++
-	}
-	for j > i && code[j-1] == ' ' {
-		j--
-	}
-	if j-i != 2 {
-		return emailsched.NoState
-	}
-	// Setting bit 0x20 lower-cases an ASCII letter; any other byte lands
-	// outside 'a' … 'z'.
-	a, b := (code[i]|0x20)-'a', (code[i+1]|0x20)-'a'
-	if a >= 26 || b >= 26 {
-		return emailsched.NoState
-	}
-	return stateByLetters[int(a)*26+int(b)]
+	s, _ := emailsched.ParseState(code)
+	return s
 }

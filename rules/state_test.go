@@ -70,28 +70,3 @@ func TestResolveStateEveryState(t *testing.T) {
 		}
 	}
 }
-
-// TestResolveStateFieldLikeParseState: ResolveState reads the state field
-// with a table of its own; it must agree with emailsched.ParseState on every
-// two-byte field, padded or not, and on other lengths.
-func TestResolveStateFieldLikeParseState(t *testing.T) {
-	check := func(field string) {
-		want, ok := emailsched.ParseState(field)
-		got, err := rules.ResolveState("", field)
-		if ok != (err == nil) || got.Field != want || got.State != want {
-			t.Fatalf("ResolveState(\"\", %q) = %+v, %v; ParseState gives %v, %v", field, got, err, want, ok)
-		}
-	}
-	for a := range 256 {
-		for b := range 256 {
-			field := string([]byte{byte(a), byte(b)})
-			check(field)
-			check("  " + field + " ")
-		}
-		check(string([]byte{byte(a)}))
-		check(string([]byte{byte(a), 'A', 'L'}))
-	}
-	for _, field := range []string{"", " ", "   ", "\tCA", "CA\t"} {
-		check(field)
-	}
-}
