@@ -244,8 +244,12 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	case LoadStored:
 		fmt.Fprintf(&b, "Balance   per-day volume from the stored plan of %s (the source was read once)\n", r.LoadPlanDate)
 	}
-	fmt.Fprintf(&b, "Time      %v total (counting pass %v, read+plan %v, write %v, commit %v)\n",
-		r.Timings.Total.Round(time.Millisecond), r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
+	first := "counting pass"
+	if r.LoadFrom == LoadStored {
+		first = "stored load"
+	}
+	fmt.Fprintf(&b, "Time      %v total (%s %v, read+plan %v, write %v, commit %v)\n",
+		r.Timings.Total.Round(time.Millisecond), first, r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
 		r.Timings.Write.Round(time.Millisecond), r.Timings.Commit.Round(time.Millisecond))
 	_, err := io.WriteString(w, b.String())
 	return err
