@@ -21,6 +21,7 @@ import (
 var (
 	_ store.ContactSource  = (*Store)(nil)
 	_ store.CampaignSource = (*Store)(nil)
+	_ store.LoadSource     = (*Store)(nil)
 	_ store.ScheduleSink   = (*Store)(nil)
 )
 

@@ -1,7 +1,8 @@
 // Package sqlite is the reference storage adapter of emailsched for the
 // SQLite organisation databases (org-NNN.sqlite3): a store.ContactSource,
-// store.CampaignSource and store.ScheduleSink over the caller's *sql.DB,
-// opened with github.com/mattn/go-sqlite3 (cgo stays in this package).
+// store.CampaignSource, store.LoadSource and store.ScheduleSink over the
+// caller's *sql.DB, opened with github.com/mattn/go-sqlite3 (cgo stays in
+// this package).
 //
 // # Getting started
 //
@@ -39,8 +40,12 @@
 // per batch, under guards that never let it touch a row of the sending
 // system. The unit of atomicity is the batch: after a crash at any moment
 // every contact has its complete old or complete new plan, and the next run
-// finishes the job. Each run leaves a row in scheduler_checkpoints (see
-// Checkpoint). SQLITE_BUSY and SQLITE_LOCKED are retried with bounded
+// finishes the job. A full batch is written on a goroutine of its own while
+// the run reads and plans the next. Each run leaves a row in
+// scheduler_checkpoints (see Checkpoint); a completed run also stores the
+// per-day volume of its plan there, which StoredLoad gives the next run's
+// load balancing (store.LoadSource), so that it reads the database once.
+// SQLITE_BUSY and SQLITE_LOCKED are retried with bounded
 // exponential backoff. See Begin for the details, and Backup for the
 // optional online backup before a run.
 //

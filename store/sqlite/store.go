@@ -18,6 +18,7 @@ import (
 var (
 	_ store.ContactSource  = (*Store)(nil)
 	_ store.CampaignSource = (*Store)(nil)
+	_ store.LoadSource     = (*Store)(nil)
 	_ store.ScheduleSink   = (*Store)(nil)
 )
 
@@ -77,8 +78,8 @@ type BackupOptions struct {
 	KeepDays int
 }
 
-// Store is the SQLite adapter: a store.ContactSource, store.CampaignSource
-// and store.ScheduleSink over an organisation database. It is safe for
+// Store is the SQLite adapter: a store.ContactSource, store.CampaignSource,
+// store.LoadSource and store.ScheduleSink over an organisation database. It is safe for
 // concurrent use. It does not own the *sql.DB it was given.
 type Store struct {
 	db   *sql.DB
