@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T, f Fixture) (store.ContactSource, 
 		{"CancelMidStream", testCancelMidStream},
 		{"DirtyFields", testDirtyFields},
 		{"Campaigns", testCampaigns},
+		{"StoredLoad", testStoredLoad},
 		{"WriteDelta", testWriteDelta},
 		{"UnchangedOnly", testUnchangedOnly},
 		{"TwoRuns", testTwoRuns},
@@ -629,6 +630,38 @@ func testCampaigns(t *testing.T, h *harness) {
 	}
 	if diff := gocmp.Diff(h.fx.Campaigns, got, opts); diff != "" {
 		t.Errorf("Campaigns differ (-want +got):\n%s", diff)
+	}
+}
+
+// testStoredLoad: a source that implements store.LoadSource gives back
+// the load the last committed run passed in Summary.Load, and none before.
+func testStoredLoad(t *testing.T, h *harness) {
+	ls, ok := h.src.(store.LoadSource)
+	if !ok {
+		t.Skip("source does not implement store.LoadSource")
+	}
+	ctx := t.Context()
+	if _, ok, err := ls.StoredLoad(ctx); ok || err != nil {
+		t.Fatalf("StoredLoad before any run: %v, %v", ok, err)
+	}
+	load := &store.PlanLoad{Key: "storetest", Today: suiteToday, ValidContacts: 3, Entries: []store.LoadEntry{
+		{Date: suiteToday, Priority: 10, Emails: 2},
+		{Date: suiteToday, Priority: 20, EffectiveDate: true, Emails: 1},
+		{Date: suiteToday.AddDays(400), Priority: 30, Emails: 7},
+	}}
+	w, err := h.sink.Begin(ctx, emailsched.RunInfo{ID: "storetest-load", Today: suiteToday})
+	if err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	if err := w.Commit(ctx, store.Summary{Load: load}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	got, ok, err := ls.StoredLoad(ctx)
+	if err != nil || !ok {
+		t.Fatalf("StoredLoad after a run: %v, %v", ok, err)
+	}
+	if diff := gocmp.Diff(*load, got, dateEqual); diff != "" {
+		t.Errorf("StoredLoad differs from the committed load (-want +got):\n%s", diff)
 	}
 }
 
