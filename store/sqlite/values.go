@@ -136,6 +136,79 @@ func plainDate(v any) (datecalc.Date, bool) {
 	return d, err == nil
 }
 
+// A vocab is the recurring values of a TEXT column. The driver makes a Go
+// string of every TEXT value it returns (scanning into sql.RawBytes cannot
+// avoid that: it copies the driver's string), most of the allocations of a
+// stream. A column read through its vocabulary, CASE col WHEN ?1 THEN 1
+// WHEN ?2 THEN 2 ... ELSE col END, comes back as a small integer code for
+// the values in it, which the driver returns without allocating, and the
+// rows share one string per value. Only columns with TEXT affinity have
+// one: they hold no integers (SQLite stores numbers given to them as text),
+// so an integer is always a code.
+type vocab struct{ values []string }
+
+// code returns the index in values of the code v.
+func (vc *vocab) code(v any) (int, bool) {
+	n, ok := v.(int64)
+	if !ok || n < 1 || n > int64(len(vc.values)) {
+		return 0, false
+	}
+	return int(n - 1), true
+}
+
+// text is text for a column read through vc.
+func (vc *vocab) text(v any) string {
+	if n, ok := vc.code(v); ok {
+		return vc.values[n]
+	}
+	return text(v)
+}
+
+// textAffinity reports whether a column declared with type t has TEXT
+// affinity (https://sqlite.org/datatype3.html#determination_of_column_affinity).
+func textAffinity(t string) bool {
+	t = strings.ToUpper(t)
+	return !strings.Contains(t, "INT") &&
+		(strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT"))
+}
+
+// The source's conversions take the layout its data has first, without
+// the general helpers' type switches and trimming, and fall back to them
+// for anything else, so that they give exactly what the helpers give.
+
+// isDate reports whether s has the layout of a stored date, YYYY-MM-DD.
+func isDate(s string) bool { return len(s) == 10 && s[4] == '-' && s[7] == '-' }
+
+// contactDate is date.
+func contactDate(c *emailsched.Contact, field string, v any) datecalc.Date {
+	if s, ok := v.(string); ok && isDate(s) {
+		if d, err := datecalc.Parse(s); err == nil {
+			return d
+		}
+	}
+	return date(c, field, v)
+}
+
+// rowDate is plainDate.
+func rowDate(v any) (datecalc.Date, bool) {
+	if s, ok := v.(string); ok && isDate(s) {
+		if d, err := datecalc.Parse(s); err == nil {
+			return d, true
+		}
+	}
+	return plainDate(v)
+}
+
+// instant is timestamp.
+func instant(v any) (time.Time, bool) {
+	if s, ok := v.(string); ok && len(s) == 19 {
+		if t, ok := plainTimestamp(s); ok {
+			return t, true
+		}
+	}
+	return timestamp(v)
+}
+
 func cut(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
@@ -206,7 +279,7 @@ func plainTimestamp(s string) (time.Time, bool) {
 	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return d.Time(h, m, time.UTC).Add(time.Duration(sec) * time.Second), true
+	return time.Unix(int64(d.Unix())*86400+int64(h*3600+m*60+sec), 0).UTC(), true
 }
 
 func twoDigits(s string) (int, bool) {
