@@ -19,21 +19,27 @@ type balancer struct {
 	// hashAll makes candidates compute every hash on shedding days, for the
 	// test that only the hashes it skips are never read.
 	hashAll bool
-	// origin and planDate say where the per-day volume came from.
-	origin   LoadOrigin
-	planDate datecalc.Date
-	o        *outcome
-	cands    []loadbalance.Candidate
-	idx      []int           // the outcome index of each candidate
-	hist     []datecalc.Date // the days of the contact's committed history
-	days     []datecalc.Date // scratch for the frequency check
-	legal    func(i int, day datecalc.Date) bool
+	o       *outcome
+	cands   []loadbalance.Candidate
+	idx     []int           // the outcome index of each candidate
+	hist    []datecalc.Date // the days of the contact's committed history
+	days    []datecalc.Date // scratch for the frequency check
+	legal   func(i int, day datecalc.Date) bool
 }
 
 func newBalancer(s *settings) *balancer {
 	b := &balancer{s: s}
 	b.legal = b.isLegal
 	return b
+}
+
+// start prepares the plan of the planning pass from the run's per-day
+// volume and number of valid contacts.
+func (b *balancer) start(counter *loadbalance.Counter, valid int) {
+	cfg := *b.s.balance
+	cfg.ValidContacts = valid
+	// The configuration was validated by New: NewPlan cannot fail.
+	b.plan, _ = loadbalance.NewPlan(counter, cfg)
 }
 
 // candidates fills b.cands with the pre-scheduled emails of o. With

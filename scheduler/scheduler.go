@@ -132,7 +132,10 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		if b, err = s.newBalancer(ctx, today, camp, src, est); err != nil {
 			return sum, err
 		}
-		rep.LoadFrom, rep.LoadPlanDate = b.origin, b.planDate
+		rep.LoadFrom = LoadCounted
+		if est.counter != nil {
+			rep.LoadFrom, rep.LoadPlanDate = LoadStored, est.planDate
+		}
 		rep.Timings.Count += time.Since(t)
 	}
 	// The new plan's load goes to sinks that may keep it: not to Discard.
@@ -206,19 +209,9 @@ func (s *Scheduler) newBalancer(ctx context.Context, today datecalc.Date, camp *
 	if est.counter == nil {
 		return s.countingPass(ctx, today, camp, src)
 	}
-	b := s.balancerFrom(est.counter, est.valid)
-	b.origin, b.planDate = LoadStored, est.planDate
-	return b, nil
-}
-
-// balancerFrom returns a balancer whose plan starts from counter.
-func (s *Scheduler) balancerFrom(counter *loadbalance.Counter, valid int) *balancer {
 	b := newBalancer(&s.s)
-	cfg := *s.s.balance
-	cfg.ValidContacts = valid
-	// The configuration was validated by New: NewPlan cannot fail.
-	b.plan, _ = loadbalance.NewPlan(counter, cfg)
-	return b
+	b.start(est.counter, est.valid)
+	return b, nil
 }
 
 // countingPass is the first pass of load balancing: it plans every contact
@@ -245,8 +238,7 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp 
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	s.report(PassCounting, done)
-	b = s.balancerFrom(counter, valid)
-	b.origin = LoadCounted
+	b.start(counter, valid)
 	return b, nil
 }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/emailsched/emailsched"
-	"github.com/emailsched/emailsched/datecalc"
 )
 
 // This file keeps the straightforward reader the source replaced: one
@@ -198,7 +196,7 @@ func refAddEmail(st *ReadStats, c *emailsched.Contact, v []any) {
 	e.EmailTemplate = text(v[8])
 	e.SMSTemplate = text(v[9])
 	e.RunID = text(v[10])
-	e.Event = refEventDate(v[11], v[12], v[13])
+	e.Event = eventDate(v[11], v[12], v[13])
 	e.CatchUpNote = text(v[14])
 	e.Metadata = text(v[15])
 	if v[16] != nil {
@@ -210,20 +208,4 @@ func refAddEmail(st *ReadStats, c *emailsched.Contact, v []any) {
 	} else {
 		c.History = append(c.History, e)
 	}
-}
-
-func refEventDate(y, m, d any) datecalc.Date {
-	yy, ok := integer(y)
-	if !ok || yy < 1 || yy > 9999 {
-		return datecalc.Date{}
-	}
-	mm, _ := integer(m)
-	dd, _ := integer(d)
-	if mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31 {
-		if e, err := datecalc.New(int(yy), time.Month(mm), int(dd)); err == nil {
-			return e
-		}
-	}
-	e, _ := datecalc.New(int(yy), 1, 1)
-	return e
 }
