@@ -30,6 +30,9 @@ type Plan struct {
 	// Scratch buffers of Place, reused so that Place does not allocate.
 	order   []int
 	refused []uint8
+	// noShortcut makes Place try every contact in rounds, for the test
+	// that the contacts it settles at once end the same.
+	noShortcut bool
 }
 
 type planDay struct {
@@ -39,6 +42,9 @@ type planDay struct {
 	prio, slots    int // overflow: move priority > prio, and slots more of prio
 	stuck, edStuck int // candidates that found no legal day with room
 	arrived, left  int
+	// edClosed: every day within the smoothing window sheds effective_date
+	// emails, so none can take one from this day.
+	edClosed bool
 }
 
 // ErrNilCounter is returned by NewPlan for a nil Counter.
@@ -98,6 +104,14 @@ func NewPlan(c *Counter, cfg Config) (*Plan, error) {
 			pd.slots = pc.n
 		}
 	}
+	w := cfg.EDSmoothingWindowDays
+	for i := range p.days {
+		pd := &p.days[i]
+		pd.edClosed = pd.edSrc
+		for t := max(i-w, 0); pd.edClosed && t <= min(i+w, len(p.days)-1); t++ {
+			pd.edClosed = t == i || p.days[t].edSrc || p.days[t].overSrc
+		}
+	}
 	return p, nil
 }
 
@@ -137,6 +151,25 @@ func (p *Plan) Place(contactID int64, cs []Candidate, legal func(i int, day date
 	}
 	p.placed, p.last = true, contactID
 	if p.lim.Cap == 0 || len(cs) == 0 {
+		return 0, nil
+	}
+	if !p.noShortcut && p.frozen(cs) {
+		// Nothing can move, so the rounds below would end after the first,
+		// having refused the emails that try would move.
+		for i := range cs {
+			c := &cs[i]
+			d := index(p.today, c.Date)
+			if c.Pinned || d < 0 || d >= len(p.days) {
+				continue
+			}
+			pd := &p.days[d]
+			if c.IsED && pd.edSrc && pd.e > p.lim.EDSoftLimit && datecalc.Jitter(c.Hash, p.cfg.EDSmoothingWindowDays) != 0 {
+				pd.edStuck++
+			}
+			if p.sheds(pd, c) {
+				pd.stuck++
+			}
+		}
 		return 0, nil
 	}
 	order := p.order[:0]
@@ -182,6 +215,28 @@ func (p *Plan) Place(contactID int64, cs []Candidate, legal func(i int, day date
 		}
 	}
 	return moved, nil
+}
+
+// frozen reports whether no candidate of cs can move, whatever legal
+// says: smoothing has no day for an effective_date email whose day sheds
+// them (every day within the window sheds some), and overflow none for an
+// email whose day is over the threshold but that may not go out after it
+// (its Latest). In a large run every day holds more effective_date emails
+// than the soft limit, and the AEP day far more emails than the threshold,
+// each due on that day: most contacts are frozen.
+func (p *Plan) frozen(cs []Candidate) bool {
+	for i := range cs {
+		c := &cs[i]
+		d := index(p.today, c.Date)
+		if c.Pinned || d < 0 || d >= len(p.days) {
+			continue
+		}
+		pd := &p.days[d]
+		if c.IsED && pd.edSrc && !pd.edClosed || pd.overSrc && (c.Latest.IsZero() || c.Latest.After(c.Date)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Sheds reports whether emails may leave day d in this run: the day is over
@@ -260,7 +315,7 @@ func (p *Plan) try(cs []Candidate, i int, legal func(int, datecalc.Date) bool, r
 	}
 	// Global overflow: shed down to the cap, least important first, to the
 	// first following day with room.
-	if pd.overSrc && pd.n > p.lim.Cap && (c.Priority > pd.prio || c.Priority == pd.prio && pd.slots > 0) {
+	if p.sheds(pd, c) {
 		last = min(last, d+p.cfg.OverflowHorizonDays)
 		for t := d + 1; t <= last; t++ {
 			if p.accepts(t, c.IsED) && p.legal(legal, i, t) {
@@ -275,6 +330,12 @@ func (p *Plan) try(cs []Candidate, i int, legal func(int, datecalc.Date) bool, r
 		refused[i] |= refusedOver
 	}
 	return false
+}
+
+// sheds reports whether candidate c, on day pd, is due to leave it for
+// the global cap.
+func (p *Plan) sheds(pd *planDay, c *Candidate) bool {
+	return pd.overSrc && pd.n > p.lim.Cap && (c.Priority > pd.prio || c.Priority == pd.prio && pd.slots > 0)
 }
 
 func (p *Plan) legal(legal func(int, datecalc.Date) bool, i, t int) bool {

@@ -21,8 +21,10 @@ type balancer struct {
 	hashAll bool
 	o       *outcome
 	cands   []loadbalance.Candidate
-	idx     []int           // the outcome index of each candidate
-	hist    []datecalc.Date // the days of the contact's committed history
+	idx     []int // the outcome index of each candidate
+	c       *emailsched.Contact
+	hist    []datecalc.Date // the days of c's committed history, once histOK
+	histOK  bool
 	days    []datecalc.Date // scratch for the frequency check
 	legal   func(i int, day datecalc.Date) bool
 }
@@ -82,11 +84,15 @@ func (b *balancer) tied(i int) bool {
 	return false
 }
 
-// count adds the contact's pre-scheduled emails to the first pass's counter.
-func (b *balancer) count(counter *loadbalance.Counter, c *emailsched.Contact, o *outcome) {
-	b.candidates(c, o, false)
-	for _, cand := range b.cands {
-		counter.Add(cand)
+// countPreScheduled adds the contact's pre-scheduled emails to the first
+// pass's counter, which reads their day, priority and effective-date flag
+// and nothing else.
+func countPreScheduled(counter *loadbalance.Counter, o *outcome) {
+	for i := range o.emails {
+		e := &o.emails[i]
+		if e.Status == emailsched.StatusPreScheduled {
+			counter.Add(loadbalance.Candidate{Date: e.Date, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate})
+		}
 	}
 }
 
@@ -105,13 +111,7 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 		return nil
 	}
 	b.candidates(c, o, true)
-	b.hist = b.hist[:0]
-	for i := range c.History {
-		h := &c.History[i]
-		if h.Status.Committed() && !h.Type.IsFollowUp() {
-			b.hist = append(b.hist, sentDay(h))
-		}
-	}
+	b.c, b.histOK = c, false
 	moved, err := b.plan.Place(c.ID, b.cands, b.legal)
 	if err != nil || moved == 0 {
 		return err
@@ -149,6 +149,17 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 	}
 	if s.freqMax == 0 || info.kind == kindFollowUp {
 		return true
+	}
+	if !b.histOK {
+		// Most contacts placed never get this far: Place asks only about
+		// days with room, and those are few.
+		b.hist, b.histOK = b.hist[:0], true
+		for i := range b.c.History {
+			h := &b.c.History[i]
+			if h.Status.Committed() && !h.Type.IsFollowUp() {
+				b.hist = append(b.hist, sentDay(h))
+			}
+		}
 	}
 	b.days = append(b.days[:0], b.hist...)
 	for j := range b.cands {

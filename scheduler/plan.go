@@ -498,9 +498,13 @@ func compareEmails(a, b *emailsched.Email) int {
 // non-empty local part, a domain with a dot that neither starts nor ends
 // it, and no spaces or control characters.
 func checkEmail(addr string) InvalidReason {
-	addr = strings.TrimSpace(addr)
-	if addr == "" {
-		return InvalidNoEmail
+	// Every contact of both passes comes through here: trim only when an
+	// end may be a space (strings.TrimSpace keeps printable ASCII).
+	if n := len(addr); n == 0 || !printable(addr[0]) || !printable(addr[n-1]) {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			return InvalidNoEmail
+		}
 	}
 	at := strings.IndexByte(addr, '@')
 	if len(addr) > 254 || at < 1 || strings.IndexByte(addr[at+1:], '@') >= 0 {
@@ -518,3 +522,6 @@ func checkEmail(addr string) InvalidReason {
 	}
 	return ""
 }
+
+// printable reports whether c is printable ASCII other than the space.
+func printable(c byte) bool { return c > ' ' && c < 0x7f }

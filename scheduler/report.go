@@ -146,8 +146,9 @@ func (r *Report) Count(t emailsched.EmailType, st emailsched.Status) int {
 	return 0
 }
 
-// add counts one contact's outcome.
-func (r *Report) add(c *emailsched.Contact, o *outcome) {
+// add counts one contact's outcome; the skip reasons go to skips, which
+// the caller flushes into r.SkipReasons.
+func (r *Report) add(c *emailsched.Contact, o *outcome, skips *skipTally) {
 	r.Contacts++
 	for i := range c.Issues {
 		r.FieldIssues[c.Issues[i].Field]++
@@ -182,11 +183,47 @@ func (r *Report) add(c *emailsched.Contact, o *outcome) {
 		tc := r.typeCount(e.Type)
 		if e.Status == emailsched.StatusSkipped {
 			tc.Skipped++
-			r.SkipReasons[e.SkipReason]++
+			skips.add(r.SkipReasons, e.SkipReason)
 		} else {
 			tc.PreScheduled++
 		}
 	}
+}
+
+// skipTally counts skip reasons beside a Report's map: a run skips
+// millions of emails for a few dozen reasons, each held in one string by
+// the rule set, and comparing a reason with those seen so far costs less
+// than hashing it into the map every time.
+type skipTally struct {
+	reasons []emailsched.SkipReason
+	counts  []int
+}
+
+// maxTallied bounds the reasons a skipTally compares with; the rarer ones
+// beyond go to the map directly.
+const maxTallied = 32
+
+func (t *skipTally) add(m map[emailsched.SkipReason]int, reason emailsched.SkipReason) {
+	for i := range t.reasons {
+		if t.reasons[i] == reason {
+			t.counts[i]++
+			return
+		}
+	}
+	if len(t.reasons) == maxTallied {
+		m[reason]++
+		return
+	}
+	t.reasons = append(t.reasons, reason)
+	t.counts = append(t.counts, 1)
+}
+
+// flush adds the counts to m and empties t.
+func (t *skipTally) flush(m map[emailsched.SkipReason]int) {
+	for i, reason := range t.reasons {
+		m[reason] += t.counts[i]
+	}
+	t.reasons, t.counts = t.reasons[:0], t.counts[:0]
 }
 
 func (r *Report) typeCount(t emailsched.EmailType) *TypeCount {

@@ -147,6 +147,7 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 	// clock reads per contact would cost more than the write.
 	timeWrites := sink != store.Discard
 	done := 0
+	var skips skipTally
 	err := s.stream(ctx, today, camp, src, PassPlanning, func(c *emailsched.Contact, o *outcome) error {
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassPlanning, done)
@@ -159,7 +160,7 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		if load != nil && o.invalid == "" && !o.optedOut {
 			load.add(o)
 		}
-		rep.add(c, o)
+		rep.add(c, o, &skips)
 		check = fnvAdd(check, uint64(c.ID))
 		delta.Reset(c.ID)
 		store.Diff(c.Stored, o.emails, &delta)
@@ -183,6 +184,7 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		}
 		return nil
 	})
+	skips.flush(rep.SkipReasons) // the report so far goes back on errors too
 	if err != nil {
 		return sum, err
 	}
@@ -227,7 +229,7 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp 
 		}
 		if o.invalid == "" && !o.optedOut {
 			valid++
-			b.count(counter, c, o)
+			countPreScheduled(counter, o)
 		}
 		return nil
 	})

@@ -12,6 +12,16 @@ import "github.com/emailsched/emailsched"
 // unmatched stored rows deleted. Stored rows whose status is not a planned
 // one are ignored (never matched, never deleted). d must have been Reset.
 func Diff(stored, planned []emailsched.Email, d *Delta) {
+	if len(stored) == 0 {
+		// No stored plan (every contact of a first run): everything is new,
+		// and copying the plan in one go is most of the cost of a Diff.
+		n := len(d.Insert)
+		d.Insert = append(d.Insert, planned...)
+		for i := n; i < len(d.Insert); i++ {
+			d.Insert[i].ID = 0
+		}
+		return
+	}
 	var usedSmall [64]bool
 	used := usedSmall[:0]
 	if len(stored) > len(usedSmall) {
@@ -32,37 +42,29 @@ func Diff(stored, planned []emailsched.Email, d *Delta) {
 	} else {
 		done = doneSmall[:len(planned)]
 	}
-	for round := 0; round < 3; round++ {
+	left := len(planned)
+	for round := 0; round < 3 && left > 0; round++ {
 		for i := range planned {
 			if done[i] {
 				continue
 			}
 			p := &planned[i]
-			j := -1
-			switch round {
-			case 0:
-				if p.ID != 0 {
-					j = find(stored, used, func(s *emailsched.Email) bool { return s.ID == p.ID })
-				}
-			case 1:
-				j = find(stored, used, func(s *emailsched.Email) bool {
-					return s.Type == p.Type && s.Event == p.Event && s.CampaignInstanceID == p.CampaignInstanceID
-				})
-			default:
-				j = find(stored, used, func(s *emailsched.Email) bool { return s.Type == p.Type })
+			if round == 0 && p.ID == 0 {
+				continue
 			}
+			j := find(stored, used, p, round)
 			if j < 0 {
 				continue
 			}
 			match(&stored[j], p, d)
 			used[j], done[i] = true, true
+			left--
 		}
 	}
 	for i := range planned {
 		if !done[i] {
-			e := planned[i]
-			e.ID = 0
-			d.Insert = append(d.Insert, e)
+			d.Insert = append(d.Insert, planned[i])
+			d.Insert[len(d.Insert)-1].ID = 0
 		}
 	}
 	for j := range stored {
@@ -72,10 +74,27 @@ func Diff(stored, planned []emailsched.Email, d *Delta) {
 	}
 }
 
-func find(stored []emailsched.Email, used []bool, ok func(*emailsched.Email) bool) int {
+// find returns the first unused stored row that matches p in the given
+// round of Diff, or -1.
+func find(stored []emailsched.Email, used []bool, p *emailsched.Email, round int) int {
 	for j := range stored {
-		if !used[j] && ok(&stored[j]) {
-			return j
+		if used[j] {
+			continue
+		}
+		s := &stored[j]
+		switch round {
+		case 0:
+			if s.ID == p.ID {
+				return j
+			}
+		case 1:
+			if s.Type == p.Type && s.Event == p.Event && s.CampaignInstanceID == p.CampaignInstanceID {
+				return j
+			}
+		default:
+			if s.Type == p.Type {
+				return j
+			}
 		}
 	}
 	return -1
@@ -86,7 +105,6 @@ func match(s, p *emailsched.Email, d *Delta) {
 		d.Unchanged++
 		return
 	}
-	e := *p
-	e.ID = s.ID
-	d.Update = append(d.Update, e)
+	d.Update = append(d.Update, *p)
+	d.Update[len(d.Update)-1].ID = s.ID
 }

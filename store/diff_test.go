@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,5 +172,135 @@ func TestDiscard(t *testing.T) {
 	}
 	if err := errors.Join(w.Write(ctx, &store.Delta{}), w.Commit(ctx, store.Summary{}), w.Abort(ctx, nil)); err != nil {
 		t.Errorf("Discard: %v", err)
+	}
+}
+
+// diffReference is Diff as first written: three rounds of first-fit
+// search, with nothing taken as a shortcut. Diff must agree with it.
+func diffReference(stored, planned []emailsched.Email, d *store.Delta) {
+	used := make([]bool, len(stored))
+	for i := range stored {
+		used[i] = !stored[i].Status.IsPlanned()
+	}
+	done := make([]bool, len(planned))
+	find := func(ok func(*emailsched.Email) bool) int {
+		for j := range stored {
+			if !used[j] && ok(&stored[j]) {
+				return j
+			}
+		}
+		return -1
+	}
+	for round := 0; round < 3; round++ {
+		for i := range planned {
+			if done[i] {
+				continue
+			}
+			p := &planned[i]
+			j := -1
+			switch round {
+			case 0:
+				if p.ID != 0 {
+					j = find(func(s *emailsched.Email) bool { return s.ID == p.ID })
+				}
+			case 1:
+				j = find(func(s *emailsched.Email) bool {
+					return s.Type == p.Type && s.Event == p.Event && s.CampaignInstanceID == p.CampaignInstanceID
+				})
+			default:
+				j = find(func(s *emailsched.Email) bool { return s.Type == p.Type })
+			}
+			if j < 0 {
+				continue
+			}
+			if s := &stored[j]; s.SameContent(p) {
+				d.Unchanged++
+			} else {
+				e := *p
+				e.ID = s.ID
+				d.Update = append(d.Update, e)
+			}
+			used[j], done[i] = true, true
+		}
+	}
+	for i := range planned {
+		if !done[i] {
+			e := planned[i]
+			e.ID = 0
+			d.Insert = append(d.Insert, e)
+		}
+	}
+	for j := range stored {
+		if !used[j] {
+			d.Delete = append(d.Delete, stored[j])
+		}
+	}
+}
+
+// TestDiffReference compares Diff with diffReference on random plans drawn
+// from a few types, days, events, instances, IDs and statuses, so that every
+// round of matching and every collision between them occurs.
+func TestDiffReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 13))
+	types := []emailsched.EmailType{emailsched.TypeBirthday, emailsched.TypeAEP, emailsched.TypeFollowUpCold, "campaign_promotion"}
+	statuses := []emailsched.Status{emailsched.StatusPreScheduled, emailsched.StatusPreScheduled, emailsched.StatusSkipped, emailsched.StatusSent}
+	row := func(id int64) emailsched.Email {
+		e := em(id, types[rng.IntN(len(types))], rng.IntN(3), rng.IntN(3), int64(rng.IntN(2)))
+		e.Status = statuses[rng.IntN(len(statuses))]
+		return e
+	}
+	for n := range 50_000 {
+		var stored, planned []emailsched.Email
+		for k := range rng.IntN(5) {
+			stored = append(stored, row(int64(k+1)))
+		}
+		for range rng.IntN(5) {
+			e := row(int64(rng.IntN(6))) // IDs 0 (new) to 5, some of them stored
+			e.Status = statuses[rng.IntN(2)+1]
+			planned = append(planned, e)
+		}
+		var got, want store.Delta
+		got.Reset(1)
+		want.Reset(1)
+		store.Diff(stored, planned, &got)
+		diffReference(stored, planned, &want)
+		if sameDelta(&got, &want) {
+			continue
+		}
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Fatalf("case %d: stored %v, planned %v: Diff (-reference +got):\n%s", n, stored, planned, diff)
+		}
+	}
+}
+
+// sameDelta is cmp.Equal for deltas, fast enough for many cases.
+func sameDelta(a, b *store.Delta) bool {
+	same := func(x, y []emailsched.Email) bool {
+		return slices.EqualFunc(x, y, func(e, f emailsched.Email) bool { return e.ID == f.ID && e.SameContent(&f) })
+	}
+	return a.ContactID == b.ContactID && a.Unchanged == b.Unchanged &&
+		same(a.Insert, b.Insert) && same(a.Update, b.Update) && same(a.Delete, b.Delete)
+}
+
+// BenchmarkDiff measures the two cases a run meets most: a first run, whose
+// contacts have no stored plan, and a nightly run on an unchanged
+// organisation, whose planned emails carry their stored rows' IDs.
+func BenchmarkDiff(b *testing.B) {
+	stored := []emailsched.Email{
+		em(11, emailsched.TypeBirthday, 10, 24, 0), em(12, emailsched.TypeEffectiveDate, 40, 70, 0),
+		em(13, emailsched.TypeAEP, 196, 196, 0), em(14, emailsched.TypePostWindow, 80, 24, 0),
+	}
+	for _, bc := range []struct {
+		name   string
+		stored []emailsched.Email
+	}{{"FirstRun", nil}, {"Unchanged", stored}} {
+		b.Run(bc.name, func(b *testing.B) {
+			planned := slices.Clone(stored)
+			var d store.Delta
+			for b.Loop() {
+				d.Reset(1)
+				store.Diff(bc.stored, planned, &d)
+			}
+		})
 	}
 }

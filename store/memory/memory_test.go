@@ -482,3 +482,46 @@ func TestSend(t *testing.T) {
 		}
 	}
 }
+
+// The store keeps the contacts' rows side by side in one array: a contact
+// whose history grows (Send) must not write over the next contact's rows,
+// and no slice it yields may be extended into them.
+func TestRowsStayApart(t *testing.T) {
+	in := []emailsched.Contact{
+		{ID: 1, Email: "a@example.com", History: []emailsched.Email{row(1, emailsched.TypeAEP, -400, emailsched.StatusSent)},
+			Stored: []emailsched.Email{row(2, emailsched.TypeBirthday, 1, emailsched.StatusPreScheduled)}},
+		{ID: 2, Email: "b@example.com", History: []emailsched.Email{row(3, emailsched.TypeAEP, -400, emailsched.StatusSent)},
+			Stored: []emailsched.Email{row(4, emailsched.TypeBirthday, 9, emailsched.StatusPreScheduled)}},
+	}
+	s, err := memory.New(in, emailsched.Campaigns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, err := range s.Contacts(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cap(c.History) != len(c.History) || cap(c.Stored) != len(c.Stored) {
+			t.Errorf("contact %d: history %d/%d, stored %d/%d (len/cap)", c.ID, len(c.History), cap(c.History), len(c.Stored), cap(c.Stored))
+		}
+	}
+	if n := s.Send(today.AddDays(1), emailsched.StatusSent, time.Time{}); n != 1 {
+		t.Fatalf("Send sent %d rows, want 1", n)
+	}
+	for _, tc := range []struct {
+		id   int64
+		want []int64
+	}{{1, []int64{1, 2}}, {2, []int64{3, 4}}} {
+		rows, err := s.Rows(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range rows {
+			got = append(got, e.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("contact %d rows %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}
