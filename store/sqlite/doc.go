@@ -30,7 +30,9 @@
 // one query per table (contacts, email_schedules, tracking_clicks,
 // contact_events, contact_campaigns), each ordered by contact_id, as
 // cursors: no query per contact, memory independent of the number of
-// contacts, one reused Contact buffer. Dirty values never break the stream:
+// contacts, one reused Contact buffer. email_schedules is read on a second
+// connection, on the same snapshot, by a goroutine of its own, so that a
+// second core steps and decodes it. Dirty values never break the stream:
 // see Contacts and ReadStats.
 //
 // # Writing

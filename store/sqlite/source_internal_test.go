@@ -300,8 +300,8 @@ func TestVocabularies(t *testing.T) {
 				vc   vocab
 				want []string
 			}{
-				{"state", r.state, []string{"CA", "TX", "NY"}}, {"types", r.types, []string{"birthday"}},
-				{"statuses", r.statuses, []string{"sent"}}, {"skips", r.skips, []string{"x"}}, {"notes", r.notes, nil},
+				{"state", r.state, []string{"CA", "TX", "NY"}}, {"types", r.emails.types, []string{"birthday"}},
+				{"statuses", r.emails.statuses, []string{"sent"}}, {"skips", r.emails.skips, []string{"x"}}, {"notes", r.emails.notes, nil},
 			} {
 				if tc.name == "without rowid" && v.name == "state" {
 					v.want = nil // no rowid to sample by
