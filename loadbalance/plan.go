@@ -158,11 +158,10 @@ func (p *Plan) Place(contactID int64, cs []Candidate, legal func(i int, day date
 		// having refused the emails that try would move.
 		for i := range cs {
 			c := &cs[i]
-			d := index(p.today, c.Date)
-			if c.Pinned || d < 0 || d >= len(p.days) {
+			pd := p.movable(c)
+			if pd == nil {
 				continue
 			}
-			pd := &p.days[d]
 			if c.IsED && pd.edSrc && pd.e > p.lim.EDSoftLimit && datecalc.Jitter(c.Hash, p.cfg.EDSmoothingWindowDays) != 0 {
 				pd.edStuck++
 			}
@@ -227,16 +226,25 @@ func (p *Plan) Place(contactID int64, cs []Candidate, legal func(i int, day date
 func (p *Plan) frozen(cs []Candidate) bool {
 	for i := range cs {
 		c := &cs[i]
-		d := index(p.today, c.Date)
-		if c.Pinned || d < 0 || d >= len(p.days) {
+		pd := p.movable(c)
+		if pd == nil {
 			continue
 		}
-		pd := &p.days[d]
 		if c.IsED && pd.edSrc && !pd.edClosed || pd.overSrc && (c.Latest.IsZero() || c.Latest.After(c.Date)) {
 			return false
 		}
 	}
 	return true
+}
+
+// movable returns the day of candidate c, or nil when c may not move at
+// all: pinned, or dated outside the plan's days.
+func (p *Plan) movable(c *Candidate) *planDay {
+	d := index(p.today, c.Date)
+	if c.Pinned || d < 0 || d >= len(p.days) {
+		return nil
+	}
+	return &p.days[d]
 }
 
 // Sheds reports whether emails may leave day d in this run: the day is over

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,13 +51,14 @@ func streamWith(t *testing.T, db *sql.DB, feed bool, beforeFeed func()) ([]email
 	return got, st, fed
 }
 
+// deepCopy copies c and what its slices hold (the stream reuses them).
 func deepCopy(c *emailsched.Contact) emailsched.Contact {
 	o := *c
-	o.Issues = append([]emailsched.FieldIssue(nil), c.Issues...)
-	o.History = append([]emailsched.Email(nil), c.History...)
-	o.Stored = append([]emailsched.Email(nil), c.Stored...)
-	o.Engagement = append([]emailsched.Engagement(nil), c.Engagement...)
-	o.Campaigns = append([]emailsched.CampaignTarget(nil), c.Campaigns...)
+	o.Issues = slices.Clone(c.Issues)
+	o.History = slices.Clone(c.History)
+	o.Stored = slices.Clone(c.Stored)
+	o.Engagement = slices.Clone(c.Engagement)
+	o.Campaigns = slices.Clone(c.Campaigns)
 	return o
 }
 

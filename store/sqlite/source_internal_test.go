@@ -242,13 +242,7 @@ func readContacts(t *testing.T, s *Store) ([]emailsched.Contact, ReadStats) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := *c
-		o.Issues = slices.Clone(c.Issues)
-		o.History = slices.Clone(c.History)
-		o.Stored = slices.Clone(c.Stored)
-		o.Engagement = slices.Clone(c.Engagement)
-		o.Campaigns = slices.Clone(c.Campaigns)
-		got = append(got, o)
+		got = append(got, deepCopy(c))
 	}
 	return got, s.ReadStats()
 }
