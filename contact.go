@@ -2,6 +2,7 @@ package emailsched
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
@@ -54,6 +55,18 @@ func (c *Contact) Reset() {
 		Engagement: c.Engagement[:0],
 		Campaigns:  c.Campaigns[:0],
 	}
+}
+
+// Clone returns a copy of c that shares no slice with it: what a caller
+// keeps of a contact a source yields (sources reuse one Contact).
+func (c *Contact) Clone() Contact {
+	o := *c
+	o.Issues = slices.Clone(c.Issues)
+	o.History = slices.Clone(c.History)
+	o.Stored = slices.Clone(c.Stored)
+	o.Engagement = slices.Clone(c.Engagement)
+	o.Campaigns = slices.Clone(c.Campaigns)
+	return o
 }
 
 // Field names used in FieldIssue and in reports: the column names of the

@@ -170,3 +170,23 @@ func TestEngagementKinds(t *testing.T) {
 			emailsched.EngagementClick, emailsched.EngagementHealthAnswer)
 	}
 }
+
+// A clone equals its contact and keeps its values when the contact's
+// buffer is reset and refilled, as a source does.
+func TestContactClone(t *testing.T) {
+	c := fullContact()
+	clone := c.Clone()
+	if diff := cmp.Diff(c, clone); diff != "" {
+		t.Fatalf("clone differs (-contact +clone):\n%s", diff)
+	}
+	want := fullContact()
+	c.Reset()
+	c.Issues = append(c.Issues, emailsched.FieldIssue{Field: emailsched.FieldEmail})
+	c.History = append(c.History, emailsched.Email{ID: 1})
+	c.Stored = append(c.Stored, emailsched.Email{ID: 2})
+	c.Engagement = append(c.Engagement, emailsched.Engagement{})
+	c.Campaigns = append(c.Campaigns, emailsched.CampaignTarget{InstanceID: 3})
+	if diff := cmp.Diff(want, clone); diff != "" {
+		t.Errorf("the clone changed with its contact (-want +clone):\n%s", diff)
+	}
+}

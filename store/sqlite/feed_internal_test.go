@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,7 +40,7 @@ func streamWith(t *testing.T, db *sql.DB, feed bool, beforeFeed func()) ([]email
 		}
 		fed = r.feed != nil
 		return r.run(func(c *emailsched.Contact, err error) bool {
-			got = append(got, deepCopy(c))
+			got = append(got, c.Clone())
 			return true
 		})
 	})
@@ -49,17 +48,6 @@ func streamWith(t *testing.T, db *sql.DB, feed bool, beforeFeed func()) ([]email
 		t.Fatal(err)
 	}
 	return got, st, fed
-}
-
-// deepCopy copies c and what its slices hold (the stream reuses them).
-func deepCopy(c *emailsched.Contact) emailsched.Contact {
-	o := *c
-	o.Issues = slices.Clone(c.Issues)
-	o.History = slices.Clone(c.History)
-	o.Stored = slices.Clone(c.Stored)
-	o.Engagement = slices.Clone(c.Engagement)
-	o.Campaigns = slices.Clone(c.Campaigns)
-	return o
 }
 
 // dirtyDB is a database of n dirty contacts, in the fixture's schema or,

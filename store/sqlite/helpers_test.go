@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/emailsched/emailsched"
@@ -62,13 +61,7 @@ func readAll(t testing.TB, s *sqlite.Store) []emailsched.Contact {
 		if err != nil {
 			t.Fatalf("Contacts: %v", err)
 		}
-		o := *c
-		o.Issues = slices.Clone(c.Issues)
-		o.History = slices.Clone(c.History)
-		o.Stored = slices.Clone(c.Stored)
-		o.Engagement = slices.Clone(c.Engagement)
-		o.Campaigns = slices.Clone(c.Campaigns)
-		out = append(out, o)
+		out = append(out, c.Clone())
 	}
 	return out
 }

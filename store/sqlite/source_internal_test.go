@@ -242,7 +242,7 @@ func readContacts(t *testing.T, s *Store) ([]emailsched.Contact, ReadStats) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, deepCopy(c))
+		got = append(got, c.Clone())
 	}
 	return got, s.ReadStats()
 }

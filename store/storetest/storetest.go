@@ -252,20 +252,10 @@ func expectedContacts(contacts []emailsched.Contact) []emailsched.Contact {
 	return out
 }
 
-func cloneContact(c *emailsched.Contact) emailsched.Contact {
-	o := *c
-	o.Issues = slices.Clone(c.Issues)
-	o.History = slices.Clone(c.History)
-	o.Stored = slices.Clone(c.Stored)
-	o.Engagement = slices.Clone(c.Engagement)
-	o.Campaigns = slices.Clone(c.Campaigns)
-	return o
-}
-
 func cloneContacts(cs []emailsched.Contact) []emailsched.Contact {
 	out := make([]emailsched.Contact, len(cs))
 	for i := range cs {
-		out[i] = cloneContact(&cs[i])
+		out[i] = cs[i].Clone()
 	}
 	return out
 }
@@ -350,7 +340,7 @@ func readAll(t *testing.T, src store.ContactSource) []emailsched.Contact {
 		if n := len(out); n > 0 && c.ID <= out[n-1].ID {
 			t.Fatalf("Contacts: ID %d follows %d: not ascending", c.ID, out[n-1].ID)
 		}
-		out = append(out, cloneContact(c))
+		out = append(out, c.Clone())
 	}
 	return out
 }
@@ -516,7 +506,7 @@ func testBreakEarly(t *testing.T, h *harness) {
 		if err != nil {
 			t.Fatalf("Contacts: %v", err)
 		}
-		first = append(first, cloneContact(c))
+		first = append(first, c.Clone())
 		if len(first) == 3 {
 			break
 		}
@@ -569,7 +559,7 @@ func testCancelMidStream(t *testing.T, h *harness) {
 			gotErr = err
 			continue
 		}
-		got = append(got, cloneContact(c))
+		got = append(got, c.Clone())
 		if len(got) == 1 {
 			cancel()
 		}
