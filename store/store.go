@@ -31,7 +31,7 @@ type ContactSource interface {
 	// Contacts yields every contact in ascending ID order, each with its
 	// history, stored plan, engagement and campaign targets. The *Contact
 	// may be a buffer that is reused: it is valid only until the next
-	// iteration and must not be modified. A non-nil error ends the stream
+	// iteration and must not be modified (keep a Clone). A non-nil error ends the stream
 	// (the Contact is then nil). Breaking out of the loop releases
 	// resources. A source can be iterated again: each call starts a fresh
 	// stream (the scheduler reads it twice when it balances load).
