@@ -133,7 +133,7 @@ func (a *Applied) blocked() bool {
 // the contact lacks, or -1.
 func (a *Applied) missingAnchor() int {
 	for i := range a.rule.windows {
-		if a.anchorDate(a.rule.windows[i].Anchor).IsZero() {
+		if d, _, _ := a.Anchor(a.rule.windows[i].Anchor); d.IsZero() {
 			return i
 		}
 	}
@@ -150,13 +150,6 @@ func (a *Applied) Anchor(an Anchor) (datecalc.Date, time.Month, int) {
 		return a.birthday, a.bMonth, a.bDay
 	}
 	return a.ed, a.eMonth, a.eDay
-}
-
-func (a *Applied) anchorDate(an Anchor) datecalc.Date {
-	if an == AnchorBirthday {
-		return a.birthday
-	}
-	return a.ed
 }
 
 // CanExclude reports whether the applied rule can exclude any date: false

@@ -45,7 +45,7 @@ type StateResolution struct {
 // ZIP code wins when the ZIP maps to a state; otherwise the contact's own
 // state field is used; a contact with neither gets ErrNoState.
 func ResolveState(zip, field string) (StateResolution, error) {
-	f := parseStateField(field)
+	f, _ := emailsched.ParseState(field)
 	if z, ok := StateFromZIP(zip); ok {
 		return StateResolution{State: z, Source: SourceZIP, Field: f, Mismatch: f != emailsched.NoState && f != z}, nil
 	}
@@ -53,11 +53,4 @@ func ResolveState(zip, field string) (StateResolution, error) {
 		return StateResolution{State: f, Source: SourceField, Field: f}, nil
 	}
 	return StateResolution{}, ErrNoState
-}
-
-// parseStateField is the state field's State, NoState when it is not a
-// code.
-func parseStateField(code string) emailsched.State {
-	s, _ := emailsched.ParseState(code)
-	return s
 }

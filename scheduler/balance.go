@@ -44,12 +44,8 @@ func (b *balancer) start(counter *loadbalance.Counter, valid int) {
 	b.plan, _ = loadbalance.NewPlan(counter, cfg)
 }
 
-// candidates fills b.cands with the pre-scheduled emails of o. With
-// withHash it computes the stable hash where Place reads it, and only
-// there: for the smoothing jitter of effective_date emails and to order
-// emails that share a day and a priority, on days that shed (the others
-// never move). Place's outcome is the same as with every hash set.
-func (b *balancer) candidates(c *emailsched.Contact, o *outcome, withHash bool) {
+// candidates fills b.cands with the pre-scheduled emails of o.
+func (b *balancer) candidates(o *outcome) {
 	b.o = o
 	b.cands, b.idx = b.cands[:0], b.idx[:0]
 	for i := range o.emails {
@@ -60,15 +56,19 @@ func (b *balancer) candidates(c *emailsched.Contact, o *outcome, withHash bool) 
 		b.cands = append(b.cands, loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate})
 		b.idx = append(b.idx, i)
 	}
-	if !withHash {
-		return
-	}
+}
+
+// hash sets the stable hash of contact c's candidates where Place reads
+// it, and only there: for the smoothing jitter of effective_date emails and
+// to order emails that share a day and a priority, on days that shed (the
+// others never move). Place's outcome is the same as with every hash set.
+func (b *balancer) hash(c *emailsched.Contact) {
 	for i := range b.cands {
 		cand := &b.cands[i]
 		if !cand.IsED && !b.hashAll && !b.tied(i) || !b.plan.Sheds(cand.Date) {
 			continue
 		}
-		e := &o.emails[b.idx[i]]
+		e := &b.o.emails[b.idx[i]]
 		cand.Hash = datecalc.StableHash(c.ID, string(e.Type), e.Event.Year())
 	}
 }
@@ -110,7 +110,8 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 	if !sheds {
 		return nil
 	}
-	b.candidates(c, o, true)
+	b.candidates(o)
+	b.hash(c)
 	b.c, b.histOK = c, false
 	moved, err := b.plan.Place(c.ID, b.cands, b.legal)
 	if err != nil || moved == 0 {

@@ -35,11 +35,11 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lazy, err := s.countingPass(ctx, today, camp, m)
+	lazy, err := s.newBalancer(ctx, today, camp, m, estimate{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := s.countingPass(ctx, today, camp, m)
+	all, _ := s.newBalancer(ctx, today, camp, m, estimate{})
 	all.hashAll = true
 	p := newPlanner(&s.s, today, camp)
 	var o1, o2 outcome
@@ -53,7 +53,8 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 		before := dates(o1.emails)
 		// The hash is set exactly where Place reads it: effective-date
 		// emails and ties of day and priority, on days that shed.
-		lazy.candidates(c, &o1, true)
+		lazy.candidates(&o1)
+		lazy.hash(c)
 		for i, cand := range lazy.cands {
 			if !lazy.plan.Sheds(cand.Date) {
 				continue

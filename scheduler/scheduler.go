@@ -208,19 +208,22 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 // newBalancer returns the balancer of the planning pass, from the source's
 // stored load when it fits the run, else from a counting pass.
 func (s *Scheduler) newBalancer(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, est estimate) (*balancer, error) {
-	if est.counter == nil {
-		return s.countingPass(ctx, today, camp, src)
+	counter, valid := est.counter, est.valid
+	if counter == nil {
+		var err error
+		if counter, valid, err = s.countingPass(ctx, today, camp, src); err != nil {
+			return nil, err
+		}
 	}
 	b := newBalancer(&s.s)
-	b.start(est.counter, est.valid)
+	b.start(counter, valid)
 	return b, nil
 }
 
 // countingPass is the first pass of load balancing: it plans every contact
-// and counts the pre-scheduled emails per day, and returns the balancer of
-// the second pass.
-func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource) (*balancer, error) {
-	b := newBalancer(&s.s)
+// and counts the pre-scheduled emails per day, and returns the count and
+// the number of valid contacts.
+func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource) (*loadbalance.Counter, int, error) {
 	counter := loadbalance.NewCounter(today)
 	valid, done := 0, 0
 	err := s.stream(ctx, today, camp, src, PassCounting, func(c *emailsched.Contact, o *outcome) error {
@@ -234,14 +237,13 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("scheduler: %w", err)
+		return nil, 0, fmt.Errorf("scheduler: %w", err)
 	}
 	s.report(PassCounting, done)
-	b.start(counter, valid)
-	return b, nil
+	return counter, valid, nil
 }
 
 // The passes named in progress reports.

@@ -342,7 +342,7 @@ func TestBalancerKeepsOneCampaignADay(t *testing.T) {
 	o.add(emailsched.Email{Type: pro, Date: d(2024, 12, 2), Status: emailsched.StatusPreScheduled, Event: d(2024, 12, 9)}, emailInfo{kind: kindCampaign, respects: true})
 	o.add(emailsched.Email{Type: aep, Date: d(2024, 12, 3), Status: emailsched.StatusPreScheduled, Event: d(2025, 9, 15)}, emailInfo{kind: kindAnniversary, respects: true})
 	b := newBalancer(s)
-	b.candidates(&c, &o, false)
+	b.candidates(&o)
 	if b.isLegal(1, d(2024, 12, 1)) {
 		t.Error("a campaign email may not join another on its day")
 	}

@@ -300,11 +300,12 @@ func (f *feed) read(rc rawConn, q string, args []driver.NamedValue, d *decoder, 
 			return
 		}
 		ch.rows, ch.orphans = ch.rows[:0], 0
-		for len(ch.rows) < chunkRows && err == nil {
+		for len(ch.rows) < chunkRows {
 			if err = rows.Next(vals); err != nil {
 				break
 			}
-			if _, ok := vals[0].(int64); !ok {
+			id, ok := vals[0].(int64)
+			if !ok {
 				ch.orphans++
 				continue
 			}
@@ -313,8 +314,7 @@ func (f *feed) read(rc rawConn, q string, args []driver.NamedValue, d *decoder, 
 			t, stored, ok := d.classify(vals)
 			switch {
 			case !ok:
-				row.kind = rowUnknownType
-				row.e.ContactID, _ = integer(vals[0])
+				row.kind, row.e.ContactID = rowUnknownType, id
 				continue
 			case stored:
 				row.kind = rowStored
@@ -341,11 +341,7 @@ func (f *feed) stop() {
 		f.conn.Close()
 		return
 	}
-	select {
-	case <-f.quit:
-	default:
-		close(f.quit)
-	}
+	close(f.quit)
 	<-f.done
 }
 

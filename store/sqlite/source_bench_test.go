@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -60,9 +61,9 @@ func TestSourceRead(t *testing.T) {
 		}
 	}
 	floor := func() {
-		scanRaw(t, db, `SELECT id, email, zip_code, state, CAST(birth_date AS TEXT), CAST(effective_date AS TEXT),
+		scanAll[sql.RawBytes](t, db, `SELECT id, email, zip_code, state, CAST(birth_date AS TEXT), CAST(effective_date AS TEXT),
 		current_carrier, do_not_communicate FROM contacts ORDER BY id`)
-		scanRaw(t, db, `SELECT contact_id, id, email_type, CAST(scheduled_send_date AS TEXT), status, skip_reason,
+		scanAll[sql.RawBytes](t, db, `SELECT contact_id, id, email_type, CAST(scheduled_send_date AS TEXT), status, skip_reason,
 		priority, campaign_instance_id, email_template, sms_template, scheduler_run_id,
 		event_year, event_month, event_day, catchup_note, metadata, CAST(actual_send_datetime AS TEXT)
 		FROM email_schedules`)
@@ -80,7 +81,7 @@ func TestSourceRead(t *testing.T) {
 			`SELECT contact_id, CAST(created_at AS TEXT), metadata FROM contact_events WHERE event_type = 'eligibility_answered' ORDER BY contact_id`,
 			`SELECT contact_id, campaign_instance_id, CAST(trigger_date AS TEXT), status FROM contact_campaigns ORDER BY contact_id`,
 		} {
-			scanAny(t, db, q)
+			scanAll[any](t, db, q)
 		}
 	}
 	med := func(ss []sample, get func(sample) float64) float64 {
@@ -95,13 +96,16 @@ func TestSourceRead(t *testing.T) {
 	cpu := func(x sample) float64 { return x.cpu.Seconds() }
 	allocs := func(x sample) float64 { return float64(x.allocs) }
 	bytes := func(x sample) float64 { return float64(x.bytes) }
+	summary := func(name string, ss []sample) string {
+		return fmt.Sprintf("%s: wall %.2fs CPU %.2fs, %.1f allocs/contact, %.0f B/contact, %.0f MB", name,
+			med(ss, wall), med(ss, cpu), med(ss, allocs)/float64(contacts), med(ss, bytes)/float64(contacts), med(ss, bytes)/1e6)
+	}
 	var a, f, q []sample
 	if *sourceOnly {
 		for range *sourceReps {
 			a = append(a, measure(adapter))
 		}
-		t.Logf("source: wall %.2fs CPU %.2fs, %.1f allocs/contact, %.0f B/contact, %.0f MB",
-			med(a, wall), med(a, cpu), med(a, allocs)/float64(contacts), med(a, bytes)/float64(contacts), med(a, bytes)/1e6)
+		t.Log(summary("source", a))
 		return
 	}
 	for rep := range *sourceReps {
@@ -116,10 +120,8 @@ func TestSourceRead(t *testing.T) {
 		}
 	}
 	t.Logf("%d contacts, %d email rows", contacts, rows)
-	t.Logf("source: wall %.2fs CPU %.2fs, %.1f allocs/contact, %.0f B/contact, %.0f MB",
-		med(a, wall), med(a, cpu), med(a, allocs)/float64(contacts), med(a, bytes)/float64(contacts), med(a, bytes)/1e6)
-	t.Logf("floor:  wall %.2fs CPU %.2fs, %.1f allocs/contact, %.0f B/contact, %.0f MB",
-		med(f, wall), med(f, cpu), med(f, allocs)/float64(contacts), med(f, bytes)/float64(contacts), med(f, bytes)/1e6)
+	t.Log(summary("source", a))
+	t.Log(summary("floor", f))
 	cpus := func(ss []sample) []time.Duration {
 		out := make([]time.Duration, len(ss))
 		for i, x := range ss {
@@ -127,8 +129,7 @@ func TestSourceRead(t *testing.T) {
 		}
 		return out
 	}
-	t.Logf("queries: wall %.2fs CPU %.2fs, %.1f allocs/contact, %.0f B/contact, %.0f MB (the source's queries alone, scanned into any)",
-		med(q, wall), med(q, cpu), med(q, allocs)/float64(contacts), med(q, bytes)/float64(contacts), med(q, bytes)/1e6)
+	t.Log(summary("queries", q) + " (the source's queries alone, scanned into any)")
 	least := func(ss []sample) float64 {
 		m := ss[0].cpu
 		for _, x := range ss {
@@ -140,38 +141,16 @@ func TestSourceRead(t *testing.T) {
 		med(a, wall)/med(f, wall), med(a, cpu)/med(f, cpu), least(a)/least(f), cpus(a), cpus(f))
 }
 
-// scanAny scans every row of query into any values.
-func scanAny(t *testing.T, db *sql.DB, query string) {
+// scanAll scans every row of query into values of type T (any, or
+// sql.RawBytes as the floor does).
+func scanAll[T any](t *testing.T, db *sql.DB, query string) {
 	rows, err := db.QueryContext(context.Background(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// scanRaw scans every row of query into sql.RawBytes.
-func scanRaw(t *testing.T, db *sql.DB, query string) {
-	rows, err := db.QueryContext(context.Background(), query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]sql.RawBytes, len(cols))
+	vals := make([]T, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]

@@ -79,8 +79,8 @@ type BackupOptions struct {
 }
 
 // Store is the SQLite adapter: a store.ContactSource, store.CampaignSource,
-// store.LoadSource and store.ScheduleSink over an organisation database. It is safe for
-// concurrent use. It does not own the *sql.DB it was given.
+// store.LoadSource and store.ScheduleSink over an organisation database. It
+// is safe for concurrent use. It does not own the *sql.DB it was given.
 type Store struct {
 	db   *sql.DB
 	opts Options
