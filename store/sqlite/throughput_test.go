@@ -231,21 +231,6 @@ func rawRead(t *testing.T, db *sql.DB) {
 	for _, q := range []string{`SELECT contact_id, clicked_at FROM tracking_clicks ORDER BY contact_id`,
 		`SELECT contact_id, created_at, metadata FROM contact_events WHERE event_type = 'eligibility_answered' ORDER BY contact_id`,
 		`SELECT contact_id, campaign_instance_id, trigger_date, status FROM contact_campaigns ORDER BY contact_id`} {
-		rows, err := db.QueryContext(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		v := make([]any, len(cols))
-		p := make([]any, len(cols))
-		for i := range v {
-			p[i] = &v[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(p...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rows.Close()
+		scanAll[any](t, db, q)
 	}
 }
