@@ -43,6 +43,12 @@ type Contact struct {
 	Engagement []Engagement
 	// Campaigns lists the campaign instances the contact is enrolled in.
 	Campaigns []CampaignTarget
+
+	// Deleted marks a contact that no longer exists while rows of this
+	// scheduler's plan for it still do: a source yields it with its ID and
+	// Stored rows only, and a run deletes those rows (the contact's
+	// history stays, it belongs to the sending system).
+	Deleted bool
 }
 
 // Reset empties c for reuse, keeping the capacity of its slices, so that a

@@ -14,6 +14,7 @@ import (
 	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 	"github.com/emailsched/emailsched/store/storetest"
 )
@@ -176,7 +177,7 @@ func TestBalancedPlanIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Rows != (scheduler.RowCounts{Unchanged: first.Planned()}) || again.Balance.Moved != 0 {
+	if again.Rows != (store.RowCounts{Unchanged: first.Planned()}) || again.Balance.Moved != 0 {
 		t.Errorf("same day again: rows %+v, moved %d", again.Rows, again.Balance.Moved)
 	}
 	m.Send(today, emailsched.StatusSent, today.Time(14, 0, nil))

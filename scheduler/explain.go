@@ -110,6 +110,9 @@ func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src stor
 		if c.ID > id {
 			break
 		}
+		if c.Deleted {
+			continue // its plan is being removed: no contact to explain
+		}
 		if c.ID == id {
 			p.tr = &trace{}
 			if b != nil {

@@ -158,7 +158,7 @@ func TestExplainErrors(t *testing.T) {
 		t.Errorf("second pass error: %v", err)
 	}
 	twice := fakeSource{contacts: []emailsched.Contact{{ID: 2, Email: "a@example.com", ZIP: "75001"}, {ID: 2, Email: "a@example.com", ZIP: "75001"}}}
-	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), twice, 3); err == nil || !strings.Contains(err.Error(), "balancing contact 2") {
+	if _, err := s.ExplainAt(context.Background(), d(2024, 12, 10), twice, 3); !errors.Is(err, ErrSourceOrder) {
 		t.Errorf("unordered: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -44,9 +45,13 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 		p := newPlanner(&s.s, today, camp)
 		p.counting = counting
 		var o outcome
+		var order orderCheck
 		for c, err := range src.Contacts(ctx) {
 			if err != nil {
 				return readErr(err)
+			}
+			if err := order.next(c.ID); err != nil {
+				return err
 			}
 			p.plan(c, &o)
 			if err := visit(c, &o); err != nil {
@@ -67,14 +72,18 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 	work := make(chan *batch, inFlight)
 	done := make(chan *batch, inFlight)
 
-	var srcErr error // written by the reader before it closes work
+	var srcErr, orderErr error // written by the reader before it closes work
 	go func() {
 		defer close(work)
 		var b *batch
 		seq := 0
+		var order orderCheck
 		for c, err := range src.Contacts(ctx) {
 			if err != nil {
 				srcErr = err
+				return
+			}
+			if orderErr = order.next(c.ID); orderErr != nil {
 				return
 			}
 			if b == nil {
@@ -146,6 +155,25 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 	if srcErr != nil {
 		return readErr(srcErr)
 	}
+	return orderErr
+}
+
+// ErrSourceOrder is wrapped by the error of a run whose source yielded
+// contacts out of order: the store.ContactSource contract promises
+// strictly ascending IDs, which load balancing and the writers rely on.
+var ErrSourceOrder = errors.New("scheduler: the contact source broke its contract of strictly ascending contact IDs")
+
+// orderCheck checks the source's promise of strictly ascending IDs.
+type orderCheck struct {
+	last    int64
+	started bool
+}
+
+func (o *orderCheck) next(id int64) error {
+	if o.started && id <= o.last {
+		return fmt.Errorf("%w: contact %d came after contact %d", ErrSourceOrder, id, o.last)
+	}
+	o.last, o.started = id, true
 	return nil
 }
 

@@ -1,15 +1,15 @@
 package scheduler
 
 import (
-	"time"
-
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store"
 )
 
 // InvalidReason says why a contact got no plan at all.
@@ -20,6 +20,9 @@ const (
 	InvalidNoEmail InvalidReason = "no_email"      // the email field is empty
 	InvalidEmail   InvalidReason = "invalid_email" // not a plausible address
 	InvalidNoState InvalidReason = "no_state"      // neither ZIP nor state field give a state
+	// The source could not yield the contact (store.LeftOutReporter):
+	InvalidID          InvalidReason = store.LeftOutInvalidID   // its id is not an integer
+	InvalidDuplicateID InvalidReason = store.LeftOutDuplicateID // an earlier contact has its id
 )
 
 // CatchUpNote is written on emails whose ideal date had passed: they go out
@@ -55,6 +58,9 @@ type emailInfo struct {
 
 // outcome is the plan of one contact.
 type outcome struct {
+	// deleted: the contact no longer exists (emailsched.Contact.Deleted);
+	// its new plan is empty.
+	deleted  bool
 	invalid  InvalidReason
 	optedOut bool
 	state    rules.StateResolution
@@ -180,6 +186,10 @@ func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 // post-window, campaign conflicts, frequency limit.
 func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	o.reset()
+	if c.Deleted {
+		o.deleted = true
+		return
+	}
 	if r := checkEmail(c.Email); r != "" {
 		o.invalid = r
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
 
@@ -248,7 +249,7 @@ func TestPropertiesRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return second.Rows == RowCounts{Unchanged: first.Planned()} && first.Rows.Inserted == first.Planned()
+		return second.Rows == store.RowCounts{Unchanged: first.Planned()} && first.Rows.Inserted == first.Planned()
 	}, gen.SliceOfN(20, genScenario())))
 	props.TestingRun(t)
 }

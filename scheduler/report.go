@@ -12,6 +12,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store"
 )
 
 // MaxInvalidSamples bounds Report.InvalidContacts: a run over millions of
@@ -66,8 +67,12 @@ type Report struct {
 	// stored plan for LoadStored.
 	LoadFrom     LoadOrigin    `json:"load_from,omitempty"`
 	LoadPlanDate datecalc.Date `json:"load_plan_date,omitzero"`
-	// Rows counts what was written to the sink.
-	Rows RowCounts `json:"rows"`
+	// DeletedContacts counts contacts that no longer exist and whose
+	// planned rows the run deleted (their rows are in Rows.Deleted).
+	DeletedContacts int `json:"deleted_contacts,omitempty"`
+	// Rows counts what was written to the sink: what the sink stored,
+	// when it reports it (store.WriteReporter).
+	Rows store.RowCounts `json:"rows"`
 	// Timings of the run's phases.
 	Timings Timings `json:"timings"`
 }
@@ -99,29 +104,24 @@ type TypeCount struct {
 	Skipped      int                  `json:"skipped"`
 }
 
-// RowCounts counts rows by what the run did to them. When the sink reports
-// what it stored (store.WriteCounter), these are its counts.
-type RowCounts struct {
-	Inserted  int `json:"inserted"`
-	Updated   int `json:"updated"`
-	Deleted   int `json:"deleted"`
-	Unchanged int `json:"unchanged"`
-	// Conflicting counts planned rows the store declined (a unique index
-	// of an existing database that a history row's key occupies).
-	Conflicting int `json:"conflicting,omitempty"`
-}
-
 // Timings are the durations of a run's phases. Reading and planning are
 // interleaved, so they are measured together; Write is the time spent in
 // the sink's Write calls (not measured for store.Discard). Count is the
 // first pass of load balancing (reading and planning every contact once
 // more), or reading the stored load (Report.LoadFrom).
+//
+// LongestLock and Locked come from sinks that report them
+// (store.WriteReporter): the longest time the sink held the store's write
+// lock in one stretch, during which the sending system could not write,
+// and the total.
 type Timings struct {
-	Count    time.Duration `json:"count_ns"`
-	ReadPlan time.Duration `json:"read_plan_ns"`
-	Write    time.Duration `json:"write_ns"`
-	Commit   time.Duration `json:"commit_ns"`
-	Total    time.Duration `json:"total_ns"`
+	Count       time.Duration `json:"count_ns"`
+	ReadPlan    time.Duration `json:"read_plan_ns"`
+	Write       time.Duration `json:"write_ns"`
+	Commit      time.Duration `json:"commit_ns"`
+	Total       time.Duration `json:"total_ns"`
+	LongestLock time.Duration `json:"longest_lock_ns,omitempty"`
+	Locked      time.Duration `json:"locked_ns,omitempty"`
 }
 
 // Planned returns the number of emails in the new plan.
@@ -275,6 +275,12 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.Rows.Conflicting > 0 {
 		fmt.Fprintf(&b, "          %d planned rows declined by a unique index of the database\n", r.Rows.Conflicting)
 	}
+	if r.DeletedContacts > 0 {
+		fmt.Fprintf(&b, "          %d contacts no longer exist: their planned rows were deleted (history kept)\n", r.DeletedContacts)
+	}
+	if r.Rows.Taken > 0 {
+		fmt.Fprintf(&b, "          taken by the sending system: %d (rows it took over during the run; those contacts keep their previous plan and the next run plans them afresh)\n", r.Rows.Taken)
+	}
 	switch r.LoadFrom {
 	case LoadCounted:
 		fmt.Fprintf(&b, "Balance   per-day volume from a counting pass (the source was read twice)\n")
@@ -288,6 +294,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(&b, "Time      %v total (%s %v, read+plan %v, write %v, commit %v)\n",
 		r.Timings.Total.Round(time.Millisecond), first, r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
 		r.Timings.Write.Round(time.Millisecond), r.Timings.Commit.Round(time.Millisecond))
+	if r.Timings.LongestLock > 0 {
+		fmt.Fprintf(&b, "Lock      the database's write lock was held %v at most in one stretch (%v in all): the sending system's writes wait that long\n",
+			r.Timings.LongestLock.Round(time.Millisecond), r.Timings.Locked.Round(time.Millisecond))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -102,11 +102,12 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 		return rep, fmt.Errorf("scheduler: commit: %w", err)
 	}
 	rep.Timings.Commit = time.Since(t1)
-	if wc, ok := w.(store.WriteCounter); ok {
+	if wr, ok := w.(store.WriteReporter); ok {
 		// What the store actually kept, which can differ from the deltas
-		// when it declined rows.
-		c := wc.WriteCounts()
-		rep.Rows = RowCounts{Inserted: c.Inserted, Updated: c.Updated, Deleted: c.Deleted, Unchanged: c.Unchanged, Conflicting: c.Conflicting}
+		// when it declined rows or the sending system took some.
+		r := wr.WriteReport()
+		rep.Rows = r.Rows
+		rep.Timings.LongestLock, rep.Timings.Locked = r.LongestLock, r.Locked
 	}
 	rep.Timings.Total = time.Since(t0)
 	rep.FinishedAt = s.s.clock()
@@ -152,22 +153,26 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassPlanning, done)
 		}
-		if b != nil {
-			if err := b.place(c, o); err != nil {
-				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+		if o.deleted {
+			rep.DeletedContacts++
+		} else {
+			if b != nil {
+				if err := b.place(c, o); err != nil {
+					return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+				}
 			}
+			if load != nil && o.invalid == "" && !o.optedOut {
+				load.add(o)
+			}
+			rep.add(c, o, &skips)
+			check = fnvAdd(check, uint64(c.ID))
 		}
-		if load != nil && o.invalid == "" && !o.optedOut {
-			load.add(o)
-		}
-		rep.add(c, o, &skips)
-		check = fnvAdd(check, uint64(c.ID))
 		delta.Reset(c.ID)
 		store.Diff(c.Stored, o.emails, &delta)
-		sum.Inserted += len(delta.Insert)
-		sum.Updated += len(delta.Update)
-		sum.Deleted += len(delta.Delete)
-		sum.Unchanged += delta.Unchanged
+		sum.Rows.Inserted += len(delta.Insert)
+		sum.Rows.Updated += len(delta.Update)
+		sum.Rows.Deleted += len(delta.Delete)
+		sum.Rows.Unchanged += delta.Unchanged
 		if delta.Empty() {
 			return nil
 		}
@@ -192,16 +197,29 @@ func (s *Scheduler) plan(ctx context.Context, today datecalc.Date, camp *campaig
 		return sum, fmt.Errorf("scheduler: %w", err)
 	}
 	s.report(PassPlanning, done)
+	if lr, ok := src.(store.LeftOutReporter); ok {
+		// Contacts the source could not yield (ids it cannot order) are
+		// invalid contacts of the run.
+		for reason, n := range lr.LeftOut() {
+			rep.Contacts += n
+			rep.Invalid += n
+			rep.InvalidByReason[InvalidReason(reason)] += n
+		}
+	}
 	if b != nil {
 		br := b.plan.Report()
 		rep.Balance = &br
 	}
-	sum.Contacts = rep.Contacts
+	sum.Contacts, sum.DeletedContacts = rep.Contacts, rep.DeletedContacts
 	sum.ContactsChecksum = check
+	for _, tc := range rep.Emails {
+		sum.PreScheduled += tc.PreScheduled
+		sum.Skipped += tc.Skipped
+	}
 	if load != nil {
 		sum.Load = load.load(s.s.key)
 	}
-	rep.Rows = RowCounts{Inserted: sum.Inserted, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged}
+	rep.Rows = sum.Rows
 	return sum, nil
 }
 
@@ -230,7 +248,7 @@ func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp 
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassCounting, done)
 		}
-		if o.invalid == "" && !o.optedOut {
+		if !o.deleted && o.invalid == "" && !o.optedOut {
 			valid++
 			countPreScheduled(counter, o)
 		}

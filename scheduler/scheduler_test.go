@@ -86,7 +86,7 @@ func TestRunReport(t *testing.T) {
 		},
 		Stages:      StageCounts{Anniversary: 7, PostWindow: 1, Excluded: 3},
 		SkipReasons: map[emailsched.SkipReason]int{"exclusion_window:CA:birthday": 1, "year_round:NY": 1, "missing_anchor:OK:birthday": 1},
-		Rows:        RowCounts{Inserted: 8},
+		Rows:        store.RowCounts{Inserted: 8},
 		LoadFrom:    LoadCounted,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -99,7 +99,7 @@ func TestRunReport(t *testing.T) {
 		t.Errorf("timings not measured: %+v", rep.Timings)
 	}
 	runs := m.Runs()
-	if len(runs) != 1 || runs[0].Summary.Contacts != 8 || runs[0].Summary.Inserted != 8 || runs[0].Summary.ContactsChecksum == 0 || runs[0].Info.ID != "run-test" {
+	if len(runs) != 1 || runs[0].Summary.Contacts != 8 || runs[0].Summary.Rows.Inserted != 8 || runs[0].Summary.ContactsChecksum == 0 || runs[0].Info.ID != "run-test" {
 		t.Errorf("sink got %+v", runs)
 	}
 	for _, e := range m.Plan() {
@@ -151,7 +151,7 @@ func TestRunNextDayIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Rows != (RowCounts{Unchanged: len(before)}) {
+	if rep.Rows != (store.RowCounts{Unchanged: len(before)}) {
 		t.Errorf("next day rows %+v, want all %d unchanged", rep.Rows, len(before))
 	}
 }
@@ -298,14 +298,36 @@ func TestRunCancelledWithoutBalancing(t *testing.T) {
 	}
 }
 
+// TestRunRejectsUnorderedSource: a source that breaks the order (out of
+// order, or a repeated id) stops the run with an error that names the
+// contract and both ids, with load balancing, without it, and with
+// several planning workers.
 func TestRunRejectsUnorderedSource(t *testing.T) {
-	cs := []emailsched.Contact{
-		{ID: 2, Email: "b@example.com", ZIP: "75001"},
-		{ID: 1, Email: "a@example.com", ZIP: "75001"},
-	}
-	_, err := newTestScheduler(t, Config{}).Run(context.Background(), fakeSource{contacts: cs}, &fakeSink{})
-	if err == nil || !strings.Contains(err.Error(), "balancing contact 1") {
-		t.Errorf("err = %v", err)
+	a := emailsched.Contact{ID: 12, Email: "a@example.com", ZIP: "75001"}
+	b := emailsched.Contact{ID: 2, Email: "b@example.com", ZIP: "75001"}
+	for _, tc := range []struct {
+		name string
+		cs   []emailsched.Contact
+		want string
+	}{
+		{"OutOfOrder", []emailsched.Contact{a, b}, "contact 2 came after contact 12"},
+		{"Duplicate", []emailsched.Contact{a, a}, "contact 12 came after contact 12"},
+	} {
+		for _, cfg := range []struct {
+			name string
+			c    Config
+		}{{"Balancing", Config{}}, {"NoBalancing", Config{DisableLoadBalancing: true}}, {"Workers", Config{Workers: 3}}} {
+			t.Run(tc.name+"/"+cfg.name, func(t *testing.T) {
+				sink := &fakeSink{}
+				_, err := newTestScheduler(t, cfg.c).Run(context.Background(), fakeSource{contacts: tc.cs}, sink)
+				if !errors.Is(err, ErrSourceOrder) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("err = %v, want ErrSourceOrder naming %q", err, tc.want)
+				}
+				if sink.aborted == nil {
+					t.Error("the writer was not aborted")
+				}
+			})
+		}
 	}
 }
 
@@ -367,26 +389,35 @@ func TestProgress(t *testing.T) {
 // countingSink reports what it "stored".
 type countingSink struct {
 	fakeSink
-	counts store.WriteCounts
+	report store.WriteReport
 }
 
 func (c *countingSink) Begin(context.Context, emailsched.RunInfo) (store.Writer, error) {
 	return c, nil
 }
-func (c *countingSink) WriteCounts() store.WriteCounts { return c.counts }
+func (c *countingSink) WriteReport() store.WriteReport { return c.report }
 
 func TestRunReportsTheSinksCounts(t *testing.T) {
-	sink := &countingSink{counts: store.WriteCounts{Inserted: 7, Conflicting: 1}}
+	sink := &countingSink{report: store.WriteReport{Rows: store.RowCounts{Inserted: 7, Conflicting: 1, Taken: 2},
+		LongestLock: 1500 * time.Millisecond, Locked: 2 * time.Second}}
 	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
 	rep, err := newTestScheduler(t, Config{}).Run(context.Background(), m, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Rows != (RowCounts{Inserted: 7, Conflicting: 1}) {
+	if rep.Rows != (store.RowCounts{Inserted: 7, Conflicting: 1, Taken: 2}) {
 		t.Errorf("rows %+v", rep.Rows)
 	}
+	if rep.Timings.LongestLock != 1500*time.Millisecond || rep.Timings.Locked != 2*time.Second {
+		t.Errorf("lock timings %+v", rep.Timings)
+	}
 	var b strings.Builder
-	if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "1 planned rows declined by a unique index") {
-		t.Errorf("summary %q, %v", b.String(), err)
+	if err := rep.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 planned rows declined by a unique index", "taken by the sending system: 2", "held 1.5s at most"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
 	}
 }

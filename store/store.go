@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"time"
 
 	"github.com/emailsched/emailsched"
 )
@@ -21,22 +22,51 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrClosed: the Writer was already committed or aborted.
 	ErrClosed = errors.New("store: writer closed")
-	// ErrNotPlanned: a Delta tried to change or delete a row that is not
-	// this scheduler's (its status is neither pre-scheduled nor skipped).
+	// ErrNotPlanned: a Delta tried to write a row that is not a planned
+	// row (its status is neither pre-scheduled nor skipped) or to change a
+	// row without naming its ID.
 	ErrNotPlanned = errors.New("store: row is not a planned row")
+	// ErrReadOnly: the store was opened read-only; it can be read (dry
+	// runs, explanations, previews) but not written.
+	ErrReadOnly = errors.New("store: opened read-only")
 )
 
 // ContactSource streams the contacts of an organisation.
 type ContactSource interface {
-	// Contacts yields every contact in ascending ID order, each with its
-	// history, stored plan, engagement and campaign targets. The *Contact
-	// may be a buffer that is reused: it is valid only until the next
-	// iteration and must not be modified (keep a Clone). A non-nil error ends the stream
-	// (the Contact is then nil). Breaking out of the loop releases
-	// resources. A source can be iterated again: each call starts a fresh
-	// stream (the scheduler reads it twice when it balances load).
+	// Contacts yields every contact in strictly ascending ID order, each
+	// with its history, stored plan, engagement and campaign targets. The
+	// *Contact may be a buffer that is reused: it is valid only until the
+	// next iteration and must not be modified (keep a Clone). A non-nil
+	// error ends the stream (the Contact is then nil). Breaking out of the
+	// loop releases resources. A source can be iterated again: each call
+	// starts a fresh stream (the scheduler reads it twice when it balances
+	// load).
+	//
+	// A source that can tell yields, in the same ID order, the contacts
+	// that no longer exist but still have planned rows (pre-scheduled or
+	// skipped), with Deleted set and only their ID and Stored rows, so
+	// that the run deletes those rows; their history stays. Rows whose
+	// contact cannot be known (no id, an id that is not a number) are not
+	// yielded. Ids that cannot be ordered (text, duplicates, NULL) are the
+	// source's to leave out and count: the scheduler stops a run whose
+	// source breaks the order.
 	Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error]
 }
+
+// LeftOutReporter is an optional capability of a ContactSource that
+// cannot yield some of its contacts (ids that are not integers, or
+// duplicated): the scheduler counts them as invalid contacts.
+type LeftOutReporter interface {
+	// LeftOut returns, by reason (LeftOutInvalidID, LeftOutDuplicateID),
+	// the contacts the last stream that ended left out.
+	LeftOut() map[string]int
+}
+
+// Reasons of LeftOutReporter.
+const (
+	LeftOutInvalidID   = "invalid_id"
+	LeftOutDuplicateID = "duplicate_id"
+)
 
 // CampaignSource is an optional capability of a ContactSource: the campaign
 // catalogue (types and instances). A source without it has no campaigns.
@@ -57,7 +87,13 @@ type ScheduleSink interface {
 type Writer interface {
 	// Write applies the changes of one contact. The Delta and its slices
 	// are reused by the caller after Write returns. A contact's changes are
-	// never split across transactions.
+	// never split across transactions. A row to update or delete that is
+	// no longer a planned row of the contact when the sink writes (the
+	// sending system took it over, or removed it) is not the run's to
+	// touch: the sink leaves the whole contact as it was, counts the row
+	// in RowCounts.Taken (see WriteReporter) and goes on. A Delta that
+	// writes a status other than pre-scheduled or skipped, or names a row
+	// to update or delete without its ID, is refused with ErrNotPlanned.
 	Write(ctx context.Context, d *Delta) error
 	// Commit makes every written change durable and visible and records
 	// the summary. After Commit the Writer is closed.
@@ -67,24 +103,57 @@ type Writer interface {
 	Abort(ctx context.Context, cause error) error
 }
 
-// WriteCounter is an optional capability of a Writer: the rows it actually
-// stored, which can differ from the Deltas it was given when the store
-// declines rows (a unique index of an existing database refusing a row
-// whose key a history row holds). The scheduler reports these counts when
-// the Writer has them.
-type WriteCounter interface {
-	WriteCounts() WriteCounts
+// WriteReporter is an optional capability of a Writer: what it actually
+// stored, which can differ from the Deltas it was given (a unique index of
+// an existing database refusing a row, the sending system taking a row
+// over during the run), and how long it kept other writers waiting. The
+// scheduler reports these figures when the Writer has them.
+type WriteReporter interface {
+	WriteReport() WriteReport
 }
 
-// WriteCounts are the rows a Writer has committed.
-type WriteCounts struct {
-	Inserted  int
-	Updated   int
-	Deleted   int
-	Unchanged int
-	// Conflicting counts rows not stored because the store refused them.
-	Conflicting int
+// WriteReport is what a Writer has committed so far.
+type WriteReport struct {
+	Rows RowCounts
+	// LongestLock is the longest time the Writer held the store's write
+	// lock in one stretch: while it lasts, every other writer of the
+	// store (the sending system) waits. Zero for stores without such a
+	// lock.
+	LongestLock time.Duration
+	// Locked is the total time the Writer held the write lock.
+	Locked time.Duration
 }
+
+// RowCounts counts the rows of a run by what happened to them. It is the
+// one tally of rows that the scheduler, the sinks and the reports share.
+type RowCounts struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	Unchanged int `json:"unchanged"`
+	// Conflicting counts planned rows the store declined: a unique index
+	// of an existing database whose key a history row already holds.
+	// Never sending such an email is the safe side.
+	Conflicting int `json:"conflicting,omitempty"`
+	// Taken counts rows that stopped being this scheduler's between the
+	// run's read and its write: the sending system took them over (or
+	// removed them). The contact keeps its previous plan, except the rows
+	// taken, and the next run plans it afresh.
+	Taken int `json:"taken,omitempty"`
+}
+
+// Add adds o to c.
+func (c *RowCounts) Add(o RowCounts) {
+	c.Inserted += o.Inserted
+	c.Updated += o.Updated
+	c.Deleted += o.Deleted
+	c.Unchanged += o.Unchanged
+	c.Conflicting += o.Conflicting
+	c.Taken += o.Taken
+}
+
+// Written returns the rows the run wrote: inserted, updated and deleted.
+func (c RowCounts) Written() int { return c.Inserted + c.Updated + c.Deleted }
 
 // Delta is the difference between a contact's stored plan and its new plan.
 type Delta struct {
@@ -111,12 +180,18 @@ func (d *Delta) Empty() bool { return len(d.Insert)+len(d.Update)+len(d.Delete) 
 
 // Summary is what a run reports to the sink when it commits.
 type Summary struct {
+	// Contacts is the number of contacts the run read (deleted contacts
+	// not included); ContactsChecksum identifies their IDs.
 	Contacts         int
 	ContactsChecksum uint64
-	Inserted         int
-	Updated          int
-	Deleted          int
-	Unchanged        int
+	// DeletedContacts is the number of contacts that no longer exist and
+	// whose planned rows the run deleted (see emailsched.Contact.Deleted).
+	DeletedContacts int
+	// Rows are the rows of the Deltas the run wrote (Conflicting and Taken
+	// are the sink's to count).
+	Rows RowCounts
+	// PreScheduled and Skipped count the emails of the new plan by status.
+	PreScheduled, Skipped int
 	// Load is the per-day volume of the committed plan, for stores that
 	// keep it (LoadSource); nil when the run did not compute it.
 	Load *PlanLoad

@@ -37,6 +37,9 @@ func childMain() {
 		os.Exit(3)
 	}
 	testHooks.progressEvery = 200
+	// Small enough that the run writes its changes while it reads (the
+	// database is in WAL mode): the signal comes in the middle of writes.
+	testHooks.bufferRows = 500
 	testHooks.source = func(src store.ContactSource) store.ContactSource {
 		return slowStore{Store: src.(*sqlite.Store), delay: time.Millisecond}
 	}

@@ -12,29 +12,40 @@
 // # Usage
 //
 //	schedule -db org-001.sqlite3 [-config scheduler.yaml] [-rules FILE|DIR] [-today YYYY-MM-DD]
-//	         [-dry-run] [-backup] [-batch N] [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
+//	         [-dry-run] [-backup] [-batch N] [-wait DURATION] [-create] [-wal]
+//	         [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
 //	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
 //	schedule -db org-001.sqlite3 -status
 //
 // # Flags
 //
-//	-db PATH          the organisation database (default: "database" of the configuration)
+//	-db PATH          the organisation database (default: "database" of the configuration); it must
+//	                  exist and hold a contacts table, unless -create is given
 //	-config FILE      the configuration file, YAML or JSON (see package
 //	                  scheduler/configfile and testdata/scheduler.yaml); default: every default
 //	-rules FILE|DIR   a rules file, or a directory whose *.rules files form one set
 //	                  (default: "rules" of the configuration, else the embedded default rules)
 //	-today YYYY-MM-DD the run date (default: today in the configured time zone)
-//	-dry-run          plan and report, write nothing to the database
-//	-backup           take an online backup before the run into backup.dir of the
-//	                  configuration (default: "backups" beside the database), then delete
-//	                  backups older than backup.retention_days
+//	-dry-run          plan and report, write nothing to the database (it is opened read-only)
+//	-backup           take an online backup before the run changes anything (migrations
+//	                  included) into backup.dir of the configuration (default: "backups"
+//	                  beside the database), then delete backups older than
+//	                  backup.retention_days
 //	-batch N          commit every N contacts instead of making the run one transaction
 //	                  (default: batch_contacts of the configuration, 0: one transaction)
+//	-wait D           wait up to D (for example 10m) for another run of the same database
+//	                  to finish; by default a second run stops at once
+//	-create           create the database when the path does not exist (an empty
+//	                  organisation database)
+//	-wal              switch the database to WAL journal mode before the run: a persistent
+//	                  change that every program using the file sees (the sending system
+//	                  then never waits for a run's reading); by default the journal mode is
+//	                  left as the database's owner set it
 //	-report FILE.json write the run report as indented JSON (the field names of scheduler.Report)
 //	-chart FILE.svg   draw the pre-scheduled emails per day of the next 12 months, before and
 //	                  after load balancing
-//	-explain ID       print the decision trail of one contact (nothing is written)
-//	-status           print the last runs recorded in the database (scheduler_checkpoints)
+//	-explain ID       print the decision trail of one contact (read-only)
+//	-status           print the last runs recorded in the database (read-only)
 //	-log-format F     "text" (default) or "json": the format of the log lines on stderr
 //
 // On success a run prints its summary on stdout: contacts, emails by type and
@@ -42,6 +53,15 @@
 // before and after load balancing. Logs and progress go to stderr: a progress
 // line (contacts done, rate, time left) when stderr is a terminal, plain log
 // lines otherwise.
+//
+// -dry-run, -explain and -status open the database read-only: they change
+// nothing, not even the journal mode, and work on a database that this
+// program never wrote to.
+//
+// A run reads and plans without holding the database's write lock, then
+// writes its changes in one short transaction: the sending system keeps
+// working meanwhile. A run that changes many rows (a first run) holds the
+// lock longer; the summary says how long ("Lock" line).
 //
 // Ctrl-C (SIGINT) or SIGTERM stops a run. A run is one database transaction,
 // so an interrupted (or failed) run leaves the previous plan entirely intact.
@@ -61,6 +81,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -111,19 +132,24 @@ var testHooks struct {
 	source func(store.ContactSource) store.ContactSource
 	// progressEvery replaces the progress interval, in contacts.
 	progressEvery int
+	// bufferRows replaces sqlite.Options.BufferRows (small: the run writes
+	// while it reads).
+	bufferRows int
 }
 
 // options are the parsed flags.
 type options struct {
 	db, config, rules, today, report, chart, logFormat string
-	dryRun, backup, status                             bool
+	dryRun, backup, status, create, wal                bool
 	batch                                              int
+	wait                                               time.Duration
 	explain                                            int64
 	explainSet                                         bool
 }
 
 const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-dry-run] [-backup]
-                [-batch N] [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
+                [-batch N] [-wait DURATION] [-create] [-wal] [-report FILE.json] [-chart FILE.svg]
+                [-log-format text|json]
        schedule -db PATH -explain CONTACT_ID [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD]
        schedule -db PATH -status`
 
@@ -144,6 +170,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
 	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
 	fs.IntVar(&o.batch, "batch", 0, "commit every `N` contacts instead of making the run one transaction (default: batch_contacts of the configuration)")
+	fs.DurationVar(&o.wait, "wait", 0, "wait up to `duration` for another run of the same database to finish (default: stop at once)")
+	fs.BoolVar(&o.create, "create", false, "create the database when the path does not exist")
+	fs.BoolVar(&o.wal, "wal", false, "switch the database to WAL journal mode before the run (a persistent change; default: leave the mode as it is)")
 	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `file`")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `file`")
 	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
@@ -176,18 +205,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	if o.batch < 0 {
 		return bad("-batch must be 1 or more, not %d", o.batch)
 	}
+	if o.wait < 0 {
+		return bad("-wait must not be negative, not %v", o.wait)
+	}
 	if o.status && o.explainSet {
 		return bad("-status and -explain cannot be combined")
 	}
-	if o.status || o.explainSet {
+	if o.status || o.explainSet || o.dryRun {
+		// The read-only modes.
 		mode := "-status"
-		if o.explainSet {
+		switch {
+		case o.explainSet:
 			mode = "-explain"
+		case o.dryRun:
+			mode = "-dry-run"
 		}
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"-dry-run", o.dryRun}, {"-backup", o.backup}, {"-batch", o.batch != 0}, {"-report", o.report != ""}, {"-chart", o.chart != ""}} {
+		}{{"-dry-run", o.dryRun && mode != "-dry-run"}, {"-backup", o.backup}, {"-batch", o.batch != 0},
+			{"-report", o.report != "" && mode != "-dry-run"}, {"-chart", o.chart != "" && mode != "-dry-run"},
+			{"-create", o.create}, {"-wal", o.wal}, {"-wait", o.wait != 0}} {
 			if f.set {
 				return bad("%s cannot be combined with %s", f.name, mode)
 			}
@@ -227,10 +265,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cf.Database == "" {
 		return fail(exitUsage, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
 	}
-	if _, err := os.Stat(cf.Database); err != nil {
-		return fail(exitUsage, "database: %v", err)
-	}
-
 	cfg := cf.Scheduler
 	if !o.status {
 		set, err := cf.LoadRules()
@@ -256,20 +290,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	db, err := sqlite.Open(ctx, cf.Database)
+	readOnly := o.status || o.explainSet || o.dryRun
+	db, err := openDB(ctx, cf.Database, readOnly, o.create, logger)
 	if err != nil {
-		return fail(exitRun, "%v", err)
+		return fail(exitUsage, "%v", err)
 	}
 	defer db.Close()
-	keep := cf.Backup.RetentionDays
-	if keep == 0 {
-		keep = -1 // keep every backup
+	if o.wal {
+		if err := sqlite.UseWAL(ctx, db); err != nil {
+			return fail(exitRun, "%v", err)
+		}
+		logger.Info("the database is in WAL journal mode (a persistent setting of the file)", "path", cf.Database)
 	}
-	st := sqlite.New(db, sqlite.Options{
+	opts := sqlite.Options{
 		// A run is one transaction unless batched commits were asked for.
 		Atomic: cf.BatchContacts == 0, BatchContacts: cf.BatchContacts,
-		Backup: sqlite.BackupOptions{KeepDays: keep}, Now: testHooks.now,
-	})
+		LockWait: o.wait, Logger: logger, Now: testHooks.now, BufferRows: testHooks.bufferRows,
+	}
+	if o.backup {
+		// Begin takes it, before anything changes, migrations included.
+		opts.Backup = sqlite.BackupOptions{Dir: cf.Backup.Dir, KeepDays: cf.Backup.RetentionDays}
+		if opts.Backup.Dir == "" {
+			opts.Backup.Dir = filepath.Join(filepath.Dir(cf.Database), "backups")
+		}
+	}
+	st := sqlite.New(db, opts)
 	var src store.ContactSource = st
 	if testHooks.source != nil {
 		src = testHooks.source(st)
@@ -297,26 +342,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var sink store.ScheduleSink = st
 	if o.dryRun {
 		sink = store.Discard
-	} else if err := st.Migrate(ctx); err != nil {
-		return fail(exitRun, "migrate: %v", err)
-	}
-	if o.backup {
-		dir := cf.Backup.Dir
-		if dir == "" {
-			dir = filepath.Join(filepath.Dir(cf.Database), "backups")
-		}
-		path, err := st.Backup(ctx, dir)
-		if err != nil {
-			return fail(exitRun, "backup: %v", err)
-		}
-		logger.Info("backup written", "path", path)
-		pruned, err := st.PruneBackups(ctx, dir)
-		if err != nil {
-			return fail(exitRun, "backup: %v", err)
-		}
-		for _, p := range pruned {
-			logger.Info("old backup deleted", "path", p)
-		}
 	}
 	prog.begin(countContacts(ctx, st))
 	rep, err := sch.RunAt(ctx, today, src, sink)
@@ -353,6 +378,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// openDB opens the database: read-only for the modes that only read, else
+// for writing, creating it first when create is set and the path does not
+// exist.
+func openDB(ctx context.Context, path string, readOnly, create bool, logger *slog.Logger) (*sql.DB, error) {
+	if readOnly {
+		return sqlite.OpenReadOnly(ctx, path)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if create && errors.Is(err, sqlite.ErrNoDatabase) {
+		if db, err = sqlite.Create(ctx, path); err == nil {
+			logger.Info("created a new database", "path", path)
+		}
+	}
+	if errors.Is(err, sqlite.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w\n(give -create to create a new database there)", err)
+	}
+	return db, err
 }
 
 // countContacts returns the number of contacts of the database, for the

@@ -124,7 +124,7 @@ func writeStatus(ctx context.Context, w io.Writer, st *sqlite.Store) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Last %d of %d runs, newest first:\n\n", min(statusRuns, len(cps)), len(cps))
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN ID\tRUN DATE\tSTATUS\tSTARTED (UTC)\tDURATION\tCONTACTS\tINSERTED\tUPDATED\tDELETED\tUNCHANGED\tCONFLICTING\tERROR")
+	fmt.Fprintln(tw, "RUN ID\tRUN DATE\tSTATUS\tSTARTED (UTC)\tDURATION\tCONTACTS\tINSERTED\tUPDATED\tDELETED\tUNCHANGED\tCONFLICTING\tTAKEN\tDELETED CONTACTS\tERROR")
 	recent := slices.Clone(cps[max(0, len(cps)-statusRuns):])
 	slices.Reverse(recent)
 	for _, c := range recent {
@@ -142,8 +142,9 @@ func writeStatus(ctx context.Context, w io.Writer, st *sqlite.Store) error {
 		if r := []rune(errText); len(r) > 80 {
 			errText = string(r[:79]) + "…"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", c.RunID, orDash(c.RunDate), orDash(c.Status), started, duration,
-			c.Counts.Contacts, c.Counts.Inserted, c.Counts.Updated, c.Counts.Deleted, c.Counts.Unchanged, c.Counts.Conflicting, orDash(errText))
+		r := c.Rows
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", c.RunID, orDash(c.RunDate), orDash(c.Status), started, duration,
+			c.Contacts, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Conflicting, r.Taken, c.DeletedContacts, orDash(errText))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -54,7 +54,7 @@ func ExampleStore_Begin() {
 		fmt.Println(err)
 		return
 	}
-	if err := w.Commit(ctx, store.Summary{Contacts: 1, Inserted: 1}); err != nil {
+	if err := w.Commit(ctx, store.Summary{Contacts: 1, Rows: store.RowCounts{Inserted: 1}}); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -47,7 +47,9 @@ type Run struct {
 
 // New returns a Store holding copies of contacts. Each contact's History
 // and Stored rows may be given; rows without an ID get one; rows are sorted
-// into History or Stored by status. Contacts must have distinct IDs.
+// into History or Stored by status. Contacts must have distinct IDs. A
+// contact marked Deleted stands for one an application deleted, leaving its
+// rows behind (see DeleteContact).
 func New(contacts []emailsched.Contact, campaigns emailsched.Campaigns) (*Store, error) {
 	s := &Store{index: make(map[int64]int, len(contacts)), campaigns: cloneCampaigns(campaigns)}
 	s.contacts = make([]emailsched.Contact, 0, len(contacts))
@@ -164,13 +166,37 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, err
 				return
 			}
 			for k := range n {
-				if !yield(&buf[k], nil) {
+				c := &buf[k]
+				if c.Deleted {
+					// Only the plan rows of a deleted contact are left for
+					// a run to see, and only while it has some.
+					if len(c.Stored) == 0 {
+						continue
+					}
+					*c = emailsched.Contact{ID: c.ID, Stored: c.Stored, Deleted: true}
+				}
+				if !yield(c, nil) {
 					return
 				}
 			}
 			i += n
 		}
 	}
+}
+
+// DeleteContact removes a contact as an application would, leaving its
+// email rows behind: its history stays, and its planned rows are what the
+// next run removes (Contacts yields it with Deleted set while it has any).
+// It returns store.ErrNotFound for an unknown or already deleted contact.
+func (s *Store) DeleteContact(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.index[id]
+	if !ok || s.contacts[i].Deleted {
+		return fmt.Errorf("memory: contact %d: %w", id, store.ErrNotFound)
+	}
+	s.contacts[i].Deleted = true
+	return nil
 }
 
 // Campaigns implements store.CampaignSource.
@@ -237,8 +263,13 @@ type writer struct {
 	s      *Store
 	run    emailsched.RunInfo
 	deltas []store.Delta
+	rows   store.RowCounts // what Commit applied
 	closed bool
 }
+
+// WriteReport implements store.WriteReporter: what Commit applied (a
+// memory store has no write lock that others wait for).
+func (w *writer) WriteReport() store.WriteReport { return store.WriteReport{Rows: w.rows} }
 
 func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if w.closed {
@@ -247,9 +278,37 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := validate(d); err != nil {
+		return err
+	}
 	cp := store.Delta{ContactID: d.ContactID, Unchanged: d.Unchanged,
 		Insert: slices.Clone(d.Insert), Update: slices.Clone(d.Update), Delete: slices.Clone(d.Delete)}
 	w.deltas = append(w.deltas, cp)
+	return nil
+}
+
+// validate refuses what no run may write: a status of the sending system,
+// a row to change without its ID, or named twice.
+func validate(d *store.Delta) error {
+	seen := map[int64]bool{}
+	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
+		for _, e := range rows {
+			if e.ID == 0 {
+				return fmt.Errorf("memory: contact %d: a row to update or delete has no id: %w", d.ContactID, store.ErrNotPlanned)
+			}
+			if seen[e.ID] {
+				return fmt.Errorf("memory: contact %d: row %d is changed twice in one delta: %w", d.ContactID, e.ID, store.ErrNotPlanned)
+			}
+			seen[e.ID] = true
+		}
+	}
+	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
+		for _, e := range rows {
+			if !e.Status.IsPlanned() {
+				return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
+			}
+		}
+	}
 	return nil
 }
 
@@ -268,8 +327,9 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 	// all deltas are valid, so that a refused commit changes nothing.
 	plans := map[int]*[]emailsched.Email{}
 	nextID := s.nextID
+	var rows store.RowCounts
 	for i := range w.deltas {
-		if err := s.stage(&w.deltas[i], w.run.ID, plans, &nextID); err != nil {
+		if err := s.stage(&w.deltas[i], w.run.ID, plans, &nextID, &rows); err != nil {
 			s.runs = append(s.runs, Run{Info: w.run, Err: err.Error()})
 			return err
 		}
@@ -278,6 +338,10 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 		s.contacts[i].Stored = *rows
 	}
 	s.nextID = nextID
+	// Contacts without changes never reach Write: the summary knows their
+	// unchanged rows.
+	rows.Unchanged = max(rows.Unchanged, sum.Rows.Unchanged)
+	w.rows = rows
 	s.runs = append(s.runs, Run{Info: w.run, Summary: sum})
 	return nil
 }
@@ -318,53 +382,53 @@ func (w *writer) Abort(_ context.Context, cause error) error {
 	return nil
 }
 
-// stage applies a delta to the contact's staged plan (a copy), refusing
-// changes to rows that are not the contact's planned rows and writes of
-// statuses this scheduler does not own.
-func (s *Store) stage(d *store.Delta, runID string, plans map[int]*[]emailsched.Email, nextID *int64) error {
+// stage applies a delta to the contact's staged plan (a copy). A row to
+// update or delete that is not (any longer) one of the contact's planned
+// rows was taken by the sending system: the contact's whole delta is left
+// out and its rows counted in rows.Taken.
+func (s *Store) stage(d *store.Delta, runID string, plans map[int]*[]emailsched.Email, nextID *int64, rows *store.RowCounts) error {
 	ci, ok := s.index[d.ContactID]
 	if !ok {
 		return fmt.Errorf("memory: contact %d: %w", d.ContactID, store.ErrNotFound)
 	}
-	rows, ok := plans[ci]
+	staged, ok := plans[ci]
 	if !ok {
 		cp := slices.Clone(s.contacts[ci].Stored)
-		rows = &cp
-		plans[ci] = rows
+		staged = &cp
 	}
-	at := func(id int64) (int, error) {
-		j := slices.IndexFunc(*rows, func(x emailsched.Email) bool { return x.ID == id })
-		if j < 0 {
-			return 0, fmt.Errorf("memory: contact %d row %d: %w", d.ContactID, id, store.ErrNotPlanned)
+	at := func(id int64) int {
+		return slices.IndexFunc(*staged, func(x emailsched.Email) bool { return x.ID == id })
+	}
+	taken := 0
+	for _, rs := range [][]emailsched.Email{d.Delete, d.Update} {
+		for _, e := range rs {
+			if at(e.ID) < 0 {
+				taken++
+			}
 		}
-		return j, nil
 	}
+	if taken > 0 {
+		rows.Taken += taken
+		return nil
+	}
+	plans[ci] = staged
 	for _, e := range d.Delete {
-		j, err := at(e.ID)
-		if err != nil {
-			return err
-		}
-		*rows = slices.Delete(*rows, j, j+1)
+		j := at(e.ID)
+		*staged = slices.Delete(*staged, j, j+1)
 	}
 	for _, e := range d.Update {
-		j, err := at(e.ID)
-		if err != nil {
-			return err
-		}
-		if !e.Status.IsPlanned() {
-			return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
-		}
 		e.ContactID, e.RunID = d.ContactID, runID
-		(*rows)[j] = e
+		(*staged)[at(e.ID)] = e
 	}
 	for _, e := range d.Insert {
-		if !e.Status.IsPlanned() {
-			return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
-		}
 		*nextID++
 		e.ID, e.ContactID, e.RunID = *nextID, d.ContactID, runID
-		*rows = append(*rows, e)
+		*staged = append(*staged, e)
 	}
+	rows.Deleted += len(d.Delete)
+	rows.Updated += len(d.Update)
+	rows.Inserted += len(d.Insert)
+	rows.Unchanged += d.Unchanged
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 	"github.com/emailsched/emailsched/store/storetest"
@@ -69,7 +70,7 @@ func TestAtomicRunLeavesPreviousPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cps) != 2 || cps[1].Status != sqlite.CheckpointFailed || cps[1].Counts != (sqlite.Counts{}) {
+	if len(cps) != 2 || cps[1].Status != sqlite.CheckpointFailed || cps[1].Contacts != 0 || cps[1].Rows != (store.RowCounts{}) {
 		t.Errorf("checkpoints %+v", cps)
 	}
 	// The same run, complete, commits everything.

@@ -20,9 +20,15 @@ const backupStamp = "20060102T150405.000Z"
 // missing) with SQLite's backup API, while other connections may keep
 // reading and writing, checks it with PRAGMA integrity_check and returns its
 // path: "<name>.backup-<UTC time>.sqlite3", name being the database file's
-// name without its extension. The copy is written under a ".partial" name
-// and renamed only once verified, so a crash never leaves a backup that
-// looks complete. A failed check returns an error wrapping ErrIntegrity.
+// name without its extension. The copy is one self-contained file in
+// rollback-journal mode, whatever the database's mode, so that no -wal or
+// -shm file goes with it. It is written under a ".partial" name and renamed
+// only once verified, so a crash never leaves a backup that looks complete.
+// A failed check returns an error wrapping ErrIntegrity.
+//
+// Begin takes it before the run changes anything (migrations included)
+// when Options.Backup.Dir is set, so that it restores the database as it
+// was.
 func (s *Store) Backup(ctx context.Context, dir string) (string, error) {
 	stem, err := s.stem(ctx)
 	if err != nil {
@@ -33,20 +39,30 @@ func (s *Store) Backup(ctx context.Context, dir string) (string, error) {
 	}
 	final := filepath.Join(dir, stem+".backup-"+s.opts.Now().UTC().Format(backupStamp)+".sqlite3")
 	tmp := final + ".partial"
-	os.Remove(tmp)
+	removeFiles(tmp)
 	if err := s.copyTo(ctx, tmp); err != nil {
-		os.Remove(tmp)
+		removeFiles(tmp)
 		return "", fmt.Errorf("sqlite: backup: %w", err)
 	}
 	if err := checkIntegrity(ctx, tmp); err != nil {
-		os.Remove(tmp)
+		removeFiles(tmp)
 		return "", fmt.Errorf("sqlite: backup %s: %w", final, err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
+		removeFiles(tmp)
 		return "", fmt.Errorf("sqlite: backup: %w", err)
 	}
 	return final, nil
+}
+
+// companions are the files SQLite may keep beside a database file.
+var companions = []string{"", "-wal", "-shm", "-journal"}
+
+// removeFiles removes a database file and its companions, if any.
+func removeFiles(path string) {
+	for _, c := range companions {
+		os.Remove(path + c)
+	}
 }
 
 // stem returns the database file's name without directory and extension.
@@ -96,7 +112,14 @@ func (s *Store) copyTo(ctx context.Context, path string) error {
 					return err
 				}
 				if done {
-					return b.Finish()
+					if err := b.Finish(); err != nil {
+						return err
+					}
+					// The copy has the source's journal mode in its header:
+					// a WAL copy would grow -wal and -shm files as soon as
+					// it is opened.
+					_, err := d.Exec("PRAGMA journal_mode = DELETE", nil)
+					return err
 				}
 				if err := ctx.Err(); err != nil {
 					b.Close()
@@ -109,7 +132,7 @@ func (s *Store) copyTo(ctx context.Context, path string) error {
 
 // checkIntegrity runs PRAGMA integrity_check on the database at path.
 func checkIntegrity(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_query_only=1")
 	if err != nil {
 		return err
 	}
@@ -145,11 +168,12 @@ func IntegrityCheck(ctx context.Context, db *sql.DB) error {
 }
 
 // PruneBackups deletes this database's backups in dir (and leftover
-// ".partial" files) that are older than Options.Backup.KeepDays days, by
-// the time in their names, and returns the deleted paths. Files that do not
-// match the backup naming of this database are never touched.
+// ".partial" files, and any -wal, -shm or -journal file beside either) that
+// are older than Options.Backup.KeepDays days, by the time in their names,
+// and returns the deleted paths. Files that do not match the backup naming
+// of this database are never touched. KeepDays zero keeps every backup.
 func (s *Store) PruneBackups(ctx context.Context, dir string) ([]string, error) {
-	if s.opts.Backup.KeepDays < 0 {
+	if s.opts.Backup.KeepDays <= 0 {
 		return nil, nil
 	}
 	stem, err := s.stem(ctx)
@@ -168,6 +192,12 @@ func (s *Store) PruneBackups(ctx context.Context, dir string) ([]string, error) 
 		rest, ok := strings.CutPrefix(name, prefix)
 		if !ok || e.IsDir() {
 			continue
+		}
+		for _, c := range companions[1:] {
+			if r, ok := strings.CutSuffix(rest, c); ok {
+				rest = r
+				break
+			}
 		}
 		rest, _ = strings.CutSuffix(rest, ".partial")
 		stamp, ok := strings.CutSuffix(rest, ".sqlite3")

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 
 	"github.com/emailsched/emailsched"
 )
@@ -27,8 +28,8 @@ func (s *Store) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
 			return err
 		}
 		if len(cols) > 0 {
-			rows, err := s.db.QueryContext(ctx, `SELECT name, respect_exclusion_windows, enable_followups,
-				days_before_event, target_all_contacts, priority, active FROM campaign_types ORDER BY name`)
+			rows, err := s.db.QueryContext(ctx, "SELECT "+columnsOrNull(cols, "name", "respect_exclusion_windows",
+				"enable_followups", "days_before_event", "target_all_contacts", "priority", "active")+" FROM campaign_types ORDER BY 1")
 			if err != nil {
 				return err
 			}
@@ -62,9 +63,11 @@ func (s *Store) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
 		if len(cols) == 0 {
 			return nil
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id, campaign_type, instance_name, email_template, sms_template,
-			CAST(active_start_date AS TEXT), CAST(active_end_date AS TEXT), metadata, target_states, target_carriers
-			FROM campaign_instances ORDER BY id`)
+		// A database that was never migrated may lack the target lists
+		// (production databases do): they read as absent.
+		rows, err := s.db.QueryContext(ctx, "SELECT "+columnsOrNull(cols, "id", "campaign_type", "instance_name",
+			"email_template", "sms_template", "CAST(active_start_date AS TEXT)", "CAST(active_end_date AS TEXT)", "metadata",
+			"target_states", "target_carriers")+" FROM campaign_instances ORDER BY 1")
 		if err != nil {
 			return err
 		}
@@ -105,4 +108,29 @@ func (s *Store) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
 	s.stats.SkippedCampaignTypes, s.stats.SkippedInstances = skippedTypes, skippedInst
 	s.mu.Unlock()
 	return out, nil
+}
+
+// columnsOrNull lists the expressions for a SELECT, each column (or
+// CAST(column AS TEXT)) replaced by NULL when the table lacks it: a
+// database that was never migrated reads as one whose columns are empty.
+func columnsOrNull(cols map[string]bool, exprs ...string) string {
+	out := make([]string, len(exprs))
+	for i, x := range exprs {
+		if cols[columnName(x)] {
+			out[i] = x
+		} else {
+			out[i] = "NULL"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// columnName is the column an expression of the stream reads: x itself,
+// or the x of CAST(x AS TEXT).
+func columnName(expr string) string {
+	if rest, ok := strings.CutPrefix(expr, "CAST("); ok {
+		name, _, _ := strings.Cut(rest, " ")
+		return strings.ToLower(name)
+	}
+	return strings.ToLower(expr)
 }

@@ -50,16 +50,30 @@ func streamWith(t *testing.T, db *sql.DB, feed bool, beforeFeed func()) ([]email
 	return got, st, fed
 }
 
+// createDB creates a database in WAL mode (the feed's) or in the default
+// rollback-journal mode, closed at the end of the test.
+func createDB(t testing.TB, path string, wal bool) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if wal {
+		if err := UseWAL(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
 // dirtyDB is a database of n dirty contacts, in the fixture's schema or,
 // when odd is set, in oddSchema (which allows NULL contact ids).
 func dirtyDB(t *testing.T, seed uint64, n int, odd bool) *sql.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "feed.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := createDB(t, filepath.Join(t.TempDir(), "feed.sqlite3"), true)
 	if odd {
 		for _, q := range oddSchema {
 			if _, err := db.ExecContext(ctx, q); err != nil {

@@ -16,7 +16,7 @@ import (
 func openDB(t testing.TB, name string) (*sql.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := sqlite.Create(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,11 +71,17 @@ func (s *Store) StoredLoad(ctx context.Context) (store.PlanLoad, bool, error) {
 }
 
 // latestLoad returns the plan_load of the latest completed run, or NULL
-// when there is none or a later run committed changes.
+// when there is none, a later run committed changes, or the database was
+// never migrated (it has no such column). Rows of an earlier scheduler
+// (without run_id) are not this scheduler's runs.
 func (s *Store) latestLoad(ctx context.Context) (sql.NullString, error) {
 	var raw sql.NullString
-	rows, err := s.db.QueryContext(ctx, `SELECT status, rows_inserted+rows_updated+rows_deleted, plan_load
-		FROM scheduler_checkpoints ORDER BY rowid DESC`)
+	cols, err := tableColumns(ctx, s.db, "scheduler_checkpoints")
+	if err != nil || !cols["plan_load"] || !cols["run_id"] {
+		return raw, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT status, coalesce(rows_inserted, 0)+coalesce(rows_updated, 0)+coalesce(rows_deleted, 0),
+		plan_load FROM scheduler_checkpoints WHERE run_id IS NOT NULL ORDER BY rowid DESC`)
 	if err != nil {
 		return raw, err
 	}

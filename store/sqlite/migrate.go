@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/emailsched/emailsched/store"
 )
 
 //go:embed schema/schema.sql
@@ -83,18 +87,38 @@ func parseSchema(src string) ([]table, error) {
 	return out, nil
 }
 
+// ErrForeignSchema is wrapped when a table this scheduler writes has a
+// shape it cannot write safely: an email_schedules table without a status
+// column (its rows could not be told apart from this scheduler's), or a
+// NOT NULL column without a default that the adapter does not fill. Nothing
+// is changed.
+var ErrForeignSchema = errors.New("sqlite: the database's schema cannot be written safely")
+
 // Migrate brings the database to the shape the adapter needs, creating only
-// what is missing: the tables of SPEC §9 (email_schedules, campaign_types,
-// campaign_instances, contact_campaigns, tracking_clicks, contact_events,
-// scheduler_checkpoints, and contacts on an empty database), the columns an
-// existing table lacks (ALTER TABLE ADD COLUMN, checked with PRAGMA
-// table_info; the contacts table is never altered), and an index on
-// contact_id for each per-contact table unless an index leading with
-// contact_id exists. It never drops, renames or rewrites anything, so it is
-// idempotent and safe on production databases; it runs in one IMMEDIATE
-// transaction. The production index set is not created here (see
-// sqlitefixture).
+// what is missing: the tables it reads and writes (email_schedules,
+// campaign_types, campaign_instances, contact_campaigns, tracking_clicks,
+// contact_events, scheduler_checkpoints, and contacts on an empty
+// database), the columns an existing table lacks (ALTER TABLE ADD COLUMN,
+// checked with PRAGMA table_info; the contacts table is never altered), and
+// an index on contact_id for each per-contact table unless an index leading
+// with contact_id exists. It never drops, renames or rewrites anything, and
+// no column it adds gets a default that makes existing rows look like this
+// scheduler's, so it is idempotent and safe on production databases. It
+// runs in one IMMEDIATE transaction: after a failure the database is as it
+// was. The production index set is not created here (see sqlitefixture).
+//
+// Before it changes anything it checks that the schema can be written
+// safely (ErrForeignSchema): an email_schedules table without a status
+// column is refused, never migrated, because this scheduler owns exactly
+// the rows whose status is pre-scheduled or skipped and a status added with
+// any value would either claim the other system's rows or hide them.
+//
+// Begin migrates, so callers need not; Migrate is for those who want the
+// change at a moment of their choosing.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.writable(ctx); err != nil {
+		return err
+	}
 	tables, err := parseSchema(schemaSQL)
 	if err != nil {
 		return err
@@ -104,6 +128,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	defer conn.Close()
+	if err := preflight(ctx, conn); err != nil {
+		return err
+	}
 	return s.retry(ctx, "migrate", func() error {
 		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return err
@@ -118,6 +145,80 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// writable returns store.ErrReadOnly (wrapped) for a database opened
+// read-only.
+func (s *Store) writable(ctx context.Context) error {
+	var ro int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA query_only").Scan(&ro); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if ro != 0 {
+		return fmt.Errorf("sqlite: the database was opened read-only: %w", store.ErrReadOnly)
+	}
+	return nil
+}
+
+// insertedColumns are the columns the adapter fills when it inserts into
+// email_schedules (see insertSQL); checkpointColumns those it fills in
+// scheduler_checkpoints, in either layout (see checkpoint.go).
+var insertedColumns = []string{"contact_id", "email_type", "scheduled_send_date", "scheduled_send_time", "status",
+	"skip_reason", "priority", "campaign_instance_id", "email_template", "sms_template", "scheduler_run_id",
+	"event_year", "event_month", "event_day", "catchup_note", "metadata", "created_at", "updated_at"}
+
+// preflight checks that the tables the adapter writes can be written
+// safely, before anything is changed (see ErrForeignSchema).
+func preflight(ctx context.Context, q queryer) error {
+	cols, err := tableColumns(ctx, q, "email_schedules")
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if len(cols) > 0 && !cols["status"] {
+		return fmt.Errorf("%w: email_schedules has no status column, so its rows cannot be told apart from this scheduler's "+
+			"(which are exactly those with status 'pre-scheduled' or 'skipped'); add a status column whose existing rows carry "+
+			"the sending system's statuses, then run again", ErrForeignSchema)
+	}
+	for _, t := range []struct {
+		table  string
+		filled []string
+	}{{"email_schedules", insertedColumns}, {"scheduler_checkpoints", checkpointFilled}} {
+		bad, err := unfilledNotNull(ctx, q, t.table, t.filled)
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("%w: %s has NOT NULL columns without a default that this scheduler does not know how to fill: %s",
+				ErrForeignSchema, t.table, strings.Join(bad, ", "))
+		}
+	}
+	return nil
+}
+
+// unfilledNotNull returns the NOT NULL columns of table without a default
+// that are not in filled (nor the integer primary key, which fills
+// itself).
+func unfilledNotNull(ctx context.Context, q queryer, table string, filled []string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, type, pk FROM pragma_table_info(?) WHERE \"notnull\" AND dflt_value IS NULL", table)
+	if err != nil {
+		return nil, fmt.Errorf("table_info(%s): %w", table, err)
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() {
+		var name, typ string
+		var pk int
+		if err := rows.Scan(&name, &typ, &pk); err != nil {
+			return nil, fmt.Errorf("table_info(%s): %w", table, err)
+		}
+		if pk > 0 && strings.EqualFold(typ, "INTEGER") {
+			continue
+		}
+		if !slices.Contains(filled, strings.ToLower(name)) {
+			bad = append(bad, name)
+		}
+	}
+	return bad, rows.Err()
 }
 
 func migrate(ctx context.Context, conn *sql.Conn, tables []table) error {

@@ -183,9 +183,15 @@ func TestDirtyData(t *testing.T) {
 		(3, 1, '2025-04-01', 'active'), (3, 'x', '2025-04-01', NULL), (3, 2, 'never', 'active'), (5, 1, '2025-04-01 00:00:00', NULL)`)
 
 	got := readAll(t, s)
-	if len(got) != 6 {
-		t.Fatalf("read %d contacts, want 6", len(got))
+	if len(got) != 7 {
+		t.Fatalf("read %d contacts, want 6 and the deleted contact 99", len(got))
 	}
+	// Contact 99 does not exist, but its pre-scheduled row does: a deleted
+	// contact, whose plan the next run removes.
+	if g := got[6]; g.ID != 99 || !g.Deleted || len(g.Stored) != 1 || len(g.History) != 0 || g.Email != "" {
+		t.Errorf("deleted contact: %+v", g)
+	}
+	got = got[:6]
 	c3, c4, c5, c6 := got[2], got[3], got[4], got[5]
 	if c3.Email != sqlish || c3.Carrier != sqlish || c3.State != "ca" || c3.ZIP != "90210-1234" || !c3.DoNotCommunicate {
 		t.Errorf("contact 3: %+v", c3)
@@ -230,8 +236,8 @@ func TestDirtyData(t *testing.T) {
 		t.Errorf("targets: %+v %+v", c3.Campaigns, c5.Campaigns)
 	}
 	st := s.ReadStats()
-	want := sqlite.ReadStats{Contacts: 6, Rows: 3, UnknownTypeRows: 2, BadDateRows: 1, OrphanRows: 4, Clicks: 3, HealthAnswers: 4,
-		Targets: 2, BadTargets: 2, FieldIssues: 5}
+	want := sqlite.ReadStats{Contacts: 6, Rows: 4, UnknownTypeRows: 2, BadDateRows: 1, OrphanRows: 4, Clicks: 3, HealthAnswers: 4,
+		Targets: 2, BadTargets: 2, FieldIssues: 5, DeletedContacts: 1, Chunks: 1}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("ReadStats (-want +got):\n%s", diff)
 	}

@@ -5,17 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/store"
-)
-
-// Checkpoint statuses (the status column of scheduler_checkpoints).
-const (
-	CheckpointRunning   = "running"
-	CheckpointCompleted = "completed"
-	CheckpointFailed    = "failed"
 )
 
 // timeLayout is the text form of the timestamps the adapter writes (UTC,
@@ -36,68 +32,84 @@ const (
 		WHERE id=? AND contact_id=?` + plannedGuard
 	deleteSQL = `DELETE FROM email_schedules WHERE id=? AND contact_id=?` + plannedGuard
 	// parkSQL moves a row out of the way of every unique index (email_type
-	// is part of both of SPEC §9) inside a transaction, so that rows of
-	// one contact can swap their keys.
-	parkSQL       = `UPDATE email_schedules SET email_type='~parked~'||id WHERE id=? AND contact_id=?` + plannedGuard
-	progressSQL   = `UPDATE scheduler_checkpoints SET contacts_processed=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=? WHERE rowid=?`
-	checkpointSQL = `INSERT INTO scheduler_checkpoints (run_id, run_timestamp, started_at, run_date, status, rules_checksum,
-		contacts_processed, rows_inserted, rows_updated, rows_deleted, rows_unchanged, rows_conflicting)
-		VALUES (?,?,?,?,?,?,0,0,0,0,0,0)`
-	finishSQL = `UPDATE scheduler_checkpoints SET status=?, finished_at=?, error_message=?, contacts_processed=?,
-		contacts_checksum=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?,
-		plan_load=? WHERE rowid=?`
+	// is part of both unique indexes existing databases carry) inside a
+	// transaction, so that rows of one contact can swap their keys.
+	parkSQL = `UPDATE email_schedules SET email_type='~parked~'||id WHERE id=? AND contact_id=?` + plannedGuard
+	// stillPlannedSQL counts the rows of a contact that are still its
+	// planned rows, to count what the sending system took.
+	stillPlannedSQL = `SELECT count(*) FROM email_schedules WHERE id=? AND contact_id=?` + plannedGuard
+	// progressSQL records a batch's counts; its status guard fails when
+	// another run took the run lock over (ErrRunLockLost).
+	progressSQL = `UPDATE scheduler_checkpoints SET contacts_processed=?, rows_inserted=?, rows_updated=?, rows_deleted=?,
+		rows_unchanged=?, rows_conflicting=?, rows_taken=? WHERE rowid=? AND status='` + CheckpointRunning + `'`
 	// Only the latest completed run's load is of use: older ones are
 	// dropped so that the checkpoint table does not grow by the load's
 	// size (tens of kilobytes) every night.
 	dropLoadsSQL = `UPDATE scheduler_checkpoints SET plan_load=NULL WHERE plan_load IS NOT NULL AND rowid<>?`
 )
 
-// Counts are the rows a run has written so far.
-type Counts struct {
-	Contacts    int // contacts whose deltas were committed
-	Inserted    int
-	Updated     int
-	Deleted     int
-	Unchanged   int
-	Conflicting int // rows not stored because a unique index refused them
+// progress is what a run has written: contacts and rows.
+type progress struct {
+	contacts int
+	rows     store.RowCounts
 }
 
-func (c *Counts) add(o Counts) {
-	c.Contacts += o.Contacts
-	c.Inserted += o.Inserted
-	c.Updated += o.Updated
-	c.Deleted += o.Deleted
-	c.Unchanged += o.Unchanged
-	c.Conflicting += o.Conflicting
+func (p *progress) add(o progress) {
+	p.contacts += o.contacts
+	p.rows.Add(o.rows)
 }
 
-// Begin implements store.ScheduleSink. It takes the optional backup, then
-// records a checkpoint row with status "running" and returns a Writer.
+// Begin implements store.ScheduleSink. Before anything changes it checks
+// that the database can be written safely (see Migrate); it then takes the
+// optional backup (Options.Backup), migrates what is missing, takes the
+// run lock and records a checkpoint row with status "running", and
+// returns a Writer. A database opened read-only is refused with
+// store.ErrReadOnly, and one that another run is working on with
+// ErrRunInProgress (after waiting up to Options.LockWait).
+//
+// # When the run writes
+//
+// A run reads and plans under one read snapshot and keeps its changes in
+// memory; Commit applies them all at the end, in one short transaction
+// (Options.Atomic) or in transactions of Options.BatchContacts contacts,
+// under guards. The sending system can write the whole time the run
+// reads; it waits only while the changes are applied, which for a nightly
+// run (well under 1 % of the rows) is about a second at a million
+// contacts. The report gives the longest time the write lock was held
+// (store.WriteReport.LongestLock).
+//
+// A run whose changes outgrow Options.BufferRows (a first run, a change of
+// rules that re-plans most rows) cannot keep them in memory:
+//   - in WAL mode it writes them while it reads, batch by batch on a
+//     goroutine of its own (readers never block writers in WAL mode). An
+//     atomic run then holds the write lock from its first batch to its
+//     commit, minutes at millions of contacts: onboard an organisation
+//     outside the sending system's busy hours, or run in batches;
+//   - in rollback-journal mode it writes them to a temporary file and
+//     applies them once it has read everything (there a read lock blocks
+//     every commit, its own included).
 //
 // # Atomicity
 //
-// The Writer buffers the deltas of Options.BatchContacts contacts (those
-// with changes) and writes each batch in one IMMEDIATE transaction, in the
-// order delete, update, insert, with prepared statements on one
-// connection. Batches commit as they go: the unit of atomicity is the batch
-// of whole contacts, so at any moment, and after a crash, every contact has
-// either its complete old plan or its complete new plan, and running again
-// finishes the job. Commit writes the last batch and finalises the
-// checkpoint in the same transaction. Abort discards the unwritten batch
-// and records the failure; batches already committed stay.
-//
-// A full batch is written on a goroutine of its own while the next one
-// fills (never more than one at a time, in order), so that the caller
-// reads and plans while the database writes. The error of a batch is
-// returned by the next Write, or by Commit.
+// An atomic run is one transaction: after a crash or a failure the
+// previous plan is intact. Otherwise the unit of atomicity is the batch of
+// whole contacts: at any moment, and after a crash, every contact has
+// either its complete old plan or its complete new plan, and running
+// again finishes the job. Commit writes the last batch and finalises the
+// checkpoint in the same transaction. Abort discards what was not
+// committed and records the failure.
 //
 // # Guards
 //
 // Every UPDATE and DELETE carries "AND status IN ('pre-scheduled',
-// 'skipped')" and the contact id, and checks that it changed one row: a
-// delta that names any other row fails the batch (rolled back) with an
-// error wrapping store.ErrNotPlanned. Rows written get the run id, and
-// created_at/updated_at.
+// 'skipped')" and the contact id, and must change one row. A row whose
+// guard fails stopped being this scheduler's after the run read it (the
+// sending system took it over, or removed it): the contact's changes are
+// rolled back to a savepoint, the contact keeps its previous plan, the row
+// is counted in RowCounts.Taken, and the run goes on; the next run plans
+// the contact afresh. So is a contact whose changes a foreign key refuses
+// (a connection with foreign keys on, the contact deleted meanwhile).
+// Rows written get the run id, and created_at/updated_at.
 //
 // # Unique indexes
 //
@@ -108,27 +120,42 @@ func (c *Counts) add(o Counts) {
 // to a unique placeholder inside the transaction) and applied again. A row
 // that still collides (the plan itself, or a history row, already holds the
 // key) cannot be stored: it is left out (an insert) or deleted (an update)
-// and counted in Counts.Conflicting and the checkpoint; never sending an
-// email is the safe side.
+// and counted in RowCounts.Conflicting; never sending an email is the safe
+// side.
 //
 // # Failures
 //
-// SQLITE_BUSY and SQLITE_LOCKED roll the batch back and retry it with
-// bounded exponential backoff (Options.Retry). Any other error rolls the
-// batch back, records status "failed" and the error in the checkpoint,
-// and is returned (wrapped) by Write or Commit; the Writer is then
-// unusable.
+// SQLITE_BUSY and SQLITE_LOCKED roll the transaction back and retry it
+// with bounded exponential backoff (Options.Retry), logging what the run
+// waits for. Any other error rolls the transaction back, records status
+// "failed" and the error in the checkpoint, and is returned (wrapped) by
+// Write or Commit; the Writer is then unusable.
 func (s *Store) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer, error) {
 	if run.ID == "" {
 		return nil, errors.New("sqlite: begin: the run has no ID")
 	}
+	if err := s.writable(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
 	if s.opts.Backup.Dir != "" {
-		if _, err := s.Backup(ctx, s.opts.Backup.Dir); err != nil {
+		path, err := s.Backup(ctx, s.opts.Backup.Dir)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := s.PruneBackups(ctx, s.opts.Backup.Dir); err != nil {
+		s.opts.Logger.Info("backup written", "path", path)
+		pruned, err := s.PruneBackups(ctx, s.opts.Backup.Dir)
+		if err != nil {
 			return nil, err
 		}
+		for _, p := range pruned {
+			s.opts.Logger.Info("old backup deleted", "path", p)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, err
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -138,33 +165,62 @@ func (s *Store) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer
 	if w.sendTime == "" {
 		w.sendTime = "08:30"
 	}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		q    string
-	}{{&w.ins, insertSQL}, {&w.upd, updateSQL}, {&w.del, deleteSQL}, {&w.park, parkSQL}, {&w.progress, progressSQL}, {&w.finish, finishSQL}} {
-		if *p.stmt, err = conn.PrepareContext(ctx, p.q); err != nil {
-			w.release()
-			return nil, fmt.Errorf("sqlite: begin: prepare (has Migrate run?): %w", err)
-		}
+	if err := w.prepare(ctx); err != nil {
+		w.release()
+		return nil, err
 	}
 	started := run.StartedAt
 	if started.IsZero() {
 		started = s.opts.Now()
 	}
-	ts := started.UTC().Format(timeLayout)
-	err = w.tx(ctx, "begin", func() error {
-		res, err := conn.ExecContext(ctx, checkpointSQL, run.ID, ts, ts, nullDate(run.Today), CheckpointRunning, nullText(run.RulesChecksum))
-		if err != nil {
-			return err
-		}
-		w.checkpoint, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
+	if w.checkpoint, err = s.acquire(ctx, conn, w.layout, run, started.UTC().Format(timeLayout)); err != nil {
 		w.release()
 		return nil, err
 	}
+	w.hbStop, w.hbDone = make(chan struct{}), make(chan struct{})
+	go s.heartbeat(w.checkpoint, w.hbStop, w.hbDone)
 	return w, nil
+}
+
+// check is preflight on a connection of its own.
+func (s *Store) check(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer conn.Close()
+	return preflight(ctx, conn)
+}
+
+// prepare learns the database's journal mode, foreign keys and checkpoint
+// layout, and prepares the statements.
+func (w *writer) prepare(ctx context.Context) error {
+	var mode string
+	var fk int
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	w.wal, w.fk = strings.EqualFold(mode, "wal"), fk != 0
+	var err error
+	if w.layout, err = readLayout(ctx, w.conn); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{{&w.ins, insertSQL}, {&w.upd, updateSQL}, {&w.del, deleteSQL}, {&w.park, parkSQL}, {&w.still, stillPlannedSQL},
+		{&w.prog, progressSQL}, {&w.finish, w.layout.finishSQL()},
+		{&w.savepoint, "SAVEPOINT emailsched_contact"}, {&w.releaseSP, "RELEASE emailsched_contact"},
+		{&w.rollbackSP, "ROLLBACK TO emailsched_contact"}} {
+		var err error
+		if *p.stmt, err = w.conn.PrepareContext(ctx, p.q); err != nil {
+			return fmt.Errorf("sqlite: begin: prepare: %w", err)
+		}
+	}
+	return nil
 }
 
 type writer struct {
@@ -172,30 +228,42 @@ type writer struct {
 	run      emailsched.RunInfo
 	conn     *sql.Conn
 	sendTime string
+	layout   checkpointLayout
+	// wal: the database is in WAL mode, where a run may write while it
+	// reads; fk: the connection enforces foreign keys.
+	wal, fk bool
 
-	ins, upd, del, park, progress, finish *sql.Stmt
+	ins, upd, del, park, still, prog, finish *sql.Stmt
+	savepoint, releaseSP, rollbackSP         *sql.Stmt
 
 	checkpoint int64 // rowid of the checkpoint row
 
-	batch      []pending
-	rows       []emailsched.Email // the batch's rows: per pending, deletes then updates then inserts
-	batchEmpty Counts             // contacts without changes and unchanged rows since the last flush
-	total      Counts             // committed
-	args       []any
+	// buf holds the changes not yet handed to the database. Past
+	// BufferRows they go to the database as they come (streaming, WAL
+	// mode) or to spill (rollback-journal mode).
+	buf       batchBuf
+	streaming bool
+	spill     *spill
+	total     progress // committed (for an atomic run: written in its transaction)
+	args      []any
 
-	// A full batch is written on a goroutine of its own while the next one
-	// fills, so that the run reads and plans while the database writes.
-	// At most one batch is in flight; its outcome arrives on inflight. The
-	// writing goroutine uses the connection, the statements, args, open
-	// and final; the others are the caller's.
+	// While streaming, a full batch is written on a goroutine of its own
+	// while the next one fills, so that the run reads and plans while the
+	// database writes. At most one batch is in flight; its outcome arrives
+	// on inflight. The writing goroutine uses the connection, the
+	// statements, args, open, lock and the checkpoint; the others are the
+	// caller's.
 	inflight chan flushed
 	spare    *batchBuf // the buffers of the last written batch, for reuse
+
+	lock lockClock
+
+	hbStop, hbDone chan struct{} // the run lock's heartbeat
 
 	err      error // the failure that made the writer unusable
 	recorded bool  // err is recorded in the checkpoint
 	closed   bool
 	open     bool // Atomic: the run's transaction is open
-	final    bool // the flush being written is Commit's
 }
 
 type pending struct {
@@ -203,28 +271,49 @@ type pending struct {
 	del, upd, ins int
 }
 
-// batchBuf is a batch of contacts' changes on its way to the database.
+// batchBuf is a run of contacts' changes on its way to the database: per
+// pending, its deletes, updates and inserts in rows; empty counts the
+// contacts without changes and the unchanged rows seen with it.
 type batchBuf struct {
 	pend  []pending
 	rows  []emailsched.Email
-	empty Counts
+	empty progress
 }
 
-// flushed is the outcome of a batch written on its own goroutine.
+// flushed is the outcome of a batch written on its own goroutine: what it
+// committed, and its error.
 type flushed struct {
 	b   *batchBuf
-	got Counts
+	got progress
 	err error
 }
 
-// Counts returns what the Writer has committed so far. The Writer returned
-// by Store.Begin implements it.
-func (w *writer) Counts() Counts { return w.total }
+// lockClock measures how long the writer holds the write lock.
+type lockClock struct {
+	since            time.Time // zero when not held
+	longest, overall time.Duration
+}
 
-// WriteCounts implements store.WriteCounter.
-func (w *writer) WriteCounts() store.WriteCounts {
-	t := w.total
-	return store.WriteCounts{Inserted: t.Inserted, Updated: t.Updated, Deleted: t.Deleted, Unchanged: t.Unchanged, Conflicting: t.Conflicting}
+func (l *lockClock) held() {
+	if l.since.IsZero() {
+		l.since = time.Now()
+	}
+}
+
+func (l *lockClock) released() {
+	if l.since.IsZero() {
+		return
+	}
+	d := time.Since(l.since)
+	l.since = time.Time{}
+	l.longest = max(l.longest, d)
+	l.overall += d
+}
+
+// WriteReport implements store.WriteReporter: the rows committed so far,
+// and how long the write lock was held.
+func (w *writer) WriteReport() store.WriteReport {
+	return store.WriteReport{Rows: w.total.rows, LongestLock: w.lock.longest, Locked: w.lock.overall}
 }
 
 func (w *writer) Write(ctx context.Context, d *store.Delta) error {
@@ -240,45 +329,89 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if err := validate(d); err != nil {
 		return w.fail(err)
 	}
-	w.batchEmpty.Unchanged += d.Unchanged
+	w.buf.empty.rows.Unchanged += d.Unchanged
 	if d.Empty() {
-		w.batchEmpty.Contacts++
+		w.buf.empty.contacts++
 		return nil
 	}
-	w.batch = append(w.batch, pending{contact: d.ContactID, del: len(d.Delete), upd: len(d.Update), ins: len(d.Insert)})
-	w.rows = append(w.rows, d.Delete...)
-	w.rows = append(w.rows, d.Update...)
-	w.rows = append(w.rows, d.Insert...)
-	if len(w.batch) >= w.s.opts.BatchContacts {
-		return w.flushAsync(ctx)
+	p := pending{contact: d.ContactID, del: len(d.Delete), upd: len(d.Update), ins: len(d.Insert)}
+	if w.spill != nil {
+		rows := append(append(append(w.buf.rows[:0], d.Delete...), d.Update...), d.Insert...)
+		err := w.spill.add(p, rows)
+		clear(rows)
+		if err != nil {
+			return w.fail(fmt.Errorf("sqlite: write: %w", err))
+		}
+		return nil
+	}
+	w.buf.pend = append(w.buf.pend, p)
+	w.buf.rows = append(w.buf.rows, d.Delete...)
+	w.buf.rows = append(w.buf.rows, d.Update...)
+	w.buf.rows = append(w.buf.rows, d.Insert...)
+	switch {
+	case w.streaming:
+		if len(w.buf.pend) >= w.s.opts.BatchContacts {
+			return w.flushAsync(ctx)
+		}
+	case len(w.buf.rows) > w.s.opts.BufferRows:
+		return w.overflow(ctx)
 	}
 	return nil
 }
 
-// flushAsync hands the filled batch to a goroutine that writes it, after
-// the previous batch is written, and continues with empty buffers.
+// overflow moves a run whose changes outgrew the buffer to writing as it
+// reads (WAL mode) or to a spill file (rollback-journal mode).
+func (w *writer) overflow(ctx context.Context) error {
+	if w.wal {
+		w.s.opts.Logger.Info("the run changes many rows: writing them while it reads", "rows_so_far", len(w.buf.rows),
+			"atomic", w.s.opts.Atomic)
+		w.streaming = true
+		return w.flushAsync(ctx)
+	}
+	sp, err := newSpill()
+	if err != nil {
+		return w.fail(err)
+	}
+	w.s.opts.Logger.Info("the run changes many rows: keeping them in a temporary file until it has read everything",
+		"rows_so_far", len(w.buf.rows))
+	w.spill = sp
+	off := 0
+	for _, p := range w.buf.pend {
+		n := p.del + p.upd + p.ins
+		if err := sp.add(p, w.buf.rows[off:off+n]); err != nil {
+			return w.fail(fmt.Errorf("sqlite: write: %w", err))
+		}
+		off += n
+	}
+	clear(w.buf.rows)
+	w.buf.pend, w.buf.rows = nil, nil
+	return nil
+}
+
+// flushAsync hands the filled buffer to a goroutine that writes it, after
+// the previous one is written, and continues with empty buffers.
 func (w *writer) flushAsync(ctx context.Context) error {
 	if err := w.await(); err != nil {
 		return w.fail(err)
 	}
-	b := &batchBuf{pend: w.batch, rows: w.rows, empty: w.batchEmpty}
+	b := &batchBuf{pend: w.buf.pend, rows: w.buf.rows, empty: w.buf.empty}
 	if sp := w.spare; sp != nil {
-		w.batch, w.rows, w.spare = sp.pend[:0], sp.rows[:0], nil
+		w.buf.pend, w.buf.rows, w.spare = sp.pend[:0], sp.rows[:0], nil
 	} else {
-		w.batch, w.rows = nil, nil
+		w.buf.pend, w.buf.rows = nil, nil
 	}
-	w.batchEmpty = Counts{}
+	w.buf.empty = progress{}
 	done := make(chan flushed, 1)
 	w.inflight = done
+	base := w.total
 	go func() {
-		got, err := w.write(ctx, b, nil)
+		got, err := w.write(ctx, b, base, nil)
 		done <- flushed{b: b, got: got, err: err}
 	}()
 	return nil
 }
 
-// await waits for the batch in flight, if any, and takes its outcome: what
-// it committed, or its error.
+// await waits for the batch in flight, if any, and takes its outcome.
 func (w *writer) await() error {
 	if w.inflight == nil {
 		return nil
@@ -287,11 +420,8 @@ func (w *writer) await() error {
 	w.inflight = nil
 	clear(f.b.rows[:cap(f.b.rows)]) // drop references to the written strings
 	w.spare = f.b
-	if f.err != nil {
-		return f.err
-	}
-	w.total.add(f.got)
-	return nil
+	w.total.add(f.got) // what committed, even when a later batch failed
+	return f.err
 }
 
 func validate(d *store.Delta) error {
@@ -321,10 +451,59 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 		w.release()
 		return w.err
 	}
-	err := w.flush(ctx, &sum)
+	err := w.commit(ctx, &sum)
 	w.closed = true
 	w.release()
 	return err
+}
+
+// commit writes what is left and finalises the checkpoint with sum.
+func (w *writer) commit(ctx context.Context, sum *store.Summary) error {
+	if err := w.commitRows(ctx, sum); err != nil {
+		return err
+	}
+	// What the checkpoint recorded: contacts without changes never reach
+	// Write, the summary knows them.
+	w.total.contacts = max(w.total.contacts, sum.Contacts)
+	w.total.rows.Unchanged = max(w.total.rows.Unchanged, sum.Rows.Unchanged)
+	return nil
+}
+
+func (w *writer) commitRows(ctx context.Context, sum *store.Summary) error {
+	if err := w.await(); err != nil {
+		return w.fail(err)
+	}
+	if w.spill == nil {
+		got, err := w.write(ctx, &w.buf, w.total, sum)
+		w.total.add(got)
+		if err != nil {
+			return w.fail(err)
+		}
+		return nil
+	}
+	next, err := w.spill.reader(w.s.opts.BatchContacts)
+	if err != nil {
+		return w.fail(err)
+	}
+	for left := w.spill.n; ; {
+		b, err := next()
+		if err != nil {
+			return w.fail(err)
+		}
+		left -= len(b.pend)
+		final := (*store.Summary)(nil)
+		if left == 0 {
+			b.empty, final = w.buf.empty, sum
+		}
+		got, err := w.write(ctx, b, w.total, final)
+		w.total.add(got)
+		if err != nil {
+			return w.fail(err)
+		}
+		if final != nil {
+			return nil
+		}
+	}
 }
 
 func (w *writer) Abort(ctx context.Context, cause error) error {
@@ -335,7 +514,7 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 	flushErr := w.await()
 	w.release()
 	if w.s.opts.Atomic {
-		w.total = Counts{} // the run's transaction was rolled back
+		w.total = progress{} // the run's transaction was rolled back
 	}
 	if w.recorded {
 		return nil
@@ -350,71 +529,161 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 	return w.record(ctx, msg)
 }
 
-// flush writes the filling batch in one transaction and finalises the
-// checkpoint with sum: Commit's, after the batch in flight.
-func (w *writer) flush(ctx context.Context, sum *store.Summary) error {
-	if err := w.await(); err != nil {
-		return w.fail(err)
+// write writes the contacts of b: in an atomic run into the run's one
+// transaction, else in transactions of Options.BatchContacts contacts.
+// Each transaction records the checkpoint's progress (base plus what it
+// wrote), or, when sum is set, the last one finalises it with sum. It
+// returns what it committed (an atomic run: wrote). It runs with no other
+// write in flight, on the caller's goroutine or on flushAsync's.
+func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *store.Summary) (progress, error) {
+	var committed progress
+	now := w.s.opts.Now().UTC().Format(timeLayout)
+	step := len(b.pend)
+	if !w.s.opts.Atomic {
+		step = w.s.opts.BatchContacts
 	}
-	got, err := w.write(ctx, &batchBuf{pend: w.batch, rows: w.rows, empty: w.batchEmpty}, sum)
+	off := 0
+	for start := 0; start < len(b.pend) || start == 0; start += max(step, 1) {
+		end := min(start+step, len(b.pend))
+		last := end == len(b.pend)
+		var got progress
+		err := w.tx(ctx, sum != nil && last, func() error {
+			got = progress{}
+			if start == 0 {
+				got = b.empty
+			}
+			got.contacts += end - start
+			o := off
+			for _, p := range b.pend[start:end] {
+				n := p.del + p.upd + p.ins
+				if err := w.contact(ctx, p, b.rows[o:o+n], now, &got.rows); err != nil {
+					return err
+				}
+				o += n
+			}
+			t := base
+			t.add(committed)
+			t.add(got)
+			if sum != nil && last {
+				return w.finalise(ctx, t, sum, now)
+			}
+			return w.recordProgress(ctx, t)
+		})
+		if err != nil {
+			return committed, err
+		}
+		committed.add(got)
+		for _, p := range b.pend[start:end] {
+			off += p.del + p.upd + p.ins
+		}
+		if last {
+			break
+		}
+	}
+	return committed, nil
+}
+
+func (w *writer) recordProgress(ctx context.Context, t progress) error {
+	r := t.rows
+	res, err := w.prog.ExecContext(ctx, t.contacts, r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Conflicting, r.Taken, w.checkpoint)
+	return w.ours(res, err)
+}
+
+// ours checks that the checkpoint update changed our row: it did not when
+// another run took the run lock over.
+func (w *writer) ours(res sql.Result, err error) error {
 	if err != nil {
-		return w.fail(err)
+		return err
 	}
-	w.total.add(got)
-	if sum != nil { // what the checkpoint recorded
-		w.total.Contacts = max(w.total.Contacts, sum.Contacts)
-		w.total.Unchanged = max(w.total.Unchanged, sum.Unchanged)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
 	}
-	w.batch, w.rows, w.batchEmpty = w.batch[:0], w.rows[:0], Counts{}
-	clear(w.rows[:cap(w.rows)]) // drop references to the written strings
+	if n != 1 {
+		return ErrRunLockLost
+	}
 	return nil
 }
 
-// write writes batch b in one transaction, with the checkpoint's progress,
-// or with sum its final counts, and returns what it committed. It runs
-// with no other write in flight, on the caller's goroutine or on the one
-// of flushAsync; it changes no state of w but the transaction's.
-func (w *writer) write(ctx context.Context, b *batchBuf, sum *store.Summary) (Counts, error) {
-	w.final = sum != nil
-	var got Counts
-	now := w.s.opts.Now().UTC().Format(timeLayout)
-	err := w.tx(ctx, "write", func() error {
-		got = b.empty
-		got.Contacts += len(b.pend)
-		off := 0
-		for _, p := range b.pend {
-			n := p.del + p.upd + p.ins
-			if err := w.apply(ctx, p, b.rows[off:off+n], now, &got); err != nil {
-				return err
-			}
-			off += n
-		}
-		t := w.total
-		t.add(got)
-		if sum == nil {
-			_, err := w.progress.ExecContext(ctx, t.Contacts, t.Inserted, t.Updated, t.Deleted, t.Unchanged, t.Conflicting, w.checkpoint)
-			return err
-		}
-		// Contacts without changes may never reach Write: the summary
-		// knows how many contacts and unchanged rows the run had.
-		t.Contacts = max(t.Contacts, sum.Contacts)
-		t.Unchanged = max(t.Unchanged, sum.Unchanged)
-		load, err := encodeLoad(sum.Load)
-		if err != nil {
-			return err
-		}
-		if _, err := w.conn.ExecContext(ctx, dropLoadsSQL, w.checkpoint); err != nil {
-			return err
-		}
-		_, err = w.finish.ExecContext(ctx, CheckpointCompleted, now, nil, t.Contacts,
-			fmt.Sprintf("%016x", sum.ContactsChecksum), t.Inserted, t.Updated, t.Deleted, t.Unchanged, t.Conflicting, load, w.checkpoint)
+// finalise completes the checkpoint with the totals t and the summary.
+func (w *writer) finalise(ctx context.Context, t progress, sum *store.Summary, now string) error {
+	// Contacts without changes may never reach Write: the summary knows
+	// how many contacts and unchanged rows the run had.
+	t.contacts = max(t.contacts, sum.Contacts)
+	t.rows.Unchanged = max(t.rows.Unchanged, sum.Rows.Unchanged)
+	load, err := encodeLoad(sum.Load)
+	if err != nil {
 		return err
-	})
-	return got, err
+	}
+	if _, err := w.conn.ExecContext(ctx, dropLoadsSQL, w.checkpoint); err != nil {
+		return err
+	}
+	r := t.rows
+	res, err := w.finish.ExecContext(ctx, CheckpointCompleted, now, t.contacts, fmt.Sprintf("%016x", sum.ContactsChecksum),
+		r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Conflicting, r.Taken, sum.DeletedContacts, load,
+		sum.PreScheduled, sum.Skipped, w.checkpoint)
+	return w.ours(res, err)
+}
+
+// errTaken: a guard found a row that is no longer the contact's planned
+// row, or a foreign key refused the contact's changes.
+var errTaken = errors.New("row taken")
+
+// contact writes one contact's changes: deletes, updates, inserts. When
+// one of its rows was taken (errTaken), its changes are rolled back to a
+// savepoint and the rows taken are counted instead.
+func (w *writer) contact(ctx context.Context, p pending, rows []emailsched.Email, now string, got *store.RowCounts) error {
+	// A contact that only gets new rows cannot meet a guard: no savepoint,
+	// unless a foreign key may refuse it.
+	sp := w.fk || p.del+p.upd > 0
+	if sp {
+		if _, err := w.savepoint.ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	var c store.RowCounts
+	err := w.apply(ctx, p, rows, now, &c)
+	if errors.Is(err, errTaken) {
+		if _, err := w.rollbackSP.ExecContext(ctx); err != nil {
+			return err
+		}
+		if _, err := w.releaseSP.ExecContext(ctx); err != nil {
+			return err
+		}
+		taken, err := w.countTaken(ctx, p, rows)
+		got.Taken += taken
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if sp {
+		if _, err := w.releaseSP.ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	got.Add(c)
+	return nil
+}
+
+// countTaken counts the rows to delete or update that are no longer the
+// contact's planned rows.
+func (w *writer) countTaken(ctx context.Context, p pending, rows []emailsched.Email) (int, error) {
+	taken := 0
+	for _, e := range rows[:p.del+p.upd] {
+		var n int
+		if err := w.still.QueryRowContext(ctx, e.ID, p.contact).Scan(&n); err != nil {
+			return taken, fmt.Errorf("contact %d row %d: %w", p.contact, e.ID, err)
+		}
+		if n == 0 {
+			taken++
+		}
+	}
+	return taken, nil
 }
 
 // apply writes one contact's changes: deletes, updates, inserts.
-func (w *writer) apply(ctx context.Context, p pending, rows []emailsched.Email, now string, got *Counts) error {
+func (w *writer) apply(ctx context.Context, p pending, rows []emailsched.Email, now string, got *store.RowCounts) error {
 	dels, upds, ins := rows[:p.del], rows[p.del:p.del+p.upd], rows[p.del+p.upd:]
 	for i := range dels {
 		if err := w.guarded(ctx, w.del, p.contact, dels[i].ID, dels[i].ID, p.contact); err != nil {
@@ -442,6 +711,9 @@ func (w *writer) apply(ctx context.Context, p pending, rows []emailsched.Email, 
 			got.Conflicting++
 			continue
 		}
+		if foreignKey(err) {
+			return fmt.Errorf("contact %d: insert %s: %w", p.contact, e.Type, errTaken)
+		}
 		if err != nil {
 			return fmt.Errorf("contact %d: insert %s: %w", p.contact, e.Type, err)
 		}
@@ -457,7 +729,7 @@ func (w *writer) update(ctx context.Context, contact int64, e *emailsched.Email,
 
 // parkAndUpdate moves rows out of the unique indexes' way, then updates
 // them one by one; a row that still collides is deleted and counted.
-func (w *writer) parkAndUpdate(ctx context.Context, contact int64, rows []emailsched.Email, now string, got *Counts) error {
+func (w *writer) parkAndUpdate(ctx context.Context, contact int64, rows []emailsched.Email, now string, got *store.RowCounts) error {
 	for i := range rows {
 		if err := w.guarded(ctx, w.park, contact, rows[i].ID, rows[i].ID, contact); err != nil {
 			return err
@@ -481,9 +753,13 @@ func (w *writer) parkAndUpdate(ctx context.Context, contact int64, rows []emails
 	return nil
 }
 
-// guarded runs an UPDATE or DELETE that must change exactly one row.
+// guarded runs an UPDATE or DELETE that must change exactly one row; when
+// it changes none, the row was taken (errTaken).
 func (w *writer) guarded(ctx context.Context, stmt *sql.Stmt, contact, id int64, args ...any) error {
 	res, err := stmt.ExecContext(ctx, args...)
+	if foreignKey(err) {
+		return fmt.Errorf("contact %d row %d: %w", contact, id, errTaken)
+	}
 	if err != nil {
 		return fmt.Errorf("contact %d row %d: %w", contact, id, err)
 	}
@@ -492,9 +768,18 @@ func (w *writer) guarded(ctx context.Context, stmt *sql.Stmt, contact, id int64,
 		return fmt.Errorf("contact %d row %d: %w", contact, id, err)
 	}
 	if n != 1 {
-		return fmt.Errorf("contact %d row %d: %w", contact, id, store.ErrNotPlanned)
+		return fmt.Errorf("contact %d row %d: %w", contact, id, errTaken)
 	}
 	return nil
+}
+
+// foreignKey reports whether err is a FOREIGN KEY constraint failure.
+func foreignKey(err error) bool {
+	if err == nil {
+		return false
+	}
+	se, ok := errors.AsType[sqlite3.Error](err)
+	return ok && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
 
 // fill returns the arguments of insertSQL (insert) or of updateSQL without
@@ -520,16 +805,19 @@ func (w *writer) fill(contact int64, e *emailsched.Email, now string, insert boo
 	return a
 }
 
-// tx runs f in an IMMEDIATE transaction on the writer's connection,
-// retrying transient errors.
-func (w *writer) tx(ctx context.Context, what string, f func() error) error {
-	if w.s.opts.Atomic && what == "write" {
-		return w.atomicTx(ctx, f)
+// tx runs f in a transaction on the writer's connection: in an atomic run
+// the run's one transaction, committed when final; otherwise an IMMEDIATE
+// transaction of its own, retried on transient errors.
+func (w *writer) tx(ctx context.Context, final bool, f func() error) error {
+	if w.s.opts.Atomic {
+		return w.atomicTx(ctx, final, f)
 	}
-	return w.s.retry(ctx, what, func() error {
+	return w.s.retry(ctx, "write", func() error {
 		if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return err
 		}
+		w.lock.held()
+		defer w.lock.released()
 		if err := f(); err != nil {
 			rollback(w.conn)
 			return err
@@ -544,8 +832,8 @@ func (w *writer) tx(ctx context.Context, what string, f func() error) error {
 
 // atomicTx runs f in the run's single transaction (Options.Atomic), opening
 // it on first use. Holding the write lock, the statements meet no
-// SQLITE_BUSY; the final flush (w.final) commits.
-func (w *writer) atomicTx(ctx context.Context, f func() error) error {
+// SQLITE_BUSY; the final write commits.
+func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error {
 	if !w.open {
 		if err := w.s.retry(ctx, "write", func() error {
 			_, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE")
@@ -554,25 +842,31 @@ func (w *writer) atomicTx(ctx context.Context, f func() error) error {
 			return err
 		}
 		w.open = true
+		w.lock.held()
 	}
 	if err := f(); err != nil {
-		rollback(w.conn)
-		w.open = false
+		w.rollbackAtomic()
 		return err
 	}
-	if !w.final {
+	if !final {
 		return nil
 	}
 	if err := w.s.retry(ctx, "commit", func() error {
 		_, err := w.conn.ExecContext(ctx, "COMMIT")
 		return err
 	}); err != nil {
-		rollback(w.conn)
-		w.open = false
+		w.rollbackAtomic()
 		return err
 	}
 	w.open = false
+	w.lock.released()
 	return nil
+}
+
+func (w *writer) rollbackAtomic() {
+	rollback(w.conn)
+	w.open = false
+	w.lock.released()
 }
 
 // fail makes the writer unusable with err and records it.
@@ -581,7 +875,7 @@ func (w *writer) fail(err error) error {
 	w.err = err
 	w.release()
 	if w.s.opts.Atomic {
-		w.total = Counts{} // the run's transaction was rolled back
+		w.total = progress{} // the run's transaction was rolled back
 	}
 	if rerr := w.record(context.Background(), err.Error()); rerr == nil {
 		w.recorded = true
@@ -589,83 +883,49 @@ func (w *writer) fail(err error) error {
 	return err
 }
 
-// record marks the checkpoint failed with msg (on its own connection, as
-// the run's may be gone).
+// recordPolicy: recording a failure is worth more patience than a batch:
+// the database may be locked by what made the run fail.
+var recordPolicy = RetryPolicy{Attempts: 20, Initial: 10 * time.Millisecond, Max: 500 * time.Millisecond}
+
+// record marks the checkpoint failed with msg (on a connection of its own,
+// as the run's may be gone).
 func (w *writer) record(ctx context.Context, msg string) error {
 	ctx = context.WithoutCancel(ctx)
 	now := w.s.opts.Now().UTC().Format(timeLayout)
 	t := w.total
-	// Recording a failure is worth more patience than a batch: the
-	// database may be locked by what made the run fail.
-	s := &Store{db: w.s.db, opts: w.s.opts}
-	s.opts.Retry.Attempts = max(s.opts.Retry.Attempts, 20)
-	s.opts.Retry.Max = max(s.opts.Retry.Max, 500*time.Millisecond)
-	return s.retry(ctx, "record failure", func() error {
+	r := t.rows
+	return w.s.retryWith(ctx, "record failure", recordPolicy, func() error {
 		_, err := w.s.db.ExecContext(ctx, `UPDATE scheduler_checkpoints SET status=?, finished_at=?, error_message=?,
-			contacts_processed=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?
-			WHERE rowid=?`, CheckpointFailed, now, cut(msg, 4000), t.Contacts, t.Inserted, t.Updated, t.Deleted,
-			t.Unchanged, t.Conflicting, w.checkpoint)
+			contacts_processed=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?,
+			rows_taken=?, lease_until=NULL WHERE rowid=? AND status=?`, CheckpointFailed, now, cut(msg, 4000), t.contacts,
+			r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Conflicting, r.Taken, w.checkpoint, CheckpointRunning)
 		return err
 	})
 }
 
-// release closes the statements and gives the connection back.
+// release stops the heartbeat, closes the statements and gives the
+// connection back; an open transaction is rolled back.
 func (w *writer) release() {
-	for _, st := range []*sql.Stmt{w.ins, w.upd, w.del, w.park, w.progress, w.finish} {
+	if w.hbStop != nil {
+		close(w.hbStop)
+		<-w.hbDone
+		w.hbStop = nil
+	}
+	for _, st := range []*sql.Stmt{w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish, w.savepoint, w.releaseSP, w.rollbackSP} {
 		if st != nil {
 			st.Close()
 		}
 	}
-	w.ins, w.upd, w.del, w.park, w.progress, w.finish = nil, nil, nil, nil, nil, nil
+	w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish = nil, nil, nil, nil, nil, nil, nil
+	w.savepoint, w.releaseSP, w.rollbackSP = nil, nil, nil
+	if w.spill != nil {
+		w.spill.close()
+		w.spill = nil
+	}
 	if w.conn != nil {
 		rollback(w.conn)
+		w.lock.released()
 		w.conn.Close()
 		w.conn = nil
 	}
-}
-
-// Checkpoint is one row of scheduler_checkpoints.
-type Checkpoint struct {
-	RunID            string
-	RunDate          string // the run's Today, YYYY-MM-DD
-	StartedAt        time.Time
-	FinishedAt       time.Time // zero while running (or after a crash)
-	Status           string    // CheckpointRunning, CheckpointCompleted or CheckpointFailed
-	ContactsChecksum string    // 16 hex digits
-	RulesChecksum    string
-	Counts           Counts
-	Error            string
-}
-
-// Checkpoints returns the checkpoint rows, oldest first.
-func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT run_id, run_date, CAST(started_at AS TEXT), CAST(finished_at AS TEXT), status,
-		contacts_checksum, rules_checksum, contacts_processed, rows_inserted, rows_updated, rows_deleted,
-		rows_unchanged, rows_conflicting, error_message FROM scheduler_checkpoints ORDER BY rowid`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: checkpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []Checkpoint
-	v := make([]any, 14)
-	p := make([]any, len(v))
-	for i := range v {
-		p[i] = &v[i]
-	}
-	n := func(x any) int { i, _ := integer(x); return int(i) }
-	for rows.Next() {
-		if err := rows.Scan(p...); err != nil {
-			return nil, fmt.Errorf("sqlite: checkpoints: %w", err)
-		}
-		c := Checkpoint{RunID: text(v[0]), RunDate: text(v[1]), Status: text(v[4]), ContactsChecksum: text(v[5]),
-			RulesChecksum: text(v[6]), Error: text(v[13]),
-			Counts: Counts{Contacts: n(v[7]), Inserted: n(v[8]), Updated: n(v[9]), Deleted: n(v[10]), Unchanged: n(v[11]), Conflicting: n(v[12])}}
-		c.StartedAt, _ = timestamp(v[2])
-		c.FinishedAt, _ = timestamp(v[3])
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: checkpoints: %w", err)
-	}
-	return out, nil
 }

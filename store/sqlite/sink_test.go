@@ -162,8 +162,8 @@ func TestUniqueIndexSwap(t *testing.T) {
 			if u.u != sqlitefixture.NoUnique {
 				wantConf = 1
 			}
-			if cps[0].Counts.Conflicting != wantConf || cps[0].Counts.Updated != 2 {
-				t.Errorf("checkpoint counts %+v, want 2 updated and %d conflicting", cps[0].Counts, wantConf)
+			if cps[0].Rows.Conflicting != wantConf || cps[0].Rows.Updated != 2 {
+				t.Errorf("checkpoint counts %+v, want 2 updated and %d conflicting", cps[0].Rows, wantConf)
 			}
 			var parked int
 			db.QueryRow(`SELECT count(*) FROM email_schedules WHERE email_type LIKE '~parked~%'`).Scan(&parked)
@@ -174,78 +174,132 @@ func TestUniqueIndexSwap(t *testing.T) {
 	}
 }
 
-// TestGuards: a delta naming a history row fails its batch with
-// store.ErrNotPlanned; the batch is rolled back whole (the other contact of
-// the batch keeps its old plan), earlier batches stay, the checkpoint
-// records the failure.
-func TestGuards(t *testing.T) {
+// writeModes are the ways a Writer gets its changes to the database: kept
+// in memory and applied at Commit (atomic or in batches), written while
+// the run reads (WAL mode, past BufferRows) or kept in a spill file
+// (rollback-journal mode, past BufferRows).
+var writeModes = []struct {
+	name string
+	wal  bool
+	opts sqlite.Options
+}{
+	{"BufferedAtomic", false, sqlite.Options{Atomic: true}},
+	{"BufferedBatches", true, sqlite.Options{BatchContacts: 2}},
+	{"StreamingAtomic", true, sqlite.Options{Atomic: true, BufferRows: 1}},
+	{"StreamingBatches", true, sqlite.Options{BatchContacts: 2, BufferRows: 1}},
+	{"SpillAtomic", false, sqlite.Options{Atomic: true, BufferRows: 1}},
+	{"SpillBatches", false, sqlite.Options{BatchContacts: 2, BufferRows: 1}},
+}
+
+// guardStore is a store of n contacts, each with a delivered history row
+// and one stored birthday row, in the journal mode of wal.
+func guardStore(t *testing.T, n int64, wal bool, opts sqlite.Options) (*sqlite.Store, *sql.DB) {
+	t.Helper()
 	d := datecalc.MustNew
 	var cs []emailsched.Contact
-	for id := int64(1); id <= 4; id++ {
+	for id := int64(1); id <= n; id++ {
 		cs = append(cs, emailsched.Contact{ID: id, Email: "x@example.com", ZIP: "60601",
 			History: []emailsched.Email{{Type: emailsched.TypeAEP, Date: d(2024, 9, 15), Event: d(2024, 9, 15), Status: emailsched.StatusDelivered}},
 			Stored:  []emailsched.Email{row(id, emailsched.TypeBirthday, d(2025, 5, 1), d(2025, 5, 15))}})
 	}
-	s, db := newStore(t, sqlitefixture.Full, sqlitefixture.NoUnique, cs, emailsched.Campaigns{}, sqlite.Options{BatchContacts: 2})
-	got := readAll(t, s)
-	before := dump(t, db, false, false)
-	ctx := context.Background()
-	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "guard", Today: testToday})
-	if err != nil {
-		t.Fatal(err)
-	}
-	newRow := row(0, emailsched.TypePostWindow, d(2025, 7, 1), d(2025, 6, 30))
-	// Batch 1: contacts 1 and 2, fine.
-	for _, id := range []int64{1, 2} {
-		if err := w.Write(ctx, delta(id, []emailsched.Email{newRow}, nil, nil)); err != nil {
+	s, db := newStore(t, sqlitefixture.Full, sqlitefixture.NoUnique, cs, emailsched.Campaigns{}, opts)
+	if wal {
+		if err := sqlite.UseWAL(context.Background(), db); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Batch 2: contact 3 fine, contact 4 deletes its history row.
-	if err := w.Write(ctx, delta(3, []emailsched.Email{newRow}, nil, nil)); err != nil {
-		t.Fatal(err)
-	}
-	// The batch is written while the next fills: its error comes with the
-	// next Write or, at the latest, with Commit.
-	err = w.Write(ctx, delta(4, nil, nil, []emailsched.Email{contactByID(t, got, 4).History[0]}))
-	if err != nil && !errors.Is(err, store.ErrNotPlanned) {
-		t.Fatalf("Write: %v, want nil or ErrNotPlanned", err)
-	}
-	if err := w.Commit(ctx, store.Summary{}); !errors.Is(err, store.ErrNotPlanned) {
-		t.Errorf("Commit after failure: %v", err)
-	}
-	if err := w.Abort(ctx, err); err != nil {
-		t.Errorf("Abort: %v", err)
-	}
-	after := readAll(t, s)
-	for id, want := range map[int64]int{1: 2, 2: 2, 3: 1, 4: 1} {
-		if n := len(contactByID(t, after, id).Stored); n != want {
-			t.Errorf("contact %d has %d stored rows, want %d", id, n, want)
-		}
-	}
-	if diff := cmp.Diff(before, dump(t, db, false, false)); diff != "" {
-		t.Errorf("history changed:\n%s", diff)
-	}
-	cps, _ := s.Checkpoints(ctx)
-	if cp := cps[0]; cp.Status != sqlite.CheckpointFailed || !strings.Contains(cp.Error, "not a planned row") || cp.Counts.Inserted != 2 {
-		t.Errorf("checkpoint %+v", cp)
+	return s, db
+}
+
+// TestRowsTakenDuringRun: the sending system takes rows over between the
+// run's read and its write (one to scheduled, one deleted), and a delta
+// names a history row. Those contacts keep their previous plan, the rows
+// are counted as taken, every other contact gets its new plan, and the run
+// completes; in every write mode.
+func TestRowsTakenDuringRun(t *testing.T) {
+	d := datecalc.MustNew
+	for _, m := range writeModes {
+		t.Run(m.name, func(t *testing.T) {
+			s, db := guardStore(t, 6, m.wal, m.opts)
+			got := readAll(t, s)
+			history := dump(t, db, false, false)
+			ctx := context.Background()
+			w, err := s.Begin(ctx, emailsched.RunInfo{ID: "taken", Today: testToday})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The sending system, after the run read the rows: contact
+			// 3's row is scheduled, contact 4's deleted. (Once a streaming
+			// atomic run has written its first batch it holds the write
+			// lock, and the sender waits.)
+			if _, err := db.Exec(`UPDATE email_schedules SET status = 'scheduled' WHERE contact_id = 3 AND status = 'pre-scheduled'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`DELETE FROM email_schedules WHERE contact_id = 4 AND status = 'pre-scheduled'`); err != nil {
+				t.Fatal(err)
+			}
+			newRow := row(0, emailsched.TypePostWindow, d(2025, 7, 1), d(2025, 6, 30))
+			var sum store.Summary
+			for id := int64(1); id <= 6; id++ {
+				c := contactByID(t, got, id)
+				moved := c.Stored[0]
+				moved.Date = moved.Date.AddDays(1)
+				dl := delta(id, []emailsched.Email{newRow}, []emailsched.Email{moved}, nil)
+				if id == 5 {
+					// A stale delta: it deletes what is a history row.
+					dl = delta(id, []emailsched.Email{newRow}, nil, []emailsched.Email{c.History[0]})
+				}
+				if err := w.Write(ctx, dl); err != nil {
+					t.Fatal(err)
+				}
+				sum.Contacts++
+			}
+			if err := w.Commit(ctx, sum); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+			rep := w.(store.WriteReporter).WriteReport()
+			if rep.Rows.Taken != 3 || rep.Rows.Inserted != 3 || rep.Rows.Updated != 3 {
+				t.Errorf("WriteReport().Rows = %+v, want 3 taken, 3 inserted, 3 updated", rep.Rows)
+			}
+			if rep.LongestLock <= 0 || rep.Locked < rep.LongestLock {
+				t.Errorf("lock times %v / %v", rep.LongestLock, rep.Locked)
+			}
+			after := readAll(t, s)
+			for id, want := range map[int64]int{1: 2, 2: 2, 3: 0, 4: 0, 5: 1, 6: 2} {
+				if n := len(contactByID(t, after, id).Stored); n != want {
+					t.Errorf("contact %d has %d stored rows, want %d", id, n, want)
+				}
+			}
+			if c5 := contactByID(t, after, 5); c5.Stored[0].Date != d(2025, 5, 1) {
+				t.Errorf("contact 5's plan changed: %+v", c5.Stored)
+			}
+			if h := dump(t, db, false, false); len(h) != len(history)+1 {
+				t.Errorf("history: %d rows, want the %d before and the row taken over", len(h), len(history))
+			}
+			cps, _ := s.Checkpoints(ctx)
+			if cp := cps[0]; cp.Status != sqlite.CheckpointCompleted || cp.Rows.Taken != 3 || cp.Rows.Inserted != 3 {
+				t.Errorf("checkpoint %+v", cp)
+			}
+		})
 	}
 }
 
-// A batch that fails while it is written in the background and a run that
-// aborts before Commit: the checkpoint records both.
+// TestAbortWithFailedBatchInFlight: a batch written in the background
+// (WAL mode, past BufferRows) fails, and the run aborts before Commit:
+// the checkpoint records both.
 func TestAbortWithFailedBatchInFlight(t *testing.T) {
 	d := datecalc.MustNew
-	cs := []emailsched.Contact{{ID: 1, Email: "a@example.com",
-		History: []emailsched.Email{{Type: emailsched.TypeAEP, Date: d(2024, 9, 15), Event: d(2024, 9, 15), Status: emailsched.StatusDelivered}}}}
-	s, _ := newStore(t, sqlitefixture.Full, sqlitefixture.NoUnique, cs, emailsched.Campaigns{}, sqlite.Options{BatchContacts: 1})
-	got := readAll(t, s)
+	s, db := guardStore(t, 1, true, sqlite.Options{BatchContacts: 1, BufferRows: 1})
+	if _, err := db.Exec(`CREATE TRIGGER boom BEFORE INSERT ON email_schedules BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "abort", Today: testToday})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(ctx, delta(1, nil, nil, []emailsched.Email{contactByID(t, got, 1).History[0]})); err != nil {
+	rows := []emailsched.Email{row(1, emailsched.TypeAEP, d(2025, 9, 15), d(2025, 9, 15)), row(1, emailsched.TypePostWindow, d(2025, 7, 1), d(2025, 6, 30))}
+	if err := w.Write(ctx, delta(1, rows, nil, nil)); err != nil {
 		t.Fatalf("Write of a full batch returned before the batch was written: %v", err)
 	}
 	if err := w.Abort(ctx, errors.New("interrupted")); err != nil {
@@ -253,7 +307,7 @@ func TestAbortWithFailedBatchInFlight(t *testing.T) {
 	}
 	cps, _ := s.Checkpoints(ctx)
 	if cp := cps[0]; cp.Status != sqlite.CheckpointFailed || !strings.Contains(cp.Error, "interrupted; and writing the last batch: ") ||
-		!strings.Contains(cp.Error, "not a planned row") {
+		!strings.Contains(cp.Error, "disk on fire") {
 		t.Errorf("checkpoint %+v", cp)
 	}
 }

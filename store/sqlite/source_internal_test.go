@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,9 +84,18 @@ var oddSchema = []string{
 }
 
 // fillDirty writes n contacts and rows with random values into the tables
-// that exist, leaving out the columns that do not.
-func fillDirty(t *testing.T, db queryExecer, r *rand.Rand, n int) {
+// that exist, leaving out the columns that do not, in one transaction.
+func fillDirty(t *testing.T, sqldb *sql.DB, r *rand.Rand, n int) {
 	ctx := context.Background()
+	db, err := sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := db.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	pick := func(col string) any {
 		if vs := columnValues[col]; len(vs) > 0 && r.IntN(4) != 0 {
 			return vs[r.IntN(len(vs))]
@@ -117,6 +127,39 @@ func fillDirty(t *testing.T, db queryExecer, r *rand.Rand, n int) {
 			t.Fatalf("%s %v: %v", q, args, err)
 		}
 	}
+	// A contacts table whose id is not its primary key takes any id: some
+	// are NULL, text, reals, duplicates.
+	var keys int
+	rows, err := db.QueryContext(ctx, "SELECT count(*) FROM pragma_table_info('contacts') WHERE pk > 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		if err := rows.Scan(&keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows.Close()
+	dirtyID := func(id int) any {
+		if keys > 0 {
+			return int64(id)
+		}
+		switch r.IntN(24) {
+		case 0, 1:
+			return strconv.Itoa(id) // a text that is an id
+		case 2:
+			return nil
+		case 3:
+			return float64(id) + 0.5
+		case 4:
+			return fmt.Sprintf("c%d", id)
+		case 5, 6:
+			return int64(max(1, id-1-r.IntN(3))) // a duplicate, or out of the table's order
+		case 7:
+			return fmt.Sprintf("%03d", id) // not exactly an integer's text
+		}
+		return int64(id)
+	}
 	for id := 1; id <= n; id++ {
 		if r.IntN(8) == 0 {
 			continue // a gap
@@ -124,7 +167,7 @@ func fillDirty(t *testing.T, db queryExecer, r *rand.Rand, n int) {
 		insert("contacts", []string{"id", "email", "zip_code", "state", "birth_date", "effective_date", "current_carrier",
 			"do_not_communicate"}, func(c string) any {
 			if c == "id" {
-				return int64(id)
+				return dirtyID(id)
 			}
 			return pick(c)
 		})
@@ -196,15 +239,27 @@ func TestSourceMatchesReference(t *testing.T) {
 				}
 			}
 		}},
+		{"textids", func(t *testing.T, db *sql.DB) {
+			// contacts.id is not the rowid: fillDirty gives some rows
+			// NULL, text, real and duplicated ids.
+			if err := sqlitefixture.CreateSchema(ctx, db, sqlitefixture.Full); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"ALTER TABLE contacts RENAME TO c0",
+				"CREATE TABLE contacts (id, email, zip_code, state, birth_date, effective_date, current_carrier, do_not_communicate)",
+				"DROP TABLE c0"} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
 	}
 	for _, sh := range shapes {
 		for seed := range 8 {
 			t.Run(fmt.Sprintf("%s/%d", sh.name, seed), func(t *testing.T) {
-				db, err := Open(ctx, filepath.Join(t.TempDir(), "dirty.sqlite3"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer db.Close()
+				// Half the databases in WAL mode (one read transaction and
+				// the feed), half in rollback-journal mode (chunks).
+				db := createDB(t, filepath.Join(t.TempDir(), "dirty.sqlite3"), seed%2 == 0)
 				sh.setup(t, db)
 				fillDirty(t, db, rand.New(rand.NewPCG(uint64(seed), 7)), 60+seed*20)
 				if seed%2 == 1 {
@@ -222,10 +277,16 @@ func TestSourceMatchesReference(t *testing.T) {
 				if wantStats.Rows == 0 {
 					t.Errorf("no rows read: %+v", wantStats)
 				}
-				got, stats := readContacts(t, New(db, Options{}))
+				s := New(db, Options{})
+				s.chunk = 5 + seed // several chunks in rollback-journal mode
+				got, stats := readContacts(t, s)
 				if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 					t.Fatalf("contacts (-reference +source):\n%s", diff)
 				}
+				if seed%2 == 1 && sh.name != "textids" && stats.Chunks < 3 {
+					t.Errorf("a rollback-journal database was read in %d chunks", stats.Chunks)
+				}
+				wantStats.Chunks = stats.Chunks
 				if diff := cmp.Diff(wantStats, stats); diff != "" {
 					t.Errorf("ReadStats (-reference +source):\n%s", diff)
 				}
@@ -263,11 +324,7 @@ func TestVocabularies(t *testing.T) {
 			"CREATE TABLE tracking_clicks (id INTEGER PRIMARY KEY, contact_id TEXT, clicked_at TEXT)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := Open(ctx, filepath.Join(t.TempDir(), "r.sqlite3"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := createDB(t, filepath.Join(t.TempDir(), "r.sqlite3"), true)
 			for _, q := range append(tc.schema, `CREATE TABLE email_schedules (id INTEGER PRIMARY KEY, contact_id INTEGER,
 				email_type TEXT, scheduled_send_date TEXT, status VARCHAR(20), skip_reason CLOB, priority INTEGER,
 				campaign_instance_id INTEGER, email_template TEXT, sms_template TEXT, scheduler_run_id TEXT, event_year INTEGER,
@@ -294,8 +351,8 @@ func TestVocabularies(t *testing.T) {
 				vc   vocab
 				want []string
 			}{
-				{"state", r.state, []string{"CA", "TX", "NY"}}, {"types", r.emails.types, []string{"birthday"}},
-				{"statuses", r.emails.statuses, []string{"sent"}}, {"skips", r.emails.skips, []string{"x"}}, {"notes", r.emails.notes, nil},
+				{"state", r.state, []string{"CA", "TX", "NY"}}, {"types", r.emailDecoder.types, []string{"birthday"}},
+				{"statuses", r.emailDecoder.statuses, []string{"sent"}}, {"skips", r.emailDecoder.skips, []string{"x"}}, {"notes", r.emailDecoder.notes, nil},
 			} {
 				if tc.name == "without rowid" && v.name == "state" {
 					v.want = nil // no rowid to sample by

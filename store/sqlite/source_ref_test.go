@@ -1,21 +1,27 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/emailsched/emailsched"
 )
 
 // This file keeps the straightforward reader the source replaced: one
 // database/sql query per table, every column scanned into an any and
-// converted with the helpers of values.go. TestSourceMatchesReference
-// checks that the source yields exactly what it yields.
+// converted with the helpers of values.go, in one read transaction.
+// TestSourceMatchesReference checks that the source yields exactly what it
+// yields, in one transaction or in chunks. Contacts are ordered here, in
+// Go, by an id parsed in Go; rows whose contact no longer exists become
+// deleted contacts when some of them are planned rows.
 
 const (
-	refContactsQuery = `SELECT id, email, zip_code, state, CAST(birth_date AS TEXT), CAST(effective_date AS TEXT),
-		current_carrier, %s FROM contacts ORDER BY id`
+	refContactsQuery = `SELECT %s, id, email, zip_code, state, CAST(birth_date AS TEXT), CAST(effective_date AS TEXT),
+		current_carrier, %s FROM contacts`
 	refSchedulesQuery = `SELECT contact_id, id, email_type, CAST(scheduled_send_date AS TEXT), status, skip_reason,
 		priority, campaign_instance_id, email_template, sms_template, scheduler_run_id,
 		event_year, event_month, event_day, catchup_note, metadata, CAST(actual_send_datetime AS TEXT)
@@ -52,7 +58,7 @@ func (c *refCursor) next(orphans *int) {
 
 // refRead returns every contact (deep copies) and the stats of the stream.
 func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, error) {
-	var st ReadStats
+	st := ReadStats{Chunks: 1}
 	var out []emailsched.Contact
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -96,6 +102,7 @@ func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, 
 		}},
 	}
 	var cursors []*refCursor
+	emails := false // cursors[0] is email_schedules
 	defer func() {
 		for _, c := range cursors {
 			c.rows.Close()
@@ -118,24 +125,67 @@ func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, 
 			c.ptrs[i] = &c.vals[i]
 		}
 		cursors = append(cursors, c)
+		emails = emails || ch.table == "email_schedules"
 		c.next(&st.OrphanRows)
 	}
-	main, err := tx.QueryContext(ctx, fmt.Sprintf(refContactsQuery, dnc))
+	rowid := "rowid"
+	if _, err := tx.QueryContext(ctx, "SELECT rowid FROM contacts LIMIT 0"); err != nil {
+		rowid = "0"
+	}
+	main, err := tx.QueryContext(ctx, fmt.Sprintf(refContactsQuery, rowid, dnc))
 	if err != nil {
 		return nil, st, err
 	}
 	defer main.Close()
-	vals := make([]any, 8)
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	type row struct {
+		rowid, id int64
+		vals      []any
 	}
+	var contacts []row
 	for main.Next() {
+		vals := make([]any, 9)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 		if err := main.Scan(ptrs...); err != nil {
 			return nil, st, err
 		}
+		id, ok := refID(vals[1])
+		if !ok {
+			st.InvalidIDs++
+			continue
+		}
+		r, _ := vals[0].(int64)
+		contacts = append(contacts, row{rowid: r, id: id, vals: vals[1:]})
+	}
+	if err := main.Err(); err != nil {
+		return nil, st, err
+	}
+	slices.SortStableFunc(contacts, func(a, b row) int { return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.rowid, b.rowid)) })
+	// gone takes the rows of a contact that no longer exists: a deleted
+	// contact when some are planned.
+	gone := func(cur *refCursor) {
+		g := emailsched.Contact{ID: cur.key}
+		for key := cur.key; cur.ok && cur.key == key; {
+			st.OrphanRows++
+			cur.add(&g, cur.vals)
+			cur.next(&st.OrphanRows)
+		}
+		if len(g.Stored) > 0 {
+			g.History, g.Deleted = nil, true
+			st.DeletedContacts++
+			out = append(out, g)
+		}
+	}
+	for i, r := range contacts {
+		if i > 0 && r.id == contacts[i-1].id {
+			st.DuplicateIDs++
+			continue
+		}
+		vals := r.vals
 		var c emailsched.Contact
-		c.ID, _ = integer(vals[0])
+		c.ID = r.id
 		c.Email = text(vals[1])
 		c.ZIP = zip(vals[2])
 		c.State = text(vals[3])
@@ -143,8 +193,12 @@ func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, 
 		c.EffectiveDate = date(&c, emailsched.FieldEffectiveDate, vals[5])
 		c.Carrier = text(vals[6])
 		c.DoNotCommunicate = flag(vals[7], false)
-		for _, cur := range cursors {
+		for k, cur := range cursors {
 			for cur.ok && cur.key < c.ID {
+				if k == 0 && emails {
+					gone(cur)
+					continue
+				}
 				st.OrphanRows++
 				cur.next(&st.OrphanRows)
 			}
@@ -160,11 +214,12 @@ func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, 
 		st.FieldIssues += len(c.Issues)
 		out = append(out, c)
 	}
-	if err := main.Err(); err != nil {
-		return nil, st, err
-	}
-	for _, cur := range cursors {
+	for k, cur := range cursors {
 		for cur.ok {
+			if k == 0 && emails {
+				gone(cur)
+				continue
+			}
 			st.OrphanRows++
 			cur.next(&st.OrphanRows)
 		}
@@ -172,7 +227,21 @@ func refRead(ctx context.Context, db *sql.DB) ([]emailsched.Contact, ReadStats, 
 			return nil, st, cur.err
 		}
 	}
+	slices.SortStableFunc(out, func(a, b emailsched.Contact) int { return cmp.Compare(a.ID, b.ID) })
 	return out, st, nil
+}
+
+// refID reads a contact id: an integer, or a text that is exactly the
+// decimal form of one.
+func refID(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		return n, err == nil && strconv.FormatInt(n, 10) == x
+	}
+	return 0, false // NULL, a real, a blob
 }
 
 func refAddEmail(st *ReadStats, c *emailsched.Contact, v []any) {

@@ -35,7 +35,7 @@ func TestContactsMatchGenerated(t *testing.T) {
 	// The fixture inserts rows contact by contact, history before the
 	// stored plan, so the database numbers them in that order.
 	var id int64
-	st := sqlite.ReadStats{Contacts: len(want)}
+	st := sqlite.ReadStats{Contacts: len(want), Chunks: 1}
 	for i := range want {
 		w := &want[i]
 		rows := append(w.History, w.Stored...)

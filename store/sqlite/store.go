@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -35,24 +35,38 @@ var (
 // Options configure a Store. The zero value means the documented defaults.
 type Options struct {
 	// BatchContacts is the number of contacts whose changes one write
-	// transaction carries. Defaults to 1000. A contact's changes are never
-	// split across transactions.
+	// transaction carries when the run is not atomic. Defaults to 1000. A
+	// contact's changes are never split across transactions.
 	BatchContacts int
-	// Atomic makes a run one transaction: batches are still written as
-	// they fill, but nothing is committed before Writer.Commit, so an
-	// interrupted or failed run leaves the previous plan entirely intact
-	// (only its 'running' checkpoint row remains, marked failed when
-	// possible). The price is a write lock held for the whole run and a
-	// write-ahead log as large as the run's changes: right for nightly
-	// runs, heavy for a first run of millions of rows.
+	// Atomic makes a run one transaction: an interrupted or failed run
+	// leaves the previous plan entirely intact (only its checkpoint row
+	// remains, marked failed when possible). A nightly run holds the write
+	// lock only while it applies its (small) delta at the end; a run whose
+	// delta is large (a first run) holds it much longer: see Begin.
 	Atomic bool
+	// BufferRows is the number of changed rows a run keeps in memory
+	// before it starts writing them while it still reads (in WAL mode) or
+	// moves them to a temporary file (in rollback-journal mode). Defaults
+	// to 100,000, about 25 MB: a nightly run of 3 million contacts changes
+	// fewer rows and never holds the write lock while it reads.
+	BufferRows int
+	// LockWait is how long Begin waits for another run of the same
+	// database to finish (two runs never overlap). Zero does not wait:
+	// Begin fails at once with an error wrapping ErrRunInProgress.
+	LockWait time.Duration
 	// Retry bounds the retries of SQLITE_BUSY and SQLITE_LOCKED.
 	Retry RetryPolicy
 	// Backup, when its Dir is set, makes Begin take an online backup of the
-	// database before the run (see Store.Backup) and prune old ones.
+	// database before the run changes anything, migrations included (see
+	// Store.Backup), and prune old ones.
 	Backup BackupOptions
+	// Logger receives what the Store waits for (a lock another
+	// connection holds, another run) every few seconds while it waits.
+	// Defaults to a logger that discards everything.
+	Logger *slog.Logger
 	// Now is the clock for created_at, updated_at and checkpoint times.
-	// Defaults to time.Now.
+	// Defaults to time.Now. (The run lock's lease always uses the real
+	// clock: other processes compare it with theirs.)
 	Now func() time.Time
 }
 
@@ -74,7 +88,7 @@ type BackupOptions struct {
 	// Dir receives the backup files; "" disables backups before runs.
 	Dir string
 	// KeepDays deletes this Store's backups in Dir older than that many
-	// days after each backup. Defaults to 7; negative keeps every backup.
+	// days after each backup. Zero keeps every backup.
 	KeepDays int
 }
 
@@ -87,15 +101,22 @@ type Store struct {
 
 	mu    sync.Mutex
 	stats ReadStats
+
+	// chunk is the number of contacts per read transaction in
+	// rollback-journal mode (readChunk; tests make it small).
+	chunk int
 }
 
 // New returns a Store over db, a database opened with the "sqlite3" driver
-// of github.com/mattn/go-sqlite3 (for instance by Open). It does no I/O:
-// call Migrate once before the first run. The database should be in WAL
-// mode (Open sets it) so that the source can read while the sink writes.
+// of github.com/mattn/go-sqlite3 (by Open, OpenReadOnly or Create, or by
+// the caller with the same care). It does no I/O: the first Begin migrates
+// what is missing (see Migrate).
 func New(db *sql.DB, opts Options) *Store {
 	if opts.BatchContacts <= 0 {
 		opts.BatchContacts = 1000
+	}
+	if opts.BufferRows <= 0 {
+		opts.BufferRows = 100_000
 	}
 	if opts.Retry.Attempts <= 0 {
 		opts.Retry.Attempts = 10
@@ -106,38 +127,17 @@ func New(db *sql.DB, opts Options) *Store {
 	if opts.Retry.Max <= 0 {
 		opts.Retry.Max = time.Second
 	}
-	if opts.Backup.KeepDays == 0 {
-		opts.Backup.KeepDays = 7
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Store{db: db, opts: opts}
 }
 
 // DB returns the database the Store works on.
 func (s *Store) DB() *sql.DB { return s.db }
-
-// Open opens the SQLite database file at path (creating it when missing)
-// with the settings the adapter is meant for: WAL journal, a 5 s busy
-// timeout, synchronous=NORMAL (durable at every WAL checkpoint, consistent
-// always), foreign keys off as in existing organisation databases, and a 64
-// MiB page cache per connection. The caller closes the *sql.DB.
-func Open(ctx context.Context, path string) (*sql.DB, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite: open %q: the path must be non-empty and contain no '?' or '#'", path)
-	}
-	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_foreign_keys=0&_cache_size=-65536"
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	return db, nil
-}
 
 // transient reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any
 // extended code): another connection holds a lock, retrying can succeed.
@@ -160,9 +160,17 @@ func uniqueViolation(err error) bool {
 
 // retry runs f until it succeeds, fails with a non-transient error, the
 // attempts are used up or ctx ends. f must leave no transaction open when
-// it fails.
+// it fails. Each attempt may wait up to the busy timeout (5 s) inside
+// SQLite; from the second second on, every failed attempt is logged, so
+// that an operator sees what a run waits for.
 func (s *Store) retry(ctx context.Context, what string, f func() error) error {
-	wait := s.opts.Retry.Initial
+	return s.retryWith(ctx, what, s.opts.Retry, f)
+}
+
+// retryWith is retry under policy p.
+func (s *Store) retryWith(ctx context.Context, what string, p RetryPolicy, f func() error) error {
+	wait := p.Initial
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := f()
 		if err == nil {
@@ -171,8 +179,12 @@ func (s *Store) retry(ctx context.Context, what string, f func() error) error {
 		if !transient(err) {
 			return fmt.Errorf("sqlite: %s: %w", what, err)
 		}
-		if attempt >= s.opts.Retry.Attempts {
-			return fmt.Errorf("sqlite: %s: %w after %d attempts: %w", what, ErrBusy, attempt, err)
+		if attempt >= p.Attempts {
+			return fmt.Errorf("sqlite: %s: %w after %d attempts in %v: %w", what, ErrBusy, attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		if waited := time.Since(start); waited >= time.Second {
+			s.opts.Logger.Info("waiting for the database: another connection holds a lock (the sending system, or another program)",
+				"for", what, "waited", waited.Round(100*time.Millisecond).String(), "attempt", attempt, "err", err.Error())
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -181,6 +193,6 @@ func (s *Store) retry(ctx context.Context, what string, f func() error) error {
 			return fmt.Errorf("sqlite: %s: %w (while retrying %v)", what, ctx.Err(), err)
 		case <-t.C:
 		}
-		wait = min(2*wait, s.opts.Retry.Max)
+		wait = min(2*wait, p.Max)
 	}
 }

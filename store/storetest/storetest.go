@@ -48,6 +48,24 @@ type Fixture struct {
 	// Campaigns is the campaign catalogue; a source that implements
 	// store.CampaignSource must return it.
 	Campaigns emailsched.Campaigns
+	// Deleted are contacts an application deleted, leaving their email
+	// rows behind: the store must hold their History and Stored rows but
+	// not the contacts themselves. A source yields each one that still has
+	// planned rows, in ID order, with Deleted set and only its ID and
+	// Stored rows; one with history only is not yielded.
+	Deleted []emailsched.Contact
+}
+
+// AllContacts returns the fixture's contacts followed by its deleted ones,
+// marked Deleted: what an adapter's open function writes, before it removes
+// the contacts marked Deleted and keeps their rows.
+func (f Fixture) AllContacts() []emailsched.Contact {
+	out := cloneContacts(f.Contacts)
+	for _, d := range cloneContacts(f.Deleted) {
+		d.Deleted = true
+		out = append(out, d)
+	}
+	return out
 }
 
 // Run runs the conformance suite, one subtest each, against stores made by
@@ -69,9 +87,17 @@ type Fixture struct {
 //     run's ID, unchanged rows keep theirs; a Delta is copied by Write;
 //   - Abort leaves the previous plan intact; a closed Writer refuses Write
 //     and Commit with store.ErrClosed;
-//   - a Delta that updates or deletes a history row, or writes a status of
-//     the sending system, is refused with store.ErrNotPlanned (at Write or
+//   - a Delta that writes a status of the sending system, or changes a
+//     row without its ID, is refused with store.ErrNotPlanned (at Write or
 //     at Commit) and every row stays as it was;
+//   - a Delta that updates or deletes a row that is not a planned row of
+//     the contact (the sending system took it over, or it does not exist)
+//     is not an error: the contact keeps its rows, the run goes on, and a
+//     Writer that implements store.WriteReporter counts the rows in
+//     RowCounts.Taken;
+//   - deleted contacts (Fixture.Deleted) with planned rows are yielded with
+//     Deleted set and only their planned rows; deleting those rows makes
+//     them disappear from the stream;
 //   - Campaigns returns the fixture's catalogue, when the source is a
 //     store.CampaignSource.
 //
@@ -80,7 +106,7 @@ type Fixture struct {
 func Run(t *testing.T, open func(t *testing.T, f Fixture) (store.ContactSource, store.ScheduleSink)) {
 	t.Helper()
 	fx := suiteFixture()
-	want := expectedContacts(fx.Contacts)
+	want := expectedContacts(fx.Contacts, fx.Deleted)
 	for _, tc := range []struct {
 		name string
 		f    func(t *testing.T, h *harness)
@@ -100,6 +126,8 @@ func Run(t *testing.T, open func(t *testing.T, f Fixture) (store.ContactSource, 
 		{"Abort", testAbort},
 		{"Closed", testClosed},
 		{"RefuseNotPlanned", func(t *testing.T, h *harness) { testRefuse(t, h, open) }},
+		{"TakenRows", func(t *testing.T, h *harness) { testTaken(t, h, open) }},
+		{"DeletedContacts", testDeleted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := cloneFixture(fx)
@@ -121,13 +149,17 @@ type harness struct {
 
 // Fixed IDs of the hand-made contacts of the fixture.
 const (
-	idFull    = 10001 // three stored rows with IDs, history, engagement, targets
-	idEmpty   = 10002 // no rows at all
-	idDirty   = 10003 // unreadable dates; rows without IDs
-	idLegacy  = 10004 // Feb 29, odd statuses, four stored rows
-	idMany    = 10005 // many rows
-	idBig     = 5_000_000_000
-	fixtureRn = "storetest-fixture-run"
+	idFull   = 10001 // three stored rows with IDs, history, engagement, targets
+	idEmpty  = 10002 // no rows at all
+	idDirty  = 10003 // unreadable dates; rows without IDs
+	idLegacy = 10004 // Feb 29, odd statuses, four stored rows
+	idMany   = 10005 // many rows
+	idBig    = 5_000_000_000
+	// Deleted contacts (Fixture.Deleted).
+	idGone        = 10006         // planned rows and history
+	idGoneHistory = 10007         // history only: never yielded
+	idGoneLast    = 6_000_000_000 // after every contact
+	fixtureRn     = "storetest-fixture-run"
 )
 
 var suiteToday = DefaultToday
@@ -228,13 +260,41 @@ func suiteFixture() Fixture {
 		StoredFraction: 0.5, Campaigns: camps, CampaignFraction: 0.2})
 	contacts := []emailsched.Contact{big, legacy, full, dirty, empty, many}
 	contacts = append(contacts, gen...)
-	return Fixture{Contacts: contacts, Campaigns: camps}
+	// Deleted contacts: one with a plan and history between the others'
+	// IDs, one with history only, one after every contact.
+	gone := emailsched.Contact{ID: idGone, Email: "gone@example.com", ZIP: "90001", State: "CA",
+		History: []emailsched.Email{{ID: 800040, Type: emailsched.TypeBirthday, Date: datecalc.MustNew(2024, time.March, 1),
+			Status: emailsched.StatusSent, Priority: 10, Event: datecalc.MustNew(2024, time.March, 15)}},
+		Stored: []emailsched.Email{
+			{ID: 800041, Type: emailsched.TypeAEP, Date: d(-2), Status: pre, Priority: 20, Event: d(-2), RunID: fixtureRn},
+			{ID: 800042, Type: emailsched.TypeBirthday, Date: d(30), Status: skip, SkipReason: "exclusion_window:CA:birthday",
+				Priority: 10, Event: d(44), RunID: fixtureRn},
+		}}
+	historyOnly := emailsched.Contact{ID: idGoneHistory, Email: "history@example.com", ZIP: "10001",
+		History: []emailsched.Email{{ID: 800043, Type: emailsched.TypeAEP, Date: datecalc.MustNew(2024, time.September, 15),
+			Status: emailsched.StatusDelivered, Priority: 20, Event: datecalc.MustNew(2024, time.September, 15)}}}
+	last := emailsched.Contact{ID: idGoneLast, Email: "last@example.com", ZIP: "30301",
+		Stored: []emailsched.Email{{ID: 800044, Type: emailsched.TypePostWindow, Date: d(9), Status: pre, Priority: 30, Event: d(-20), RunID: fixtureRn}}}
+	return Fixture{Contacts: contacts, Campaigns: camps, Deleted: []emailsched.Contact{gone, historyOnly, last}}
 }
 
-// expectedContacts returns what a store holding contacts yields: sorted by
-// ID, rows filed by status, with their contact's ID.
-func expectedContacts(contacts []emailsched.Contact) []emailsched.Contact {
+// expectedContacts returns what a store holding contacts and the rows of
+// deleted contacts yields: sorted by ID, rows filed by status, with their
+// contact's ID; a deleted contact with planned rows as ID, Stored and
+// Deleted.
+func expectedContacts(contacts, deleted []emailsched.Contact) []emailsched.Contact {
 	out := cloneContacts(contacts)
+	for _, d := range deleted {
+		g := emailsched.Contact{ID: d.ID, Deleted: true}
+		for _, e := range append(slices.Clone(d.History), d.Stored...) {
+			if e.Status.IsPlanned() {
+				g.Stored = append(g.Stored, e)
+			}
+		}
+		if len(g.Stored) > 0 {
+			out = append(out, g)
+		}
+	}
 	for i := range out {
 		c := &out[i]
 		rows := append(c.History, c.Stored...)
@@ -270,7 +330,7 @@ func cloneCampaigns(c emailsched.Campaigns) emailsched.Campaigns {
 }
 
 func cloneFixture(f Fixture) Fixture {
-	return Fixture{Contacts: cloneContacts(f.Contacts), Campaigns: cloneCampaigns(f.Campaigns)}
+	return Fixture{Contacts: cloneContacts(f.Contacts), Campaigns: cloneCampaigns(f.Campaigns), Deleted: cloneContacts(f.Deleted)}
 }
 
 // Comparison options. Rows, engagement, targets and issues are sets;
@@ -469,10 +529,10 @@ func summary(deltas ...*store.Delta) store.Summary {
 	var s store.Summary
 	for _, d := range deltas {
 		s.Contacts++
-		s.Inserted += len(d.Insert)
-		s.Updated += len(d.Update)
-		s.Deleted += len(d.Delete)
-		s.Unchanged += d.Unchanged
+		s.Rows.Inserted += len(d.Insert)
+		s.Rows.Updated += len(d.Update)
+		s.Rows.Deleted += len(d.Delete)
+		s.Rows.Unchanged += d.Unchanged
 	}
 	return s
 }
@@ -859,43 +919,27 @@ func testClosed(t *testing.T, h *harness) {
 	checkContacts(t, h.want, readAll(t, h.src))
 }
 
-// testRefuse runs deltas that touch rows which are not this contact's
-// planned rows, or write a status of the sending system; each on a fresh
-// store.
+// testRefuse runs deltas that no run may write: a status of the sending
+// system, a row to change without its ID; each on a fresh store.
 func testRefuse(t *testing.T, h *harness, open func(t *testing.T, f Fixture) (store.ContactSource, store.ScheduleSink)) {
 	got := readAll(t, h.src)
 	full := mustFind(t, got, idFull)
-	hist := sortedByID(full.History)[0] // status sent
-	if hist.Status != emailsched.StatusSent {
-		t.Fatalf("fixture: row %d has status %q, want sent", hist.ID, hist.Status)
-	}
 	planned := sortedByID(full.Stored)[0]
-	other := sortedByID(mustFind(t, got, idLegacy).Stored)[0]
-
-	moved := hist
-	moved.Date = moved.Date.AddDays(1)
-	replanned := hist
-	replanned.Status = emailsched.StatusPreScheduled
 	sentRow := newRow(idFull, emailsched.TypeAEP, 9)
 	sentRow.Status = emailsched.StatusSent
 	toDelivered := planned
 	toDelivered.Status = emailsched.StatusDelivered
-	ghost := planned
-	ghost.ID = 987654321
+	noID := planned
+	noID.ID = 0
 
 	for _, tc := range []struct {
-		name     string
-		d        store.Delta
-		notFound bool // store.ErrNotFound is accepted too
+		name string
+		d    store.Delta
 	}{
-		{"UpdateHistoryRow", store.Delta{Update: []emailsched.Email{moved}}, false},
-		{"UpdateHistoryRowToPlanned", store.Delta{Update: []emailsched.Email{replanned}}, false},
-		{"DeleteHistoryRow", store.Delta{Delete: []emailsched.Email{hist}}, false},
-		{"InsertSentRow", store.Delta{Insert: []emailsched.Email{sentRow}}, false},
-		{"UpdatePlannedToDelivered", store.Delta{Update: []emailsched.Email{toDelivered}}, false},
-		{"UpdateOtherContactsRow", store.Delta{Update: []emailsched.Email{other}}, true},
-		{"DeleteOtherContactsRow", store.Delta{Delete: []emailsched.Email{other}}, true},
-		{"UpdateUnknownRow", store.Delta{Update: []emailsched.Email{ghost}}, true},
+		{"InsertSentRow", store.Delta{Insert: []emailsched.Email{sentRow}}},
+		{"UpdatePlannedToDelivered", store.Delta{Update: []emailsched.Email{toDelivered}}},
+		{"UpdateWithoutID", store.Delta{Update: []emailsched.Email{noID}}},
+		{"DeleteWithoutID", store.Delta{Delete: []emailsched.Email{noID}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, sink := open(t, cloneFixture(h.fx))
@@ -910,7 +954,7 @@ func testRefuse(t *testing.T, h *harness, open func(t *testing.T, f Fixture) (st
 			if aerr := w.Abort(t.Context(), err); aerr != nil {
 				t.Errorf("Abort after the refusal: %v", aerr)
 			}
-			if !errors.Is(err, store.ErrNotPlanned) && !(tc.notFound && errors.Is(err, store.ErrNotFound)) {
+			if !errors.Is(err, store.ErrNotPlanned) {
 				t.Errorf("Write+Commit: %v, want an error satisfying errors.Is(err, store.ErrNotPlanned)", err)
 			}
 			after := readAll(t, src)
@@ -919,4 +963,95 @@ func testRefuse(t *testing.T, h *harness, open func(t *testing.T, f Fixture) (st
 			}
 		})
 	}
+}
+
+// testTaken runs deltas that name rows which are not (any longer) the
+// contact's planned rows, as when the sending system takes a row over
+// between a run's read and its write; each on a fresh store.
+func testTaken(t *testing.T, h *harness, open func(t *testing.T, f Fixture) (store.ContactSource, store.ScheduleSink)) {
+	got := readAll(t, h.src)
+	full := mustFind(t, got, idFull)
+	hist := sortedByID(full.History)[0] // status sent
+	if hist.Status != emailsched.StatusSent {
+		t.Fatalf("fixture: row %d has status %q, want sent", hist.ID, hist.Status)
+	}
+	plan := sortedByID(full.Stored)
+	other := sortedByID(mustFind(t, got, idLegacy).Stored)[0]
+
+	// A run's update carries the new content, a planned status: here the
+	// row's ID is one the sending system holds.
+	moved := hist
+	moved.Date, moved.Status = moved.Date.AddDays(1), emailsched.StatusPreScheduled
+	ghost := plan[0]
+	ghost.ID = 987654321
+	keep := plan[1]
+	keep.Date = keep.Date.AddDays(2)
+
+	for _, tc := range []struct {
+		name  string
+		d     store.Delta
+		taken int
+	}{
+		{"UpdateHistoryRow", store.Delta{Update: []emailsched.Email{moved}}, 1},
+		{"DeleteHistoryRow", store.Delta{Delete: []emailsched.Email{hist}}, 1},
+		{"UpdateOtherContactsRow", store.Delta{Update: []emailsched.Email{other}}, 1},
+		{"DeleteOtherContactsRow", store.Delta{Delete: []emailsched.Email{other}}, 1},
+		{"UpdateUnknownRow", store.Delta{Update: []emailsched.Email{ghost}}, 1},
+		// The contact's good changes are left out with the taken row: it
+		// keeps its whole previous plan.
+		{"WithGoodChanges", store.Delta{Insert: []emailsched.Email{newRow(idFull, emailsched.TypePostWindow, 12)},
+			Update: []emailsched.Email{keep}, Delete: []emailsched.Email{hist, plan[2]}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, sink := open(t, cloneFixture(h.fx))
+			before := readAll(t, src)
+			d := tc.d
+			d.ContactID = idFull
+			// Another contact's changes in the same run still land.
+			other := &store.Delta{ContactID: idEmpty, Insert: []emailsched.Email{newRow(idEmpty, emailsched.TypeBirthday, 4)}}
+			w := begin(t, sink, "storetest-taken")
+			write(t, w, &d, other)
+			commit(t, w, &d, other)
+			if wr, ok := w.(store.WriteReporter); ok {
+				if got := wr.WriteReport().Rows; got.Taken != tc.taken || got.Inserted != 1 {
+					t.Errorf("WriteReport().Rows = %+v, want Taken %d and the other contact's 1 insert", got, tc.taken)
+				}
+			}
+			apply(before, other, "storetest-taken")
+			checkContacts(t, before, readAll(t, src))
+		})
+	}
+}
+
+// testDeleted: the planned rows of deleted contacts are yielded, and gone
+// once a run deletes them.
+func testDeleted(t *testing.T, h *harness) {
+	got := readAll(t, h.src)
+	for _, id := range []int64{idGone, idGoneLast} {
+		if c := find(got, id); c == nil || !c.Deleted {
+			t.Errorf("deleted contact %d with planned rows: not yielded with Deleted set", id)
+		}
+	}
+	if c := find(got, idGoneHistory); c != nil {
+		t.Errorf("deleted contact %d with history only was yielded: %+v", idGoneHistory, c)
+	}
+	var deltas []*store.Delta
+	for _, id := range []int64{idGone, idGoneLast} {
+		c := mustFind(t, got, id)
+		d := new(store.Delta)
+		d.Reset(id)
+		store.Diff(c.Stored, nil, d)
+		deltas = append(deltas, d)
+	}
+	w := begin(t, h.sink, "storetest-deleted")
+	write(t, w, deltas...)
+	commit(t, w, deltas...)
+	after := readAll(t, h.src)
+	for _, id := range []int64{idGone, idGoneHistory, idGoneLast} {
+		if c := find(after, id); c != nil {
+			t.Errorf("deleted contact %d still yielded after its rows were deleted: %+v", id, c)
+		}
+	}
+	want := slices.DeleteFunc(cloneContacts(got), func(c emailsched.Contact) bool { return c.Deleted })
+	checkContacts(t, want, after)
 }

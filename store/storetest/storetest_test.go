@@ -64,6 +64,10 @@ func (b brokenSource) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contac
 				}
 			case "dropissues":
 				cp.Issues = nil
+			case "nodeleted":
+				if cp.Deleted {
+					continue
+				}
 			}
 			if !yield(&cp, nil) {
 				return
@@ -95,6 +99,14 @@ func (w *brokenWriter) Write(ctx context.Context, d *store.Delta) error {
 	case "nocopy": // keeps the caller's Delta until Commit
 		w.held = append(w.held, d)
 		return nil
+	case "takenfatal": // fails the run on a row the sending system took
+		for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
+			for _, e := range rows {
+				if w.b.hist[e.ID] {
+					return store.ErrNotPlanned
+				}
+			}
+		}
 	case "accepthistory": // silently drops what it may not write
 		cp := *d
 		keep := func(e emailsched.Email) bool { return w.b.hist[e.ID] }
@@ -124,7 +136,8 @@ func (w *brokenWriter) Abort(ctx context.Context, cause error) error {
 	return w.Writer.Abort(ctx, cause)
 }
 
-var faults = []string{"reverse", "silentcancel", "dropcarrier", "droprunid", "dropissues", "nocopy", "accepthistory", "abortcommits"}
+var faults = []string{"reverse", "silentcancel", "dropcarrier", "droprunid", "dropissues", "nocopy", "accepthistory", "abortcommits",
+	"nodeleted", "takenfatal"}
 
 // TestBrokenAdapter runs the suite on the adapter named by
 // STORETEST_BROKEN; TestSuiteCatchesFaults runs it in a child process.
@@ -134,12 +147,12 @@ func TestBrokenAdapter(t *testing.T) {
 		t.Skip("run by TestSuiteCatchesFaults")
 	}
 	storetest.Run(t, func(t *testing.T, f storetest.Fixture) (store.ContactSource, store.ScheduleSink) {
-		s, err := memory.New(f.Contacts, f.Campaigns)
+		s, err := memory.New(f.AllContacts(), f.Campaigns)
 		if err != nil {
 			t.Fatal(err)
 		}
 		hist := map[int64]bool{}
-		for _, c := range f.Contacts {
+		for _, c := range f.AllContacts() {
 			for _, e := range append(c.History, c.Stored...) {
 				if e.ID != 0 && !e.Status.IsPlanned() {
 					hist[e.ID] = true

@@ -10,6 +10,12 @@
 --
 -- The contacts table belongs to the application: it is created when missing
 -- (empty databases, tests) but never altered.
+--
+-- No column that a migration may add to an existing table has a DEFAULT
+-- that would make another system's rows look like this scheduler's: an
+-- email_schedules row is this scheduler's exactly when its status is
+-- 'pre-scheduled' or 'skipped', so status has no default at all (and a
+-- table without a status column is refused, never migrated).
 
 CREATE TABLE IF NOT EXISTS contacts (
     id INTEGER PRIMARY KEY,
@@ -37,7 +43,7 @@ CREATE TABLE IF NOT EXISTS email_schedules (
     email_type TEXT NOT NULL,
     scheduled_send_date TEXT NOT NULL,
     scheduled_send_time TEXT DEFAULT '08:30',
-    status TEXT NOT NULL DEFAULT 'pre-scheduled',
+    status TEXT NOT NULL,
     skip_reason TEXT,
     priority INTEGER DEFAULT 10,
     campaign_instance_id INTEGER,
@@ -113,16 +119,24 @@ CREATE TABLE IF NOT EXISTS scheduler_checkpoints (
     started_at TEXT,
     finished_at TEXT,
     run_date TEXT,
-    status TEXT DEFAULT 'running',
-    contacts_processed INTEGER DEFAULT 0,
+    status TEXT,
+    contacts_processed INTEGER,
     contacts_checksum TEXT,
     rules_checksum TEXT,
-    rows_inserted INTEGER DEFAULT 0,
-    rows_updated INTEGER DEFAULT 0,
-    rows_deleted INTEGER DEFAULT 0,
-    rows_unchanged INTEGER DEFAULT 0,
-    rows_conflicting INTEGER DEFAULT 0,
+    rows_inserted INTEGER,
+    rows_updated INTEGER,
+    rows_deleted INTEGER,
+    rows_unchanged INTEGER,
+    rows_conflicting INTEGER,
+    -- rows the sending system took over during the run
+    rows_taken INTEGER,
+    -- contacts that no longer exist and whose planned rows the run deleted
+    contacts_deleted INTEGER,
     error_message TEXT,
+    -- the run lock: a running run renews lease_until (UTC) while it works;
+    -- owner is "host pid", so that a crashed run's lock is recognised
+    lease_until TEXT,
+    owner TEXT,
     -- the per-day volume of the plan a completed run committed (JSON, see
     -- store.PlanLoad); kept on the latest completed run only
     plan_load TEXT
