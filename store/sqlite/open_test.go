@@ -95,8 +95,10 @@ func TestOpenRefuses(t *testing.T) {
 		{filepath.Join(dir, "other.sqlite3"), sqlite.ErrNoContacts, "no contacts table"},
 	} {
 		for name, open := range map[string]func(context.Context, string) (interface{ Close() error }, error){
-			"Open":         func(ctx context.Context, p string) (interface{ Close() error }, error) { return sqlite.Open(ctx, p) },
-			"OpenReadOnly": func(ctx context.Context, p string) (interface{ Close() error }, error) { return sqlite.OpenReadOnly(ctx, p) },
+			"Open": func(ctx context.Context, p string) (interface{ Close() error }, error) { return sqlite.Open(ctx, p) },
+			"OpenReadOnly": func(ctx context.Context, p string) (interface{ Close() error }, error) {
+				return sqlite.OpenReadOnly(ctx, p)
+			},
 		} {
 			db, err := open(ctx, tc.path)
 			if err == nil {
