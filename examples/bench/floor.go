@@ -11,8 +11,8 @@ import (
 // The floor's queries. They read the columns the adapter's source reads
 // (store/sqlite, source.go), with the same casts, in one plain SELECT each.
 const (
-	floorContactsSQL = `SELECT id, email, zip_code, state, CAST(birth_date AS TEXT), CAST(effective_date AS TEXT),
-		current_carrier, do_not_communicate FROM contacts ORDER BY id`
+	// floorContactsSQL is completed by contactsQuery.
+	floorContactsSQL = `SELECT %s FROM contacts ORDER BY id`
 	// floorSchedulesSQL is one full scan in table order (no ORDER BY: the
 	// adapter's order by contact_id is its own choice, not SQLite's need).
 	floorSchedulesSQL = `SELECT contact_id, id, email_type, CAST(scheduled_send_date AS TEXT), status, skip_reason,
@@ -42,10 +42,51 @@ const multiRows = 100
 // chunkRows is the number of rows read back between two timed insert bursts.
 const chunkRows = 100 * multiRows
 
+// floorContactColumns are the columns of contacts the adapter's source
+// reads.
+var floorContactColumns = []string{"id", "email", "zip_code", "state", "CAST(birth_date AS TEXT)", "CAST(effective_date AS TEXT)",
+	"current_carrier", "do_not_communicate"}
+
+// contactsQuery is floorContactsSQL with the columns that contacts has, and
+// NULL for those it lacks, as the adapter's source reads them (a production
+// database has no do_not_communicate).
+func contactsQuery(ctx context.Context, db *sql.DB) (string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info('contacts')")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return "", err
+		}
+		have[strings.ToLower(n)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	cols := make([]string, len(floorContactColumns))
+	for i, c := range floorContactColumns {
+		name := strings.TrimSuffix(strings.TrimPrefix(c, "CAST("), " AS TEXT)")
+		cols[i] = c
+		if !have[name] {
+			cols[i] = "NULL"
+		}
+	}
+	return fmt.Sprintf(floorContactsSQL, strings.Join(cols, ", ")), nil
+}
+
 // readContacts reads every contact with one plain SELECT and returns the
-// number of rows and the time.
+// number of rows and the time (which does not include looking up the
+// columns).
 func readContacts(ctx context.Context, db *sql.DB) (int, time.Duration, error) {
-	return scanAll(ctx, db, floorContactsSQL, 8)
+	q, err := contactsQuery(ctx, db)
+	if err != nil {
+		return 0, 0, err
+	}
+	return scanAll(ctx, db, q, len(floorContactColumns))
 }
 
 // readSchedules reads the whole email_schedules table with one full scan.

@@ -1,15 +1,18 @@
 // Command bench measures the complete pipeline SQLite → SQLite on a generated
 // organisation database and compares it with what SQLite itself needs for the
-// same work (the floor), as issue 7 asks.
+// same work (the floor).
 //
 //	go run ./examples/bench -contacts 3000000
 //	go run ./examples/bench -contacts 100000 -scenario first -cpuprofile cpu.pprof
 //
 // It generates an organisation database with the fixture generator
-// (store/sqlite/sqlitefixture: production email_schedules index set, the
-// unique index of existing databases, history, engagement, demo campaigns
-// with targets) or reuses the one cached under -dir for the same size, seed
-// and unique index. Then it runs two scenarios, each on a fresh copy of the
+// (store/sqlite/sqlitefixture: by default in the schema of a production
+// organisation database, with its indexes, unique index and journal mode
+// DELETE; history, engagement, demo campaigns with targets) or reuses the
+// one cached under -dir for the same size, seed, shape, unique index and
+// journal mode. -shape full or old selects one of the fixture's earlier
+// made-up shapes, -unique their unique index, -wal a production database in
+// WAL mode. Then it runs two scenarios, each on a fresh copy of the
 // cached database and each in a child process of its own (the same binary,
 // re-executed with a hidden flag) so that each scenario's peak RSS is its own:
 //

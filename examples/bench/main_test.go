@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/emailsched/emailsched/store/sqlite"
+	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
 
 // TestMain lets the test binary stand in for the program when run
@@ -94,7 +95,7 @@ func TestRun(t *testing.T) {
 		if cp.RunID != r.RunID {
 			t.Errorf("%s: last checkpoint is run %s, the report's %s", scenario, cp.RunID, r.RunID)
 		}
-		c := cp.Counts
+		c := cp.Rows
 		if got := []int{c.Inserted, c.Updated, c.Deleted, c.Unchanged, c.Conflicting}; !slices.Equal(got, printed) {
 			t.Errorf("%s: checkpoint rows %v, printed %v", scenario, got, printed)
 		}
@@ -156,6 +157,9 @@ func TestFlags(t *testing.T) {
 		{"-contacts", "0"},
 		{"-batch", "-1"},
 		{"-unique", "id"},
+		{"-shape", "new"},
+		{"-unique", "send_date"}, // the default shape is production
+		{"-shape", "production", "-unique", "none"},
 		{"-floor-insert", "fast"},
 		{"-runs", "0"},
 		{"-workers", "-1"},
@@ -166,6 +170,40 @@ func TestFlags(t *testing.T) {
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
 			t.Errorf("%q: exit code %d, want 2", args, code)
 		}
+	}
+}
+
+// TestFixtureOptions checks how -shape, -unique and -wal map to the
+// fixture's options and to the name of the cached database.
+func TestFixtureOptions(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want sqlitefixture.Options
+		name string
+	}{
+		{nil, sqlitefixture.Options{Shape: sqlitefixture.Production}, "org-100000-s1-production.sqlite3"},
+		{[]string{"-unique", "event_year", "-wal"}, sqlitefixture.Options{Shape: sqlitefixture.Production, WAL: true}, "org-100000-s1-production-wal.sqlite3"},
+		{[]string{"-shape", "full"}, sqlitefixture.Options{Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueEventYear}, "org-100000-s1-full.sqlite3"},
+		{[]string{"-shape", "full", "-unique", "send_date", "-wal"}, sqlitefixture.Options{Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueSendDate}, "org-100000-s1-full-send_date.sqlite3"},
+		{[]string{"-shape", "old", "-unique", "none"}, sqlitefixture.Options{Shape: sqlitefixture.Old}, "org-100000-s1-old-none.sqlite3"},
+	} {
+		var stderr bytes.Buffer
+		o, err := parseFlags(c.args, &stderr)
+		if err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		got, err := fixtureOptions(o)
+		if err != nil || got.Shape != c.want.Shape || got.ProductionIndexes != c.want.ProductionIndexes || got.Unique != c.want.Unique || got.WAL != c.want.WAL {
+			t.Errorf("%q: options %+v (%v), want %+v", c.args, got, err, c.want)
+		}
+		if name := cacheName(o); name != c.name {
+			t.Errorf("%q: cache %s, want %s", c.args, name, c.name)
+		}
+	}
+	var stderr bytes.Buffer
+	_, err := parseFlags([]string{"-unique", "none"}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "-unique none contradicts -shape production") {
+		t.Errorf("-unique none with the default shape: %v", err)
 	}
 }
 

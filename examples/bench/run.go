@@ -53,7 +53,9 @@ type options struct {
 	memProfile  string
 	batch       int
 	keep        bool
+	shape       string
 	unique      string
+	wal         bool
 	floorInsert string
 	workers     int
 	runs        int
@@ -83,7 +85,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the scheduler run to this file (named as -cpuprofile)")
 	fs.IntVar(&o.batch, "batch", 0, "contacts per write transaction of the SQLite adapter (sqlite.Options.BatchContacts; 0 = the adapter's default)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scenario databases (their directory is printed)")
-	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none")
+	fs.StringVar(&o.shape, "shape", "production", "schema of the generated database: production (the schema of a production organisation database), full or old (the fixture's earlier made-up shapes)")
+	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none (send_date and none with -shape full or old only: production has its schema's, on event_year)")
+	fs.BoolVar(&o.wal, "wal", false, "generate the production database in WAL mode (production databases are in journal mode DELETE; full and old are always WAL)")
 	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
 	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
@@ -132,7 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.workers < 0 || o.workers > 256 {
 		problems = append(problems, fmt.Sprintf("-workers %d: want 0 (the default) to 256", o.workers))
 	}
-	if _, err := uniqueIndex(o.unique); err != nil {
+	if _, err := fixtureOptions(&o); err != nil {
 		problems = append(problems, err.Error())
 	}
 	switch o.floorInsert {
@@ -155,17 +159,51 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return &o, nil
 }
 
-// uniqueIndex maps the -unique flag to the fixture's option.
-func uniqueIndex(name string) (sqlitefixture.Unique, error) {
-	switch name {
+// fixtureOptions maps the -shape, -unique and -wal flags to the fixture's
+// options (without Gen): production is the schema of a production
+// organisation database, which has its own indexes and its unique index on
+// event_year; full has the fixture's production-like index set and the
+// -unique index; old (contacts and email_schedules only) the -unique index
+// alone.
+func fixtureOptions(o *options) (sqlitefixture.Options, error) {
+	var f sqlitefixture.Options
+	switch o.unique {
 	case "event_year":
-		return sqlitefixture.UniqueEventYear, nil
+		f.Unique = sqlitefixture.UniqueEventYear
 	case "send_date":
-		return sqlitefixture.UniqueSendDate, nil
+		f.Unique = sqlitefixture.UniqueSendDate
 	case "none":
-		return sqlitefixture.NoUnique, nil
+		f.Unique = sqlitefixture.NoUnique
+	default:
+		return f, fmt.Errorf("-unique %q: want event_year, send_date or none", o.unique)
 	}
-	return 0, fmt.Errorf("-unique %q: want event_year, send_date or none", name)
+	switch o.shape {
+	case "production":
+		if f.Unique != sqlitefixture.UniqueEventYear {
+			return f, fmt.Errorf("-unique %s contradicts -shape production: a production database has the unique index of its schema, on (contact_id, email_type, event_year); use -shape full or old for another", o.unique)
+		}
+		f.Shape, f.Unique, f.WAL = sqlitefixture.Production, sqlitefixture.NoUnique, o.wal
+	case "full":
+		f.Shape, f.ProductionIndexes = sqlitefixture.Full, true
+	case "old":
+		f.Shape = sqlitefixture.Old
+	default:
+		return f, fmt.Errorf("-shape %q: want production, full or old", o.shape)
+	}
+	return f, nil
+}
+
+// cacheName names the cached database of o's size, seed, shape, unique
+// index and journal mode.
+func cacheName(o *options) string {
+	name := fmt.Sprintf("org-%d-s%d-%s", o.contacts, o.seed, o.shape)
+	if o.shape != "production" && o.unique != "event_year" {
+		name += "-" + o.unique
+	}
+	if o.shape == "production" && o.wal {
+		name += "-wal"
+	}
+	return name + ".sqlite3"
 }
 
 // run is the program: it parses args, prepares the databases and runs the
@@ -200,8 +238,8 @@ var firstDay = storetest.DefaultToday
 // prints the summary.
 func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	loadStart := loadAverage()
-	fmt.Fprintf(stdout, "emailsched bench: %d contacts, seed %d, unique index %s, first run on %s, nightly run on %s\n",
-		o.contacts, o.seed, o.unique, firstDay, firstDay.AddDays(1))
+	fmt.Fprintf(stdout, "emailsched bench: %d contacts, seed %d, shape %s, unique index %s, first run on %s, nightly run on %s\n",
+		o.contacts, o.seed, o.shape, o.unique, firstDay, firstDay.AddDays(1))
 	fmt.Fprintf(stdout, "machine: %d CPUs, load average %s\n", numCPU(), loadStart)
 	cache, err := ensureCache(ctx, o, stdout, stderr)
 	if err != nil {
@@ -315,27 +353,26 @@ func medianRun(w io.Writer, scenario string, rs []*result) *result {
 	return m
 }
 
-// ensureCache returns the cached database of o's size, seed and unique index,
-// generating it first when it is missing. The file appears atomically: it is
-// written under a ".partial" name, switched to a rollback journal (one
-// self-contained file) and renamed.
+// ensureCache returns the cached database of o's size, seed, shape, unique
+// index and journal mode (see cacheName), generating it first when it is
+// missing. The file appears atomically: it is written under a ".partial"
+// name and renamed. It is one self-contained file (the fixture closes it:
+// no journal or write-ahead log is left), in the journal mode the fixture
+// gives it: DELETE for production (WAL with -wal), WAL for full and old.
 func ensureCache(ctx context.Context, o *options, stdout, stderr io.Writer) (string, error) {
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return "", err
 	}
-	name := fmt.Sprintf("org-%d-s%d.sqlite3", o.contacts, o.seed)
-	if o.unique != "event_year" {
-		name = fmt.Sprintf("org-%d-s%d-%s.sqlite3", o.contacts, o.seed, o.unique)
-	}
-	path := filepath.Join(o.dir, name)
+	path := filepath.Join(o.dir, cacheName(o))
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		fmt.Fprintf(stdout, "database: %s (cached, %s)\n", path, mib(st.Size()))
 		return path, nil
 	}
-	u, err := uniqueIndex(o.unique)
+	opts, err := fixtureOptions(o)
 	if err != nil {
 		return "", err
 	}
+	opts.Gen = storetest.GenOptions{Seed: o.seed, Contacts: o.contacts, Today: firstDay}
 	partial := fmt.Sprintf("%s.%d.partial", path, os.Getpid())
 	cleanup := func() {
 		removeDB(partial)
@@ -343,12 +380,9 @@ func ensureCache(ctx context.Context, o *options, stdout, stderr io.Writer) (str
 	cleanup()
 	fmt.Fprintf(stderr, "bench: generating %d contacts into %s ...\n", o.contacts, path)
 	start := time.Now()
-	err = sqlitefixture.Create(ctx, partial, sqlitefixture.Options{
-		Gen:   storetest.GenOptions{Seed: o.seed, Contacts: o.contacts, Today: firstDay},
-		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: u,
-	})
+	err = sqlitefixture.Create(ctx, partial, opts)
 	if err == nil {
-		err = settle(ctx, partial)
+		err = selfContained(partial)
 	}
 	if err == nil {
 		err = os.Rename(partial, path)
@@ -365,20 +399,15 @@ func ensureCache(ctx context.Context, o *options, stdout, stderr io.Writer) (str
 	return path, nil
 }
 
-// settle turns the generated database into one self-contained file: the
-// write-ahead log folded in and the rollback journal mode set, so that a
-// rename or a copy of the file alone is the whole database. sqlite.Open
-// switches the copies back to WAL.
-func settle(ctx context.Context, path string) error {
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return err
+// selfContained checks that the database at path is one file, so that a
+// rename or a copy of the file alone is the whole database.
+func selfContained(path string) error {
+	for _, suffix := range []string{"-wal", "-journal"} {
+		if _, err := os.Stat(path + suffix); err == nil {
+			return fmt.Errorf("%s: the fixture left %s beside the database", path, suffix)
+		}
 	}
-	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=DELETE"); err != nil {
-		db.Close()
-		return err
-	}
-	return db.Close()
+	return nil
 }
 
 // markSent plays the sending system between the two runs: the pre-scheduled

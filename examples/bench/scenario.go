@@ -14,6 +14,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/sqlite"
 )
 
@@ -25,9 +26,9 @@ type result struct {
 	RunID    string `json:"run_id"`
 	Contacts int    `json:"contacts"`
 	// Planned is the number of emails in the new plan (Report.Planned).
-	Planned int                 `json:"planned"`
-	Rows    scheduler.RowCounts `json:"rows"`
-	Timings scheduler.Timings   `json:"timings"`
+	Planned int               `json:"planned"`
+	Rows    store.RowCounts   `json:"rows"`
+	Timings scheduler.Timings `json:"timings"`
 	// Open is sqlite.Open plus Migrate; Run is the RunAt call; EndToEnd
 	// is both (the copy of the database is not part of it).
 	Open     time.Duration `json:"open_ns"`
@@ -214,10 +215,8 @@ func checkCheckpoint(ctx context.Context, path string, rep *scheduler.Report) er
 		if cp.RunID != rep.RunID {
 			continue
 		}
-		c := cp.Counts
-		got := scheduler.RowCounts{Inserted: c.Inserted, Updated: c.Updated, Deleted: c.Deleted, Unchanged: c.Unchanged, Conflicting: c.Conflicting}
-		if cp.Status != sqlite.CheckpointCompleted || got != rep.Rows {
-			return fmt.Errorf("checkpoint of %s (%s) counts %+v, the report %+v", rep.RunID, cp.Status, got, rep.Rows)
+		if cp.Status != sqlite.CheckpointCompleted || cp.Rows != rep.Rows {
+			return fmt.Errorf("checkpoint of %s (%s) counts %+v, the report %+v", rep.RunID, cp.Status, cp.Rows, rep.Rows)
 		}
 		return nil
 	}

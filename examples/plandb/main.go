@@ -7,6 +7,11 @@
 // It migrates the database (creating only what is missing), plans every
 // contact with the default rules and writes only what changed. Without
 // -today the run date is today in America/Chicago.
+//
+// -generate writes a database in the schema of a production organisation
+// database (testdata/schema/org-db.schema.sql; sqlitefixture.Production),
+// in journal mode DELETE as production databases are; -shape full or old
+// writes one of the fixture's earlier made-up shapes instead.
 package main
 
 import (
@@ -38,6 +43,7 @@ func run() error {
 	backup := flag.String("backup", "", "take an online backup into this directory before the run")
 	generate := flag.Int("generate", 0, "first create the database (it must not exist) with this many generated contacts")
 	seed := flag.Int64("seed", 1, "seed of -generate")
+	shapeName := flag.String("shape", "production", "schema of -generate: production, full or old")
 	flag.Parse()
 	if *dbPath == "" {
 		flag.Usage()
@@ -45,12 +51,19 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	opts := sqlitefixture.Options{Gen: storetest.GenOptions{Seed: *seed, Contacts: *generate}}
+	switch *shapeName {
+	case "production":
+	case "full":
+		opts.Shape, opts.ProductionIndexes = sqlitefixture.Full, true
+	case "old":
+		opts.Shape = sqlitefixture.Old
+	default:
+		return fmt.Errorf("-shape %q: want production, full or old", *shapeName)
+	}
 	if *generate > 0 {
 		start := time.Now()
-		if err := sqlitefixture.Create(ctx, *dbPath, sqlitefixture.Options{
-			Gen:   storetest.GenOptions{Seed: *seed, Contacts: *generate},
-			Shape: sqlitefixture.Full, ProductionIndexes: true,
-		}); err != nil {
+		if err := sqlitefixture.Create(ctx, *dbPath, opts); err != nil {
 			return err
 		}
 		fmt.Printf("generated %s: %d contacts in %v\n", *dbPath, *generate, time.Since(start).Round(time.Millisecond))
@@ -92,7 +105,7 @@ func run() error {
 	if cps, err := s.Checkpoints(ctx); err == nil && len(cps) > 0 {
 		c := cps[len(cps)-1]
 		fmt.Printf("checkpoint %s: %s, inserted %d, updated %d, deleted %d, unchanged %d, conflicting %d\n",
-			c.RunID, c.Status, c.Counts.Inserted, c.Counts.Updated, c.Counts.Deleted, c.Counts.Unchanged, c.Counts.Conflicting)
+			c.RunID, c.Status, c.Rows.Inserted, c.Rows.Updated, c.Rows.Deleted, c.Rows.Unchanged, c.Rows.Conflicting)
 	}
 	fmt.Printf("done in %v\n", time.Since(start).Round(time.Millisecond))
 	return nil

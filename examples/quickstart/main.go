@@ -4,14 +4,19 @@
 //	go run ./examples/quickstart
 //
 // On its first run it generates demo/org-demo.sqlite3 (in the current
-// directory): 10,000 contacts with a fixed seed, in the schema of the real
-// organisation databases, with history, engagement and a few campaigns.
-// Later runs reuse it. It then plans every contact for a fixed day
-// (2025-03-03, so that the output is the same everywhere) with the default
-// rules of the specification read from the embedded default.rules, writes
-// the plan into the database (only what changed: run it twice and the
-// second run rewrites nothing), prints the run report and the plan of a few
-// contacts, and previews the next day's run without writing it.
+// directory): 10,000 contacts with a fixed seed, in the schema of a
+// production organisation database (testdata/schema/org-db.schema.sql),
+// with history, engagement and a few campaigns. Later runs reuse it. That
+// schema has no column for opt-outs or campaign target lists, so none are
+// stored, and a contact without an address gets a placeholder, which the
+// scheduler counts as invalid (see store/sqlite/sqlitefixture).
+//
+// It then plans every contact for a fixed day (2025-03-03, so that the
+// output is the same everywhere) with the default rules of the
+// specification read from the embedded default.rules, writes the plan into
+// the database (only what changed: run it twice and the second run
+// rewrites nothing), prints the run report and the plan of a few contacts,
+// and previews the next day's run without writing it.
 //
 // Flags: -db PATH (another database), -contacts N and -seed S (for a new
 // demo database), -today YYYY-MM-DD.
@@ -68,9 +73,9 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 		// never leaves a half-filled database to reuse.
 		tmp := path + ".partial"
 		os.Remove(tmp)
+		// The production schema: sqlitefixture.Production, the default.
 		if err := sqlitefixture.Create(ctx, tmp, sqlitefixture.Options{
-			Gen:   storetest.GenOptions{Seed: seed, Contacts: n, Today: today, Campaigns: storetest.DemoCampaigns(today)},
-			Shape: sqlitefixture.Full, ProductionIndexes: true,
+			Gen: storetest.GenOptions{Seed: seed, Contacts: n, Today: today, Campaigns: storetest.DemoCampaigns(today)},
 		}); err != nil {
 			return err
 		}

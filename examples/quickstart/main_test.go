@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,11 +25,42 @@ func TestQuickstart(t *testing.T) {
 			t.Errorf("first run output lacks %q:\n%s", want, first.String())
 		}
 	}
+	checkProduction(t, path, first.String())
 	var second strings.Builder
 	if err := run(context.Background(), &second, path, 400, 1, storetest.DefaultToday); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(second.String(), "Generating") || !strings.Contains(second.String(), "Rows      0 inserted, 0 updated, 0 deleted") {
 		t.Errorf("second run did not reuse the plan:\n%s", second.String())
+	}
+}
+
+// checkProduction checks what the production schema of the demo database
+// means for the report: no contact is opted out (the schema cannot store
+// it), and the contacts without an address, which have a placeholder, are
+// counted with the implausible ones as invalid_email, none as no_email.
+func checkProduction(t *testing.T, path, out string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var placeholders, implausible int
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE email LIKE 'no-email-%'), count(*) FILTER (WHERE email LIKE '% #%') FROM contacts`).
+		Scan(&placeholders, &implausible); err != nil {
+		t.Fatal(err)
+	}
+	if placeholders == 0 || implausible == 0 {
+		t.Fatalf("the demo database has %d placeholder and %d implausible addresses: pick a seed with both", placeholders, implausible)
+	}
+	if m := regexp.MustCompile(`(\d+) opted out`).FindStringSubmatch(out); m != nil && m[1] != "0" {
+		t.Errorf("opted out: %v, want 0:\n%s", m, out)
+	}
+	if m := regexp.MustCompile(`invalid_email (\d+)`).FindStringSubmatch(out); m == nil || m[1] != strconv.Itoa(placeholders+implausible) {
+		t.Errorf("invalid_email: %v, want %d (%d placeholders, %d implausible):\n%s", m, placeholders+implausible, placeholders, implausible, out)
+	}
+	if strings.Contains(out, "no_email") {
+		t.Errorf("the report counts contacts without an address:\n%s", out)
 	}
 }

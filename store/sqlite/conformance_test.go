@@ -1,8 +1,10 @@
 package sqlite_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
@@ -24,4 +26,47 @@ func TestConformance(t *testing.T) {
 		}
 		return s, s
 	})
+}
+
+// TestConformanceProduction runs store/storetest on the schema of a
+// production organisation database, which keeps no opt-out flag and
+// requires an address of its own for every contact (the suite's fixture
+// then holds neither opt-outs nor shared addresses). The adapter's
+// migrations add the campaign target lists. As in TestConformance, the
+// unique index on (contact_id, email_type, event_year) is left out: the
+// suite's rows do not admit it; the sink tests and the end-to-end test
+// cover it.
+func TestConformanceProduction(t *testing.T) {
+	storetest.RunWithLimits(t, storetest.Limits{NoOptOut: true, PlainEmails: true},
+		func(t *testing.T, f storetest.Fixture) (store.ContactSource, store.ScheduleSink) {
+			ctx := context.Background()
+			db, _ := openDB(t, "org.sqlite3")
+			if err := sqlitefixture.CreateSchema(ctx, db, sqlitefixture.Production); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("DROP INDEX idx_email_schedules_unique_event"); err != nil {
+				t.Fatal(err)
+			}
+			s := sqlite.New(db, sqlite.Options{BatchContacts: 7})
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			all := f.AllContacts()
+			seq := func(yield func(*emailsched.Contact) bool) {
+				for i := range all {
+					if !yield(&all[i]) {
+						return
+					}
+				}
+			}
+			if err := sqlitefixture.Write(ctx, db, seq, f.Campaigns, sqlitefixture.NoUnique); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range f.Deleted {
+				if _, err := db.Exec("DELETE FROM contacts WHERE id = ?", c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return s, s
+		})
 }

@@ -96,7 +96,7 @@ func (p progressWriter) Commit(ctx context.Context, s store.Summary) error {
 // child starts the child on path; kill decides, from the progress lines
 // read so far, when to send SIGKILL (nil: never). It returns the child's
 // duration and the number of Write lines it printed.
-func runChild(t *testing.T, path, mode string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) (time.Duration, int, bool) {
+func runChild(t *testing.T, path, mode string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) (time.Duration, time.Duration, int, bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashModeEnv+"="+mode)
@@ -116,11 +116,18 @@ func runChild(t *testing.T, path, mode string, kill func(line string, writes int
 		timer = time.AfterFunc(after, func() { cmd.Process.Kill() })
 	}
 	writes := 0
+	var committing time.Time
+	var commit time.Duration
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "w" {
+		switch line {
+		case "w":
 			writes++
+		case "commit":
+			committing = time.Now()
+		case "done":
+			commit = time.Since(committing)
 		}
 		if kill != nil && !killed && kill(line, writes, time.Since(start)) {
 			cmd.Process.Kill() // SIGKILL
@@ -138,7 +145,7 @@ func runChild(t *testing.T, path, mode string, kill func(line string, writes int
 	if err == nil {
 		killed = false // it finished before the kill
 	}
-	return time.Since(start), writes, killed
+	return time.Since(start), commit, writes, killed
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -221,28 +228,54 @@ func TestCrashSafety(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		journal, mode string
+		fresh         bool // a database the adapter created, else the production schema
 		kills         int
 	}{
-		{"DELETE", "batches", 12},
-		{"DELETE", "spill-batches", 12},
-		{"DELETE", "atomic", 6},
-		{"WAL", "stream-batches", 12},
-		{"WAL", "batches", 6},
-		{"WAL", "stream-atomic", 6},
+		{"DELETE", "batches", false, 12},
+		{"DELETE", "spill-batches", false, 12},
+		{"DELETE", "atomic", true, 6},
+		{"WAL", "stream-batches", false, 12},
+		{"WAL", "batches", true, 9},
+		{"WAL", "stream-atomic", false, 6},
 	} {
-		t.Run(tc.journal+"/"+tc.mode, func(t *testing.T) { crashSafety(t, tc.journal, tc.mode, tc.kills) })
+		schema := "production"
+		if tc.fresh {
+			schema = "created"
+		}
+		t.Run(tc.journal+"/"+tc.mode+"/"+schema, func(t *testing.T) { crashSafety(t, tc.journal, tc.mode, tc.fresh, tc.kills) })
 	}
 }
 
-func crashSafety(t *testing.T, journal, mode string, n int) {
-	dir := t.TempDir()
-	base := filepath.Join(dir, "base.sqlite3")
-	if err := sqlitefixture.Create(context.Background(), base, sqlitefixture.Options{
-		Gen:   storetest.GenOptions{Seed: 42, Contacts: 1500, Today: testToday, StoredFraction: 0.4},
-		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueEventYear,
-	}); err != nil {
+// crashBase writes the database the crash test starts from: a production
+// organisation database, or one the adapter created from nothing.
+func crashBase(t *testing.T, path string, fresh bool) {
+	t.Helper()
+	ctx := context.Background()
+	gen := storetest.GenOptions{Seed: 42, Contacts: 1500, Today: testToday, StoredFraction: 0.4}
+	if !fresh {
+		if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{Gen: gen}); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	db, err := sqlite.Create(ctx, path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
+	if err := sqlite.New(db, sqlite.Options{}).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gen.Campaigns = storetest.DemoCampaigns(testToday)
+	if err := sqlitefixture.Write(ctx, db, storetest.GenerateSeq(gen), gen.Campaigns, sqlitefixture.NoUnique); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.sqlite3")
+	crashBase(t, base, fresh)
 	func() { // migrate the base once, then close it (checkpointing the WAL)
 		db, err := sqlite.Open(context.Background(), base)
 		if err != nil {
@@ -263,7 +296,7 @@ func crashSafety(t *testing.T, journal, mode string, n int) {
 	copyFile(t, base, pristine)
 	ref := filepath.Join(dir, "ref.sqlite3")
 	copyFile(t, pristine, ref)
-	dur, writes, _ := runChild(t, ref, mode, nil, 0)
+	dur, commitDur, writes, _ := runChild(t, ref, mode, nil, 0)
 	if writes < 50 {
 		t.Fatalf("the reference run wrote only %d contacts", writes)
 	}
@@ -277,7 +310,7 @@ func crashSafety(t *testing.T, journal, mode string, n int) {
 			changed++
 		}
 	}
-	t.Logf("reference run: %v, %d contacts written, %d contacts with a changed plan", dur, writes, changed)
+	t.Logf("reference run: %v (commit %v), %d contacts written, %d contacts with a changed plan", dur, commitDur, writes, changed)
 
 	partial := 0
 	for i := range n {
@@ -292,8 +325,8 @@ func crashSafety(t *testing.T, journal, mode string, n int) {
 			k := 1 + i*writes/n
 			kill = func(line string, w int, _ time.Duration) bool { return line == "w" && w >= k }
 			how = fmt.Sprintf("after write %d", k)
-		case 2: // around the commit and the start
-			d := time.Duration(i/3) * 2 * time.Millisecond
+		case 2: // around the start, and through the commit
+			d := commitDur * time.Duration(i/3) / time.Duration(n/3)
 			event := "commit"
 			if i == 2 {
 				event = "begin"
@@ -310,7 +343,7 @@ func crashSafety(t *testing.T, journal, mode string, n int) {
 		t.Run(fmt.Sprintf("kill%02d", i), func(t *testing.T) {
 			work := filepath.Join(dir, fmt.Sprintf("work%02d.sqlite3", i))
 			copyFile(t, pristine, work)
-			_, _, killed := runChild(t, work, mode, kill, after)
+			_, _, _, killed := runChild(t, work, mode, kill, after)
 			db := openRO(t, work)
 			if err := sqlite.IntegrityCheck(context.Background(), db); err != nil {
 				t.Fatalf("killed %s: %v", how, err)

@@ -6,52 +6,87 @@
 //
 // # Getting started
 //
-//	db, err := sqlite.Open(ctx, "org-001.sqlite3") // WAL, busy timeout, synchronous=NORMAL
+//	db, err := sqlite.Open(ctx, "org-001.sqlite3") // an existing organisation database
 //	if err != nil { ... }
 //	defer db.Close()
-//	s := sqlite.New(db, sqlite.Options{})
-//	if err := s.Migrate(ctx); err != nil { ... }
-//	report, err := sch.Run(ctx, s, s) // a *scheduler.Scheduler
+//	s := sqlite.New(db, sqlite.Options{Atomic: true})
+//	report, err := sch.Run(ctx, s, s) // a *scheduler.Scheduler; the first run migrates
+//
+// # Opening
+//
+// Open refuses, changing nothing, a path that does not exist (creating a
+// database is an explicit act: Create), a file that is not an SQLite
+// database (an empty file, a pipe, anything without SQLite's header) and a
+// database without a contacts table. OpenReadOnly opens read-only (SQLite's
+// mode=ro and query_only): dry runs, explanations, status and previews use
+// it, so that they change nothing, not even the journal mode, and work on a
+// database this scheduler never wrote to (missing tables and columns read
+// as empty).
+//
+// The journal mode is the database owner's choice: switching a file to WAL
+// is a persistent change every program using it sees, so the adapter does
+// it only when asked (UseWAL). It works in either mode:
+//   - In WAL mode readers never block writers: a run reads in one read
+//     transaction while the sending system writes, and a run that changes
+//     many rows writes them while it reads.
+//   - In rollback-journal mode (production databases use delete) any open
+//     read transaction blocks every other connection's commits, so a run
+//     reads its contacts in chunks of a few thousand, each in a short read
+//     transaction, and writes only once it has read everything.
 //
 // # Migrations
 //
-// Migrate runs the embedded schema (schema/schema.sql) idempotently: it
-// creates missing tables, adds missing columns with ALTER TABLE ADD COLUMN
-// (after PRAGMA table_info) and creates one index on contact_id per
-// per-contact table unless an index leading with contact_id already exists.
-// It never drops, renames or rewrites anything, and never alters the
-// application's contacts table. It works on databases that have only the
-// old contacts/email_schedules shape and on those that also have the
-// campaign, tracking and event tables.
+// Migrate (which the first Begin runs) creates only what is missing: tables,
+// columns (ALTER TABLE ADD COLUMN) and an index on contact_id for each
+// per-contact table unless an index leading with contact_id exists. It
+// never drops, renames or rewrites anything, never alters the application's
+// contacts table, and never gives an added column a default that would
+// make another system's rows look like this scheduler's. Before it changes
+// anything it refuses a schema it cannot write safely (ErrForeignSchema):
+// an email_schedules table without a status column, a NOT NULL column it
+// does not know how to fill. The scheduler_checkpoints table that an
+// earlier scheduler left (with NOT NULL scheduler_run_id and
+// contacts_checksum) gets this scheduler's columns, and both layouts are
+// filled.
 //
 // # Reading
 //
-// Contacts streams contacts in id order in one read transaction, merging
-// one query per table (contacts, email_schedules, tracking_clicks,
-// contact_events, contact_campaigns), each ordered by contact_id, as
-// cursors: no query per contact, memory independent of the number of
-// contacts, one reused Contact buffer. email_schedules is read on a second
-// connection, on the same snapshot, by a goroutine of its own, so that a
-// second core steps and decodes it. Dirty values never break the stream:
-// see Contacts and ReadStats.
+// Contacts streams contacts in id order, merging one query per table
+// (contacts, email_schedules, tracking_clicks, contact_events,
+// contact_campaigns), each ordered by contact_id, as cursors: no query per
+// contact, memory independent of the number of contacts, one reused
+// Contact buffer. In WAL mode email_schedules is read on a second
+// connection, on the same snapshot, by a goroutine of its own. Dirty values
+// never break the stream: see Contacts and ReadStats. The planned rows of
+// contacts that no longer exist are yielded as deleted contacts, so that a
+// run deletes them (their history stays). A contacts row whose id is not an
+// integer, or repeats another's, is left out and reported as an invalid
+// contact.
 //
-// # Writing
+// # Writing, beside the sending system
 //
-// Begin returns a Writer that applies each contact's store.Delta (delete,
-// update, insert) in batches of whole contacts, one IMMEDIATE transaction
-// per batch, under guards that never let it touch a row of the sending
-// system. The unit of atomicity is the batch: after a crash at any moment
-// every contact has its complete old or complete new plan, and the next run
-// finishes the job. A full batch is written on a goroutine of its own while
-// the run reads and plans the next. Each run leaves a row in
+// Begin takes the run lock (two runs of one database never overlap; a lock
+// a crashed run left behind does not block) and returns a Writer that keeps
+// each contact's store.Delta in memory and applies them at Commit, under
+// guards that never let it touch a row of the sending system. The sending
+// system keeps writing while a run reads and plans; it waits only while
+// the changes are applied: one short transaction for a nightly run. A row
+// it takes over during the run is left alone and counted
+// (RowCounts.Taken). A run whose changes are large (a first run) writes
+// them as it reads (WAL mode) or from a temporary file once it has read
+// everything (rollback-journal mode), and then holds the write lock for
+// longer: the writer reports the longest hold (store.WriteReport), and the
+// scheduler's summary prints it. See Begin.
+//
+// A run with Options.Atomic is one transaction; otherwise its changes are
+// committed in batches of whole contacts. After a crash at any moment every
+// contact has its complete old or complete new plan, history is untouched,
+// and the next run finishes the job. Each run leaves a row in
 // scheduler_checkpoints (see Checkpoint); a completed run also stores the
 // per-day volume of its plan there, which StoredLoad gives the next run's
 // load balancing (store.LoadSource), so that it reads the database once.
-// SQLITE_BUSY and SQLITE_LOCKED are retried with bounded
-// exponential backoff. See Begin for the details, and Backup for the
-// optional online backup before a run.
-//
-// The database should be in WAL mode (Open sets it) so that reading and
-// writing a run overlap; in rollback-journal mode the reader's lock blocks
-// the writer's commits.
+// SQLITE_BUSY and SQLITE_LOCKED are retried with bounded exponential
+// backoff, and what a run waits for is logged every few seconds
+// (Options.Logger). Backup takes an online backup, before anything
+// changes when Begin takes it.
 package sqlite

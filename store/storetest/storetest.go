@@ -105,7 +105,37 @@ func (f Fixture) AllContacts() []emailsched.Contact {
 // text timestamps.
 func Run(t *testing.T, open func(t *testing.T, f Fixture) (store.ContactSource, store.ScheduleSink)) {
 	t.Helper()
+	RunWithLimits(t, Limits{}, open)
+}
+
+// Limits name what a store's schema cannot hold. The suite's fixture then
+// holds none of it, so that what the store reads back is what it was
+// given; everything else is checked as by Run.
+type Limits struct {
+	// NoOptOut: contacts have no opt-out flag (a production organisation
+	// database has no do_not_communicate column): no fixture contact is
+	// opted out.
+	NoOptOut bool
+	// PlainEmails: every contact must have an address of its own (a
+	// production database's email is NOT NULL UNIQUE): each fixture contact
+	// gets a plausible one, "c<ID>@example.com".
+	PlainEmails bool
+}
+
+// RunWithLimits is Run for a store whose schema has the limits lim.
+func RunWithLimits(t *testing.T, lim Limits, open func(t *testing.T, f Fixture) (store.ContactSource, store.ScheduleSink)) {
+	t.Helper()
 	fx := suiteFixture()
+	for _, cs := range [][]emailsched.Contact{fx.Contacts, fx.Deleted} {
+		for i := range cs {
+			if lim.NoOptOut {
+				cs[i].DoNotCommunicate = false
+			}
+			if lim.PlainEmails {
+				cs[i].Email = fmt.Sprintf("c%d@example.com", cs[i].ID)
+			}
+		}
+	}
 	want := expectedContacts(fx.Contacts, fx.Deleted)
 	for _, tc := range []struct {
 		name string

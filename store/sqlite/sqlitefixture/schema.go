@@ -1,13 +1,13 @@
 package sqlitefixture
 
-// The organisation database in its real shapes, as found in the field (not
-// the adapter's migrations): an old shape with contacts and email_schedules
-// only (email_schedules without scheduler_run_id, catchup_note and
-// metadata), and a full shape that adds do_not_communicate, the campaign,
-// tracking and event tables and a scheduler_checkpoints table of the older
-// system. Date columns of email_schedules are declared DATE/DATETIME as in
-// production, which makes the driver read them as times unless an adapter
-// casts them.
+// The shapes Full and Old (Production is the schema file of production.go):
+// an old shape with contacts and email_schedules only (email_schedules
+// without scheduler_run_id, catchup_note and metadata), and a full shape
+// that adds do_not_communicate, the campaign, tracking and event tables and
+// a scheduler_checkpoints table of an older system. Both were made up
+// before a production schema was at hand; they stay for the tests written
+// against them. Date columns of email_schedules are declared DATE/DATETIME,
+// which makes the driver read them as times unless an adapter casts them.
 
 const oldContacts = `CREATE TABLE contacts (
     id INTEGER PRIMARY KEY,
@@ -111,8 +111,9 @@ var fullTables = []string{
     completed_at DATETIME)`,
 }
 
-// productionIndexes is the index set of production email_schedules tables
-// (ten indexes) and a few on the other tables.
+// productionIndexes is the index set of Options.ProductionIndexes: ten
+// indexes on email_schedules, like production's, and a few on the other
+// tables.
 var productionIndexes = []string{
 	`CREATE INDEX idx_schedules_contact ON email_schedules(contact_id)`,
 	`CREATE INDEX idx_schedules_status ON email_schedules(status)`,
