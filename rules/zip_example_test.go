@@ -7,7 +7,7 @@ import (
 )
 
 func ExampleStateFromZIP() {
-	for _, zip := range []string{"90210", " 10001-0001 ", "969501234", "96799", "00100", "ABCDE"} {
+	for _, zip := range []string{"90210", " 10001-0001 ", "969501234", "96799", "85128", "00100", "ABCDE"} {
 		s, ok := rules.StateFromZIP(zip)
 		fmt.Printf("%q %q %v\n", zip, s, ok)
 	}
@@ -16,6 +16,7 @@ func ExampleStateFromZIP() {
 	// " 10001-0001 " "NY" true
 	// "969501234" "MP" true
 	// "96799" "AS" true
+	// "85128" "AZ" true
 	// "00100" "" false
 	// "ABCDE" "" false
 }
