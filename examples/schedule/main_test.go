@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -45,13 +47,15 @@ func newRunIDs() func(time.Time) string {
 	}
 }
 
-// createDB writes a generated organisation database into dir.
-func createDB(t testing.TB, dir string, contacts int) string {
+// createDB writes a generated organisation database into dir, in the
+// schema of a production organisation database (rollback journal, or WAL
+// when wal is set).
+func createDB(t testing.TB, dir string, contacts int, wal bool) string {
 	t.Helper()
 	path := filepath.Join(dir, "org-001.sqlite3")
 	err := sqlitefixture.Create(context.Background(), path, sqlitefixture.Options{
-		Gen:   storetest.GenOptions{Seed: 1, Contacts: contacts, Today: fixtureToday, StoredFraction: 0.3},
-		Shape: sqlitefixture.Full, ProductionIndexes: true, Unique: sqlitefixture.UniqueEventYear,
+		Gen: storetest.GenOptions{Seed: 1, Contacts: contacts, Today: fixtureToday, StoredFraction: 0.3},
+		WAL: wal,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +92,32 @@ func golden(t *testing.T, name, got string) {
 // times left out). Refresh with: go test ./examples/schedule -update
 func TestCLI(t *testing.T) {
 	tmp := t.TempDir()
-	db := createDB(t, tmp, 300)
+	db := createDB(t, tmp, 300, false)
 	report := filepath.Join(tmp, "report.json")
 	chart := filepath.Join(tmp, "chart.svg")
 	emptyDir := filepath.Join(tmp, "empty")
 	if err := os.Mkdir(emptyDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	notDB := filepath.Join(tmp, "notes.txt")
+	emptyFile := filepath.Join(tmp, "empty.sqlite3")
+	for f, data := range map[string]string{notDB: "not a database\n", emptyFile: ""} {
+		if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := filepath.Join(tmp, "new.sqlite3")
+	noContacts := filepath.Join(tmp, "leads.sqlite3")
+	func() {
+		ldb, err := sql.Open("sqlite3", noContacts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ldb.Close()
+		if _, err := ldb.Exec("CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT)"); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	testHooks.runID = newRunIDs()
 	t.Cleanup(func() { testHooks.runID = nil })
 
@@ -122,6 +145,14 @@ func TestCLI(t *testing.T) {
 		{"explain_and_report", []string{"-db", db, "-explain", "1", "-report", report}, 2},
 		{"no_database", []string{"-today", "2025-03-03"}, 2},
 		{"missing_database", []string{"-db", filepath.Join(tmp, "none.sqlite3")}, 2},
+		{"missing_database_dry_run", []string{"-db", filepath.Join(tmp, "none.sqlite3"), "-dry-run"}, 2},
+		{"not_a_database", []string{"-db", notDB, "-today", "2025-03-03"}, 2},
+		{"empty_file", []string{"-db", emptyFile, "-today", "2025-03-03"}, 2},
+		{"no_contacts_table", []string{"-db", noContacts, "-status"}, 2},
+		{"create", []string{"-db", fresh, "-create", "-today", "2025-03-03"}, 0},
+		{"status_created", []string{"-db", fresh, "-status"}, 0},
+		{"create_dry_run", []string{"-db", fresh, "-create", "-dry-run"}, 2},
+		{"wal", []string{"-db", db, "-today", "2025-03-04", "-wal", "-batch", "100"}, 0},
 		{"bad_config", []string{"-db", db, "-config", "testdata/bad.yaml"}, 2},
 		{"missing_config", []string{"-db", db, "-config", "testdata/none.yaml"}, 2},
 		{"bad_rules", []string{"-db", db, "-rules", "testdata/bad.rules"}, 2},
@@ -164,4 +195,47 @@ func TestCLI(t *testing.T) {
 			t.Errorf("backups: %v, want one", files)
 		}
 	})
+}
+
+// fileHashes returns the sha256 of every file in dir, by name.
+func fileHashes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	return out
+}
+
+// TestReadOnlyCommands runs the commands that only read (dry run, explain,
+// status) on a production database that was never migrated, in its
+// rollback-journal mode: each works, and the directory holds exactly the
+// same files with exactly the same bytes afterwards (no journal, no WAL,
+// no migration, no journal-mode switch).
+func TestReadOnlyCommands(t *testing.T) {
+	tmp := t.TempDir()
+	db := createDB(t, tmp, 200, false)
+	before := fileHashes(t, tmp)
+	for _, args := range [][]string{
+		{"-db", db, "-today", "2025-03-03", "-dry-run"},
+		{"-db", db, "-today", "2025-03-03", "-dry-run", "-report", filepath.Join(t.TempDir(), "r.json")},
+		{"-db", db, "-today", "2025-03-03", "-explain", "17"},
+		{"-db", db, "-status"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+			t.Fatalf("schedule %v: exit %d\n%s", args, code, stderr.String())
+		}
+		if diff := cmp.Diff(before, fileHashes(t, tmp)); diff != "" {
+			t.Errorf("schedule %v changed the database's files (-before +after):\n%s", args, diff)
+		}
+	}
 }
