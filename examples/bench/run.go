@@ -59,6 +59,8 @@ type options struct {
 	floorInsert string
 	workers     int
 	runs        int
+	atomic      bool
+	sender      time.Duration
 
 	// Hidden flags of the scenario processes.
 	child   string // the scenario this process runs
@@ -90,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.wal, "wal", false, "generate the production database in WAL mode (production databases are in journal mode DELETE; full and old are always WAL)")
 	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
 	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
+	fs.BoolVar(&o.atomic, "atomic", false, "make each run one transaction (sqlite.Options.Atomic, the schedule command's default); by default the adapter commits in batches of -batch contacts")
+	fs.DurationVar(&o.sender, "sender", 0, "play the sending system beside each measured run: take one pre-scheduled row over every `interval` (for example 100ms) and report how long its writes waited (0 = no sender)")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.db, "db", "", "")
@@ -129,6 +133,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.batch < 0 {
 		problems = append(problems, fmt.Sprintf("-batch %d: want 0 (the default) or more", o.batch))
+	}
+	if o.sender < 0 {
+		problems = append(problems, fmt.Sprintf("-sender %v: want 0 (none) or a positive interval", o.sender))
 	}
 	if o.runs < 1 || o.runs > 99 {
 		problems = append(problems, fmt.Sprintf("-runs %d: want 1 to 99", o.runs))
@@ -193,6 +200,14 @@ func fixtureOptions(o *options) (sqlitefixture.Options, error) {
 	return f, nil
 }
 
+// journalName is the journal mode of the generated database.
+func journalName(o *options) string {
+	if o.shape != "production" || o.wal {
+		return "wal"
+	}
+	return "delete"
+}
+
 // cacheName names the cached database of o's size, seed, shape, unique
 // index and journal mode.
 func cacheName(o *options) string {
@@ -238,8 +253,12 @@ var firstDay = storetest.DefaultToday
 // prints the summary.
 func runParent(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	loadStart := loadAverage()
-	fmt.Fprintf(stdout, "emailsched bench: %d contacts, seed %d, shape %s, unique index %s, first run on %s, nightly run on %s\n",
-		o.contacts, o.seed, o.shape, o.unique, firstDay, firstDay.AddDays(1))
+	mode := "batches"
+	if o.atomic {
+		mode = "one transaction"
+	}
+	fmt.Fprintf(stdout, "emailsched bench: %d contacts, seed %d, shape %s, unique index %s, journal %s, runs written in %s, first run on %s, nightly run on %s\n",
+		o.contacts, o.seed, o.shape, o.unique, journalName(o), mode, firstDay, firstDay.AddDays(1))
 	fmt.Fprintf(stdout, "machine: %d CPUs, load average %s\n", numCPU(), loadStart)
 	cache, err := ensureCache(ctx, o, stdout, stderr)
 	if err != nil {
@@ -439,7 +458,11 @@ func markSent(ctx context.Context, path string, day datecalc.Date) (int64, error
 func runScenario(ctx context.Context, o *options, scenario string, day datecalc.Date, db, floorDB, work string, stdout, stderr io.Writer) (*result, error) {
 	resPath := filepath.Join(work, scenario+".result.json")
 	args := []string{"-child", scenario, "-db", db, "-today", day.String(),
-		"-contacts", fmt.Sprint(o.contacts), "-batch", fmt.Sprint(o.batch), "-floor-insert", o.floorInsert, "-workers", fmt.Sprint(o.workers)}
+		"-contacts", fmt.Sprint(o.contacts), "-batch", fmt.Sprint(o.batch), "-floor-insert", o.floorInsert, "-workers", fmt.Sprint(o.workers),
+		fmt.Sprintf("-atomic=%v", o.atomic)}
+	if scenario != scenarioPrepare && o.sender > 0 {
+		args = append(args, "-sender", o.sender.String())
+	}
 	if scenario != scenarioPrepare {
 		args = append(args, "-floor-db", floorDB, "-result", resPath)
 		if o.cpuProfile != "" {

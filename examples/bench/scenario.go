@@ -40,6 +40,8 @@ type result struct {
 	// MarkedSent is the number of rows marked sent before a nightly run
 	// (filled in by the parent).
 	MarkedSent int64 `json:"marked_sent,omitempty"`
+	// Sender is what the sending system beside the run saw (-sender).
+	Sender *senderResult `json:"sender,omitempty"`
 	Floor      floor `json:"floor"`
 }
 
@@ -102,7 +104,7 @@ func runChild(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err := checkCheckpoint(ctx, o.db, rep); err != nil {
 		return err
 	}
-	printRun(stdout, r, rep)
+	printRun(stdout, o, r, rep)
 
 	switch o.child {
 	case scenarioFirst:
@@ -146,11 +148,17 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 		return nil, err
 	}
 	defer db.Close()
-	s := sqlite.New(db, sqlite.Options{BatchContacts: o.batch})
+	s := sqlite.New(db, sqlite.Options{BatchContacts: o.batch, Atomic: o.atomic})
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
 	r.Open = time.Since(start)
+	var snd *sender
+	if o.sender > 0 {
+		if snd, err = startSender(o.db, o.sender); err != nil {
+			return nil, err
+		}
+	}
 
 	stopProfile := func() {}
 	if o.cpuProfile != "" {
@@ -171,6 +179,10 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 	rep, err := sch.RunAt(ctx, today, s, s)
 	r.Run = time.Since(t)
 	stopProfile()
+	if snd != nil {
+		sr := snd.finish()
+		r.Sender = &sr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +236,7 @@ func checkCheckpoint(ctx context.Context, path string, rep *scheduler.Report) er
 }
 
 // printRun prints the scheduler run's figures.
-func printRun(w io.Writer, r *result, rep *scheduler.Report) {
+func printRun(w io.Writer, o *options, r *result, rep *scheduler.Report) {
 	t := r.Timings
 	fmt.Fprintf(w, "  open + migrate          %8.2f s\n", r.Open.Seconds())
 	fmt.Fprintf(w, "  scheduler run          %8.2f s   (Report.Timings.Total %.2f s)\n", r.Run.Seconds(), t.Total.Seconds())
@@ -236,10 +248,16 @@ func printRun(w io.Writer, r *result, rep *scheduler.Report) {
 	fmt.Fprintf(w, "    read + plan          %8.2f s   (planning pass, without the sink's Write calls)\n", t.ReadPlan.Seconds())
 	fmt.Fprintf(w, "    write                %8.2f s   (the sink's Write calls)\n", t.Write.Seconds())
 	fmt.Fprintf(w, "    commit               %8.2f s\n", t.Commit.Seconds())
+	fmt.Fprintf(w, "  write lock held        %8.2f s   at most in one stretch (%.2f s in all): the sending system's writes wait that long\n",
+		t.LongestLock.Seconds(), t.Locked.Seconds())
 	fmt.Fprintf(w, "  end-to-end             %8.2f s   %.0f contacts/s\n", r.EndToEnd.Seconds(), float64(r.Contacts)/r.EndToEnd.Seconds())
 	fmt.Fprintf(w, "  contacts %d (valid %d, opted out %d, invalid %d); plan %d rows\n", rep.Contacts, rep.Valid, rep.OptedOut, rep.Invalid, r.Planned)
 	fmt.Fprintf(w, "  rows: inserted %d, updated %d, deleted %d, unchanged %d, conflicting %d\n",
 		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged, r.Rows.Conflicting)
+	if r.Sender != nil {
+		fmt.Fprintf(w, "  rows taken by the sending system during the run: %d\n", r.Rows.Taken)
+		r.Sender.print(w, o.sender)
+	}
 	fmt.Fprintf(w, "  peak RSS               %s (VmHWM of this scenario's process, before the floor)\n", mib(r.PeakRSS))
 }
 

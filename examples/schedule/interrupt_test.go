@@ -145,8 +145,8 @@ func copyDB(t *testing.T, from, to string) {
 // sends SIGINT about halfway through the planning pass. The command must exit
 // with status 1 and leave every row of the sending system as it was.
 //
-//   - By default a run is one transaction: every email_schedules row must be
-//     byte-identical to before.
+//   - With -atomic a run is one transaction: every email_schedules row must
+//     be byte-identical to before.
 //   - With -batch 100 the run commits every 100 contacts: each contact must
 //     have its complete old plan or its complete new one (what an
 //     uninterrupted run writes on a copy), and some must have the new one
@@ -183,7 +183,7 @@ func TestInterrupt(t *testing.T) {
 	t.Run("atomic", func(t *testing.T) {
 		db := filepath.Join(tmp, "atomic.sqlite3")
 		copyDB(t, first, db)
-		interrupt(t, append([]string{"-db", db}, nextDay...), "nothing was committed: the previous plan is intact")
+		interrupt(t, append([]string{"-db", db, "-atomic"}, nextDay...), "nothing was committed: the previous plan is intact")
 		gotRaw, gotOtherRaw := planRows(t, db, false)
 		if diff := cmp.Diff(oldRaw, gotRaw); diff != "" {
 			t.Errorf("the stored plan changed (-before +after):\n%.3000s", diff)

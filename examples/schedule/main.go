@@ -12,7 +12,7 @@
 // # Usage
 //
 //	schedule -db org-001.sqlite3 [-config scheduler.yaml] [-rules FILE|DIR] [-today YYYY-MM-DD]
-//	         [-dry-run] [-backup] [-batch N] [-wait DURATION] [-create] [-wal]
+//	         [-dry-run] [-backup] [-atomic] [-batch N] [-wait DURATION] [-create] [-wal]
 //	         [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
 //	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
 //	schedule -db org-001.sqlite3 -status
@@ -31,8 +31,11 @@
 //	                  included) into backup.dir of the configuration (default: "backups"
 //	                  beside the database), then delete backups older than
 //	                  backup.retention_days
-//	-batch N          commit every N contacts instead of making the run one transaction
-//	                  (default: batch_contacts of the configuration, 0: one transaction)
+//	-atomic           make the run one transaction (default: atomic of the configuration,
+//	                  false): an interrupted run leaves the previous plan intact, but the
+//	                  sending system waits while the whole change is written
+//	-batch N          at most N contacts per write transaction when the run is not atomic
+//	                  (default: batch_contacts of the configuration, 1000)
 //	-wait D           wait up to D (for example 10m) for another run of the same database
 //	                  to finish; by default a second run stops at once
 //	-create           create the database when the path does not exist (an empty
@@ -63,13 +66,16 @@
 // working meanwhile. A run that changes many rows (a first run) holds the
 // lock longer; the summary says how long ("Lock" line).
 //
-// Ctrl-C (SIGINT) or SIGTERM stops a run. A run is one database transaction,
-// so an interrupted (or failed) run leaves the previous plan entirely intact.
-// With -batch N (or batch_contacts in the configuration) the changes are
-// committed every N contacts instead, which holds the write lock for shorter
-// spells: an interrupted run then keeps the batches it committed, every contact
-// having either its complete previous plan or its complete new one, and
-// running again finishes the job. A second Ctrl-C kills the program at once.
+// Ctrl-C (SIGINT) or SIGTERM stops a run. Until it has planned every contact
+// a run has written nothing, so an interruption leaves the previous plan
+// intact. Its changes are then committed in short transactions of whole
+// contacts (at most -batch contacts, about 200 ms each), so that the sending
+// system waits little: an interruption during the writes leaves every contact
+// with either its complete previous plan or its complete new one, and running
+// again finishes the job. With -atomic the run is one transaction: an
+// interruption leaves the previous plan entirely intact, and the sending
+// system waits while the whole change is written. A second Ctrl-C kills the
+// program at once.
 //
 // # Exit status
 //
@@ -140,7 +146,7 @@ var testHooks struct {
 // options are the parsed flags.
 type options struct {
 	db, config, rules, today, report, chart, logFormat string
-	dryRun, backup, status, create, wal                bool
+	dryRun, backup, status, create, wal, atomic        bool
 	batch                                              int
 	wait                                               time.Duration
 	explain                                            int64
@@ -148,8 +154,8 @@ type options struct {
 }
 
 const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-dry-run] [-backup]
-                [-batch N] [-wait DURATION] [-create] [-wal] [-report FILE.json] [-chart FILE.svg]
-                [-log-format text|json]
+                [-atomic] [-batch N] [-wait DURATION] [-create] [-wal] [-report FILE.json]
+                [-chart FILE.svg] [-log-format text|json]
        schedule -db PATH -explain CONTACT_ID [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD]
        schedule -db PATH -status`
 
@@ -169,7 +175,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.StringVar(&o.today, "today", "", "the run date `YYYY-MM-DD` (default: today in the configured time zone)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
 	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
-	fs.IntVar(&o.batch, "batch", 0, "commit every `N` contacts instead of making the run one transaction (default: batch_contacts of the configuration)")
+	fs.BoolVar(&o.atomic, "atomic", false, "make the run one transaction: an interrupted run leaves the previous plan intact, the sending system waits while all of it is written (default: atomic of the configuration)")
+	fs.IntVar(&o.batch, "batch", 0, "at most `N` contacts per write transaction when the run is not atomic (default: batch_contacts of the configuration, 1000)")
 	fs.DurationVar(&o.wait, "wait", 0, "wait up to `duration` for another run of the same database to finish (default: stop at once)")
 	fs.BoolVar(&o.create, "create", false, "create the database when the path does not exist")
 	fs.BoolVar(&o.wal, "wal", false, "switch the database to WAL journal mode before the run (a persistent change; default: leave the mode as it is)")
@@ -223,7 +230,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"-dry-run", o.dryRun && mode != "-dry-run"}, {"-backup", o.backup}, {"-batch", o.batch != 0},
+		}{{"-dry-run", o.dryRun && mode != "-dry-run"}, {"-backup", o.backup}, {"-batch", o.batch != 0}, {"-atomic", o.atomic},
 			{"-report", o.report != "" && mode != "-dry-run"}, {"-chart", o.chart != "" && mode != "-dry-run"},
 			{"-create", o.create}, {"-wal", o.wal}, {"-wait", o.wait != 0}} {
 			if f.set {
@@ -261,6 +268,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.batch > 0 {
 		cf.BatchContacts = o.batch
+	}
+	if o.atomic {
+		cf.Atomic = true
 	}
 	if cf.Database == "" {
 		return fail(exitUsage, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
@@ -303,8 +313,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Info("the database is in WAL journal mode (a persistent setting of the file)", "path", cf.Database)
 	}
 	opts := sqlite.Options{
-		// A run is one transaction unless batched commits were asked for.
-		Atomic: cf.BatchContacts == 0, BatchContacts: cf.BatchContacts,
+		Atomic: cf.Atomic, BatchContacts: cf.BatchContacts,
 		LockWait: o.wait, Logger: logger, Now: testHooks.now, BufferRows: testHooks.bufferRows,
 	}
 	if o.backup {
@@ -348,7 +357,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prog.finish()
 	if err != nil {
 		if ctx.Err() != nil {
-			if cf.BatchContacts == 0 {
+			if cf.Atomic {
 				return fail(exitRun, "interrupted: %v\nschedule: nothing was committed: the previous plan is intact", err)
 			}
 			return fail(exitRun, "interrupted: %v\nschedule: contacts not yet committed keep their previous plan; run again to finish", err)

@@ -36,10 +36,15 @@ type File struct {
 	// Rules is a rules file or a directory whose *.rules files form one
 	// set; empty means the embedded default rules.
 	Rules string
-	// BatchContacts, when positive, makes a run commit its changes in
-	// transactions of that many contacts (1-1,000,000), each contact whole;
-	// 0, the default, makes the whole run one transaction, so that an
-	// interrupted run leaves the previous plan intact.
+	// Atomic makes a run one database transaction: an interrupted or failed
+	// run leaves the previous plan entirely intact, and the sending system
+	// waits while the whole change is written. By default (false) a run
+	// writes its changes, once it has planned every contact, in short
+	// transactions of whole contacts (see BatchContacts).
+	Atomic bool
+	// BatchContacts bounds the contacts of one write transaction when the
+	// run is not atomic (1-1,000,000; a transaction also ends after about
+	// 200 ms). Defaults to 1000.
 	BatchContacts int
 	// Backup configures the backups taken before a run.
 	Backup Backup
@@ -83,7 +88,8 @@ func Defaults() *File {
 				OverflowHorizonDays:   loadbalance.DefaultOverflowHorizonDays,
 			},
 		},
-		Backup: Backup{RetentionDays: 7},
+		BatchContacts: 1000,
+		Backup:        Backup{RetentionDays: 7},
 	}
 }
 

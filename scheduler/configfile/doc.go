@@ -28,7 +28,8 @@
 //	database: ""                      # the organisation database (SQLite file)
 //	rules: ""                         # a .rules file or a directory of them; "" = the default rules
 //	pre_window_buffer: null           # 0-366 days; null = the rules files' own (60 in the default rules)
-//	batch_contacts: 0                 # 0: a run is one transaction; 1-1000000: commit every N contacts
+//	atomic: false                     # true: a run is one transaction
+//	batch_contacts: 1000              # 1-1000000: contacts per write transaction when not atomic
 //	aep_dates: ["09-15"]              # one or more MM-DD; each contact gets one (stable hash)
 //	timing:
 //	  birthday_days_before: 14        # 0-365

@@ -69,7 +69,8 @@ var schema = []field{
 	stringKey("database", anyString, func(f *File, s string) { f.Database = s }),
 	stringKey("rules", anyString, func(f *File, s string) { f.Rules = s }),
 	intKey("pre_window_buffer", 0, rules.MaxWindowDays, func(f *File, i int) { f.PreWindowBuffer = &i }),
-	intKey("batch_contacts", 0, 1_000_000, func(f *File, i int) { f.BatchContacts = i }),
+	boolKey("atomic", func(f *File, b bool) { f.Atomic = b }),
+	intKey("batch_contacts", 1, 1_000_000, func(f *File, i int) { f.BatchContacts = i }),
 	{key: "aep_dates", kind: kindDates, set: func(f *File, v value) { f.Scheduler.AEPDates = v.dates }},
 
 	intKey("timing.birthday_days_before", 0, 365, func(f *File, i int) { f.Scheduler.BirthdayDaysBefore = &i }),

@@ -66,17 +66,17 @@
 // # Writing, beside the sending system
 //
 // Begin takes the run lock (two runs of one database never overlap; a lock
-// a crashed run left behind does not block) and returns a Writer that keeps
-// each contact's store.Delta in memory and applies them at Commit, under
-// guards that never let it touch a row of the sending system. The sending
-// system keeps writing while a run reads and plans; it waits only while
-// the changes are applied: one short transaction for a nightly run. A row
-// it takes over during the run is left alone and counted
-// (RowCounts.Taken). A run whose changes are large (a first run) writes
-// them as it reads (WAL mode) or from a temporary file once it has read
-// everything (rollback-journal mode), and then holds the write lock for
-// longer: the writer reports the longest hold (store.WriteReport), and the
-// scheduler's summary prints it. See Begin.
+// a crashed run left behind does not block) and returns a Writer that
+// applies each contact's store.Delta under guards that never let it touch a
+// row of the sending system. The sending system keeps writing while a run
+// reads and plans; the run writes in short transactions of whole contacts
+// (about 200 ms each at most, with pauses between them), while it reads in
+// WAL mode, at the end in rollback-journal mode. A row the sending system
+// takes over during the run is left alone and counted (RowCounts.Taken). An
+// atomic run (Options.Atomic) writes everything in one transaction, and
+// then holds the write lock for as long as that takes: the writer reports
+// the longest hold (store.WriteReport), and the scheduler's summary prints
+// it. See Begin.
 //
 // A run with Options.Atomic is one transaction; otherwise its changes are
 // committed in batches of whole contacts. After a crash at any moment every

@@ -348,6 +348,5 @@ func firstTen(s string) string {
 	return s
 }
 
-
 // civil is the calendar day of t.
 func civil(t time.Time) datecalc.Date { return datecalc.FromTime(t) }

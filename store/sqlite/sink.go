@@ -69,25 +69,25 @@ func (p *progress) add(o progress) {
 //
 // # When the run writes
 //
-// A run reads and plans under one read snapshot and keeps its changes in
-// memory; Commit applies them all at the end, in one short transaction
-// (Options.Atomic) or in transactions of Options.BatchContacts contacts,
-// under guards. The sending system can write the whole time the run
-// reads; it waits only while the changes are applied, which for a nightly
-// run (well under 1 % of the rows) is about a second at a million
-// contacts. The report gives the longest time the write lock was held
-// (store.WriteReport.LongestLock).
+// The sending system cannot write while a run holds the database's write
+// lock, so a run holds it briefly:
+//   - A run that is not atomic (the default) writes in short transactions
+//     of whole contacts: at most Options.BatchContacts contacts and about
+//     200 ms each, with a pause after a long one so that a waiting writer
+//     gets its turn. In WAL mode it writes them while it reads, on a
+//     goroutine of its own (readers never block writers there); in
+//     rollback-journal mode, where its own reading would block its
+//     commits, it keeps them (in memory, or past Options.BufferRows in a
+//     temporary file) and writes them once it has read everything.
+//   - An atomic run keeps its changes in memory and applies them at Commit
+//     in one transaction: the sending system waits while all of them are
+//     written (seconds for a nightly run of a million contacts, minutes
+//     for a first run). Past Options.BufferRows it writes them while it
+//     reads (WAL mode: the lock is then held from the first write to the
+//     commit) or from a temporary file at the end (rollback-journal mode).
 //
-// A run whose changes outgrow Options.BufferRows (a first run, a change of
-// rules that re-plans most rows) cannot keep them in memory:
-//   - in WAL mode it writes them while it reads, batch by batch on a
-//     goroutine of its own (readers never block writers in WAL mode). An
-//     atomic run then holds the write lock from its first batch to its
-//     commit, minutes at millions of contacts: onboard an organisation
-//     outside the sending system's busy hours, or run in batches;
-//   - in rollback-journal mode it writes them to a temporary file and
-//     applies them once it has read everything (there a read lock blocks
-//     every commit, its own included).
+// The writer reports the longest time it held the lock in one stretch
+// (store.WriteReport.LongestLock), and the scheduler's summary prints it.
 //
 // # Atomicity
 //
@@ -204,6 +204,10 @@ func (w *writer) prepare(ctx context.Context) error {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	w.wal, w.fk = strings.EqualFold(mode, "wal"), fk != 0
+	// In WAL mode the run's reading never blocks its writing, and a run in
+	// short transactions writes as it goes, on a goroutine of its own: the
+	// write overlaps the read, and each transaction holds the lock briefly.
+	w.streaming = w.wal && !w.s.opts.Atomic
 	var err error
 	if w.layout, err = readLayout(ctx, w.conn); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
@@ -292,6 +296,7 @@ type flushed struct {
 type lockClock struct {
 	since            time.Time // zero when not held
 	longest, overall time.Duration
+	last             time.Duration // the last stretch
 }
 
 func (l *lockClock) held() {
@@ -308,6 +313,7 @@ func (l *lockClock) released() {
 	l.since = time.Time{}
 	l.longest = max(l.longest, d)
 	l.overall += d
+	l.last = d
 }
 
 // WriteReport implements store.WriteReporter: the rows committed so far,
@@ -529,42 +535,61 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 	return w.record(ctx, msg)
 }
 
+// maxTxTime bounds a write transaction of a run that is not atomic: while
+// it lasts the sending system cannot write, so a transaction commits once
+// it has held the lock this long (or has Options.BatchContacts contacts),
+// at a contact's boundary.
+const maxTxTime = 200 * time.Millisecond
+
+// yieldAfter is how long a run that is not atomic leaves the write lock
+// free after a transaction that held it for d, before its next one. A
+// connection waiting for the lock (the sending system's) polls with
+// SQLite's busy handler, every 100 ms once it has waited a while: back to
+// back transactions would starve it. Short transactions need no pause.
+func yieldAfter(d time.Duration) time.Duration {
+	if d < 20*time.Millisecond {
+		return 0
+	}
+	return min(100*time.Millisecond, d/2)
+}
+
 // write writes the contacts of b: in an atomic run into the run's one
-// transaction, else in transactions of Options.BatchContacts contacts.
-// Each transaction records the checkpoint's progress (base plus what it
-// wrote), or, when sum is set, the last one finalises it with sum. It
-// returns what it committed (an atomic run: wrote). It runs with no other
-// write in flight, on the caller's goroutine or on flushAsync's.
+// transaction, else in transactions of at most Options.BatchContacts
+// contacts and about maxTxTime each. Each transaction records the
+// checkpoint's progress (base plus what it wrote), or, when sum is set, the
+// last one finalises it with sum. It returns what it committed (an atomic
+// run: wrote). It runs with no other write in flight, on the caller's
+// goroutine or on flushAsync's.
 func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *store.Summary) (progress, error) {
 	var committed progress
 	now := w.s.opts.Now().UTC().Format(timeLayout)
-	step := len(b.pend)
-	if !w.s.opts.Atomic {
-		step = w.s.opts.BatchContacts
-	}
-	off := 0
-	for start := 0; start < len(b.pend) || start == 0; start += max(step, 1) {
-		end := min(start+step, len(b.pend))
-		last := end == len(b.pend)
+	atomic := w.s.opts.Atomic
+	for start, off := 0, 0; ; {
 		var got progress
-		err := w.tx(ctx, sum != nil && last, func() error {
-			got = progress{}
+		var end, o int
+		err := w.tx(ctx, sum != nil, func() error {
+			got, end, o = progress{}, start, off
 			if start == 0 {
 				got = b.empty
 			}
-			got.contacts += end - start
-			o := off
-			for _, p := range b.pend[start:end] {
+			deadline := time.Now().Add(maxTxTime)
+			for end < len(b.pend) && (atomic || end-start < w.s.opts.BatchContacts) {
+				p := b.pend[end]
 				n := p.del + p.upd + p.ins
 				if err := w.contact(ctx, p, b.rows[o:o+n], now, &got.rows); err != nil {
 					return err
 				}
 				o += n
+				end++
+				if !atomic && time.Now().After(deadline) {
+					break
+				}
 			}
+			got.contacts += end - start
 			t := base
 			t.add(committed)
 			t.add(got)
-			if sum != nil && last {
+			if sum != nil && end == len(b.pend) {
 				return w.finalise(ctx, t, sum, now)
 			}
 			return w.recordProgress(ctx, t)
@@ -573,14 +598,20 @@ func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *sto
 			return committed, err
 		}
 		committed.add(got)
-		for _, p := range b.pend[start:end] {
-			off += p.del + p.upd + p.ins
+		if end == len(b.pend) {
+			return committed, nil
 		}
-		if last {
-			break
+		start, off = end, o
+		if pause := yieldAfter(w.lock.last); pause > 0 {
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return committed, fmt.Errorf("sqlite: write: %w", ctx.Err())
+			case <-t.C:
+			}
 		}
 	}
-	return committed, nil
 }
 
 func (w *writer) recordProgress(ctx context.Context, t progress) error {

@@ -175,18 +175,20 @@ func TestUniqueIndexSwap(t *testing.T) {
 }
 
 // writeModes are the ways a Writer gets its changes to the database: kept
-// in memory and applied at Commit (atomic or in batches), written while
-// the run reads (WAL mode, past BufferRows) or kept in a spill file
-// (rollback-journal mode, past BufferRows).
+// in memory and applied at Commit (rollback journal: atomic or in short
+// transactions; WAL: atomic), written while the run reads (WAL: in short
+// transactions, or past BufferRows in an atomic run's one transaction) or
+// kept in a spill file (rollback journal, past BufferRows).
 var writeModes = []struct {
 	name string
 	wal  bool
 	opts sqlite.Options
 }{
 	{"BufferedAtomic", false, sqlite.Options{Atomic: true}},
-	{"BufferedBatches", true, sqlite.Options{BatchContacts: 2}},
+	{"BufferedBatches", false, sqlite.Options{BatchContacts: 2}},
+	{"BufferedAtomicWAL", true, sqlite.Options{Atomic: true}},
 	{"StreamingAtomic", true, sqlite.Options{Atomic: true, BufferRows: 1}},
-	{"StreamingBatches", true, sqlite.Options{BatchContacts: 2, BufferRows: 1}},
+	{"StreamingBatches", true, sqlite.Options{BatchContacts: 2}},
 	{"SpillAtomic", false, sqlite.Options{Atomic: true, BufferRows: 1}},
 	{"SpillBatches", false, sqlite.Options{BatchContacts: 2, BufferRows: 1}},
 }
