@@ -7,7 +7,7 @@ import (
 
 // Defaults of Config (SPEC §8).
 const (
-	DefaultDailyCapPercentage    = 0.07
+	DefaultDailyCapFraction    = 0.07
 	DefaultEDSoftLimit           = 15
 	DefaultEDSmoothingWindowDays = 2
 	DefaultOverageThreshold      = 1.2
@@ -25,13 +25,13 @@ const MaxHorizonDays = 1100
 // or copies them. A zero field means its default.
 type Config struct {
 	// ValidContacts is the number of valid contacts of the run; the daily
-	// cap is ceil(ValidContacts × DailyCapPercentage). Must be 0 or more;
+	// cap is ceil(ValidContacts × DailyCapFraction). Must be 0 or more;
 	// 0 gives a cap of 0, which turns balancing off (nothing moves).
 	ValidContacts int
-	// DailyCapPercentage is the share of valid contacts that may get an
+	// DailyCapFraction is the share of valid contacts that may get an
 	// email on one day, as a fraction: 0.07 means 7 %. Defaults to 0.07;
 	// allowed (0, 1].
-	DailyCapPercentage float64
+	DailyCapFraction float64
 	// EDSoftLimit bounds the effective_date emails of one day: the soft
 	// limit is min(EDSoftLimit, ceil(0.30 × cap)). Defaults to 15; allowed
 	// 1 to 1,000,000,000.
@@ -50,8 +50,8 @@ type Config struct {
 // withDefaults returns cfg with zero fields set to their defaults, or an
 // error naming the first field out of range.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.DailyCapPercentage == 0 {
-		cfg.DailyCapPercentage = DefaultDailyCapPercentage
+	if cfg.DailyCapFraction == 0 {
+		cfg.DailyCapFraction = DefaultDailyCapFraction
 	}
 	if cfg.EDSoftLimit == 0 {
 		cfg.EDSoftLimit = DefaultEDSoftLimit
@@ -68,8 +68,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case cfg.ValidContacts < 0:
 		return cfg, fmt.Errorf("loadbalance: ValidContacts %d must be 0 or more", cfg.ValidContacts)
-	case !(cfg.DailyCapPercentage > 0 && cfg.DailyCapPercentage <= 1):
-		return cfg, fmt.Errorf("loadbalance: DailyCapPercentage %v must be in (0, 1] (0.07 means 7 %%)", cfg.DailyCapPercentage)
+	case !(cfg.DailyCapFraction > 0 && cfg.DailyCapFraction <= 1):
+		return cfg, fmt.Errorf("loadbalance: DailyCapFraction %v must be in (0, 1] (0.07 means 7 %%)", cfg.DailyCapFraction)
 	case cfg.EDSoftLimit < 1 || cfg.EDSoftLimit > 1_000_000_000:
 		return cfg, fmt.Errorf("loadbalance: EDSoftLimit %d must be in 1-1000000000", cfg.EDSoftLimit)
 	case cfg.EDSmoothingWindowDays < 1 || cfg.EDSmoothingWindowDays > 30:
@@ -84,7 +84,7 @@ func (cfg Config) withDefaults() (Config, error) {
 
 // Limits are the per-day limits derived from a Config.
 type Limits struct {
-	// Cap is the daily cap: ceil(ValidContacts × DailyCapPercentage).
+	// Cap is the daily cap: ceil(ValidContacts × DailyCapFraction).
 	Cap int `json:"cap"`
 	// Threshold is floor(Cap × OverageThreshold): a day with more emails
 	// than Threshold sheds down to Cap.
@@ -124,7 +124,7 @@ func LimitsFor(cfg Config) (Limits, error) {
 }
 
 func limitsOf(cfg Config) Limits {
-	c := ceilTol(float64(cfg.ValidContacts) * cfg.DailyCapPercentage)
+	c := ceilTol(float64(cfg.ValidContacts) * cfg.DailyCapFraction)
 	return Limits{
 		Cap:         c,
 		Threshold:   floorTol(float64(c) * cfg.OverageThreshold),

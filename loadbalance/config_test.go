@@ -16,7 +16,7 @@ func TestLimitsFor(t *testing.T) {
 	}{
 		{"3M contacts, defaults", Config{ValidContacts: 3_000_000}, Limits{Cap: 210_000, Threshold: 252_000, EDSoftLimit: 15}},
 		{"small org: 30 % of cap binds", Config{ValidContacts: 100}, Limits{Cap: 7, Threshold: 8, EDSoftLimit: 3}},
-		{"cap 10: 0.3 × 10 is exactly 3", Config{ValidContacts: 10, DailyCapPercentage: 1}, Limits{Cap: 10, Threshold: 12, EDSoftLimit: 3}},
+		{"cap 10: 0.3 × 10 is exactly 3", Config{ValidContacts: 10, DailyCapFraction: 1}, Limits{Cap: 10, Threshold: 12, EDSoftLimit: 3}},
 		{"ceil of a fraction", Config{ValidContacts: 101}, Limits{Cap: 8, Threshold: 9, EDSoftLimit: 3}},
 		{"no contacts", Config{}, Limits{}},
 		{"threshold 1", Config{ValidContacts: 1000, OverageThreshold: 1, EDSoftLimit: 4}, Limits{Cap: 70, Threshold: 70, EDSoftLimit: 4}},
@@ -40,9 +40,9 @@ func TestConfigErrors(t *testing.T) {
 		want string // substring of the error: the field and its range
 	}{
 		{Config{ValidContacts: -1}, "ValidContacts -1 must be 0 or more"},
-		{Config{DailyCapPercentage: -0.1}, "DailyCapPercentage -0.1 must be in (0, 1]"},
-		{Config{DailyCapPercentage: 7}, "DailyCapPercentage 7 must be in (0, 1]"},
-		{Config{DailyCapPercentage: math.NaN()}, "DailyCapPercentage NaN"},
+		{Config{DailyCapFraction: -0.1}, "DailyCapFraction -0.1 must be in (0, 1]"},
+		{Config{DailyCapFraction: 7}, "DailyCapFraction 7 must be in (0, 1]"},
+		{Config{DailyCapFraction: math.NaN()}, "DailyCapFraction NaN"},
 		{Config{EDSoftLimit: -3}, "EDSoftLimit -3 must be in 1-1000000000"},
 		{Config{EDSmoothingWindowDays: 31}, "EDSmoothingWindowDays 31 must be in 1-30"},
 		{Config{OverageThreshold: 0.5}, "OverageThreshold 0.5 must be in [1, 10]"},

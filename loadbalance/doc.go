@@ -7,7 +7,7 @@
 //
 // # Limits
 //
-//   - Cap = ceil(valid contacts × DailyCapPercentage) (default 7 %).
+//   - Cap = ceil(valid contacts × DailyCapFraction) (default 7 %).
 //   - Threshold = floor(Cap × OverageThreshold) (default 1.2).
 //   - ED soft limit = min(EDSoftLimit (15), ceil(0.30 × Cap)).
 //

@@ -39,14 +39,14 @@ func newScenario(seed uint64, smoothingOnly bool) scenario {
 	thresholds := []float64{1, 1.2, 1.5}
 	s.cfg = Config{
 		ValidContacts:         20 + r.IntN(100),
-		DailyCapPercentage:    pcts[r.IntN(len(pcts))],
+		DailyCapFraction:    pcts[r.IntN(len(pcts))],
 		EDSoftLimit:           1 + r.IntN(5),
 		EDSmoothingWindowDays: 1 + r.IntN(3),
 		OverageThreshold:      thresholds[r.IntN(len(thresholds))],
 		OverflowHorizonDays:   1 + r.IntN(10),
 	}
 	if smoothingOnly {
-		s.cfg.DailyCapPercentage, s.cfg.OverageThreshold = 1, 10
+		s.cfg.DailyCapFraction, s.cfg.OverageThreshold = 1, 10
 	}
 	hot := []int{r.IntN(20), r.IntN(20), r.IntN(20)}
 	types := []emailsched.EmailType{emailsched.TypeEffectiveDate, emailsched.TypeBirthday, emailsched.TypeAEP, "campaign_x"}

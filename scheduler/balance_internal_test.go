@@ -8,7 +8,6 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/store/memory"
 	"github.com/emailsched/emailsched/store/storetest"
 )
@@ -25,7 +24,7 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 	}
 	// Birthday and effective-date emails of equal priority tie when they share
 	// a day (catch-up days often coincide): the hash orders them.
-	s, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.005, EDSoftLimit: 2},
+	s, err := New(Config{DailyCapPercent: Float(0.5), EDSoftLimit: Int(2),
 		BirthdayPriority: Int(10), EffectiveDatePriority: Int(10)})
 	if err != nil {
 		t.Fatal(err)

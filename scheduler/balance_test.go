@@ -11,7 +11,6 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
@@ -120,7 +119,7 @@ func TestBalancedPlanKeepsEveryRule(t *testing.T) {
 		today := storetest.DefaultToday
 		cat := storetest.DemoCampaigns(today)
 		contacts := storetest.Generate(storetest.GenOptions{Seed: seed, Contacts: 600, Today: today, Campaigns: cat, HistoryFraction: 0.5})
-		cfg := scheduler.Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: float64(pct) / 1000}}
+		cfg := scheduler.Config{DailyCapPercent: scheduler.Float(float64(pct) / 10)}
 		balanced, rep := runPlan(t, cfg, today, contacts, cat)
 		plain, _ := runPlan(t, scheduler.Config{DisableLoadBalancing: true}, today, contacts, cat)
 		checkPlan(t, today, contacts, cat, balanced)
@@ -162,7 +161,7 @@ func TestBalancedPlanIsStable(t *testing.T) {
 	cat := storetest.DemoCampaigns(today)
 	contacts := storetest.Generate(storetest.GenOptions{Seed: 7, Contacts: 2000, Today: today, Campaigns: cat})
 	m, _ := memory.New(contacts, cat)
-	s, err := scheduler.New(scheduler.Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.01}})
+	s, err := scheduler.New(scheduler.Config{DailyCapPercent: scheduler.Float(1)})
 	if err != nil {
 		t.Fatal(err)
 	}

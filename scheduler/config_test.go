@@ -38,16 +38,16 @@ func TestConfigValidation(t *testing.T) {
 		cfg  Config
 		want []string
 	}{
-		{"send time", Config{SendTime: "8:30"}, []string{`SendTime is "8:30", must be HH:MM from 00:00 to 23:59`}},
+		{"send time", Config{SendTime: "8:30"}, []string{`SendTime is "8:30", must be "HH:MM" from "00:00" to "23:59"`}},
 		{"send time range", Config{SendTime: "24:00"}, []string{"SendTime"}},
 		{"birthday offset", Config{BirthdayDaysBefore: Int(-1)}, []string{"BirthdayDaysBefore is -1, must be 0-365"}},
 		{"ed offset", Config{EffectiveDateDaysBefore: Int(400)}, []string{"EffectiveDateDaysBefore is 400, must be 0-365"}},
 		{"priority", Config{AEPPriority: Int(1001)}, []string{"AEPPriority is 1001, must be 0-1000"}},
 		{"aep", Config{AEPDates: []MonthDay{{time.February, 30}}}, []string{"AEPDates[0] is 2-30"}},
 		{"aep month", Config{AEPDates: []MonthDay{{13, 1}}}, []string{"AEPDates[0] is 13-1"}},
-		{"catch up", Config{CatchUpSpreadDays: 91}, []string{"CatchUpSpreadDays is 91, must be 1-90"}},
-		{"workers", Config{Workers: 300}, []string{"Workers is 300, must be 1-256"}},
-		{"several at once", Config{CatchUpSpreadDays: -1, PostWindowPriority: Int(-5)},
+		{"catch up", Config{CatchUpSpreadDays: Int(91)}, []string{"CatchUpSpreadDays is 91, must be 1-90"}},
+		{"workers", Config{Workers: Int(300)}, []string{"Workers is 300, must be 1-256"}},
+		{"several at once", Config{CatchUpSpreadDays: Int(-1), PostWindowPriority: Int(-5)},
 			[]string{"CatchUpSpreadDays is -1", "PostWindowPriority is -5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

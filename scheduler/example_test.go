@@ -53,7 +53,7 @@ func ExampleScheduler_RunAt() {
 func ExampleNew() {
 	_, err := scheduler.New(scheduler.Config{
 		SendTime:          "8h30",
-		CatchUpSpreadDays: 100,
+		CatchUpSpreadDays: scheduler.Int(100),
 	})
 	fmt.Println(err)
 
@@ -66,7 +66,7 @@ func ExampleNew() {
 	}
 	fmt.Println("today in Chicago:", s.Today())
 	// Output:
-	// scheduler: invalid configuration: SendTime is "8h30", must be HH:MM from 00:00 to 23:59
+	// scheduler: invalid configuration: SendTime is "8h30", must be "HH:MM" from "00:00" to "23:59"
 	// scheduler: invalid configuration: CatchUpSpreadDays is 100, must be 1-90
 	// today in Chicago: 2025-03-09
 }

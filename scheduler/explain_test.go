@@ -11,7 +11,6 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/store/memory"
 )
@@ -68,7 +67,7 @@ func explainScheduler(t *testing.T) *Scheduler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTestScheduler(t, Config{Rules: set, LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.2}})
+	return newTestScheduler(t, Config{Rules: set, DailyCapPercent: Float(20)})
 }
 
 func TestExplainGolden(t *testing.T) {

@@ -24,7 +24,7 @@ func TestRunFromStoredLoad(t *testing.T) {
 	today := storetest.DefaultToday
 	cat := storetest.DemoCampaigns(today)
 	contacts := storetest.Generate(storetest.GenOptions{Seed: 11, Contacts: 2000, Today: today, Campaigns: cat})
-	cfg := scheduler.Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 0.01}}
+	cfg := scheduler.Config{DailyCapPercent: scheduler.Float(1)}
 	s, err := scheduler.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestRunFromStoredLoad(t *testing.T) {
 	if err := stored.WriteSummary(&summary); err != nil || !strings.Contains(summary.String(), "per-day volume from the stored plan of 2025-03-03 (the source was read once)") {
 		t.Errorf("summary does not say where the load came from (%v):\n%s", err, summary.String())
 	}
-	full, err := scheduler.New(scheduler.Config{LoadBalancing: cfg.LoadBalancing, FullCountingPass: true})
+	full, err := scheduler.New(scheduler.Config{DailyCapPercent: cfg.DailyCapPercent, FullCountingPass: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestWorkersDoNotChangeThePlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := newTestScheduler(t, Config{Workers: workers}).RunAt(context.Background(), today, m, m)
+		rep, err := newTestScheduler(t, Config{Workers: Int(workers)}).RunAt(context.Background(), today, m, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestPipelineFailures(t *testing.T) {
 func testPipelineFailures(t *testing.T, workers int) {
 	base := runtime.NumGoroutine()
 	contacts := storetest.Generate(storetest.GenOptions{Seed: 5, Contacts: 3000})
-	cfg := Config{Workers: workers, DisableLoadBalancing: true}
+	cfg := Config{Workers: Int(workers), DisableLoadBalancing: true}
 	// The source fails after several batches.
 	_, err := newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, failAfter{contacts, 2000}, &fakeSink{})
 	if err == nil || !strings.Contains(err.Error(), "scheduler: reading contacts: disk on fire") {

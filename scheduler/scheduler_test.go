@@ -14,7 +14,6 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
@@ -316,7 +315,7 @@ func TestRunRejectsUnorderedSource(t *testing.T) {
 		for _, cfg := range []struct {
 			name string
 			c    Config
-		}{{"Balancing", Config{}}, {"NoBalancing", Config{DisableLoadBalancing: true}}, {"Workers", Config{Workers: 3}}} {
+		}{{"Balancing", Config{}}, {"NoBalancing", Config{DisableLoadBalancing: true}}, {"Workers", Config{Workers: Int(3)}}} {
 			t.Run(tc.name+"/"+cfg.name, func(t *testing.T) {
 				sink := &fakeSink{}
 				_, err := newTestScheduler(t, cfg.c).Run(context.Background(), fakeSource{contacts: tc.cs}, sink)
@@ -332,11 +331,11 @@ func TestRunRejectsUnorderedSource(t *testing.T) {
 }
 
 func TestLoadBalancingConfig(t *testing.T) {
-	_, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 2}})
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "LoadBalancing: ") {
+	_, err := New(Config{DailyCapPercent: Float(200)})
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "DailyCapPercent is 200, must be greater than 0 and at most 100") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := New(Config{LoadBalancing: loadbalance.Config{DailyCapPercentage: 2}, DisableLoadBalancing: true}); err != nil {
+	if _, err := New(Config{DailyCapPercent: Float(2), DisableLoadBalancing: true}); err != nil {
 		t.Errorf("disabled balancing still validated: %v", err)
 	}
 }
@@ -375,7 +374,7 @@ func TestBalancerKeepsOneCampaignADay(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	var got []string
-	cfg := Config{ProgressEvery: 3, Progress: func(pass string, done int) { got = append(got, fmt.Sprint(pass, done)) }}
+	cfg := Config{ProgressEvery: Int(3), Progress: func(pass string, done int) { got = append(got, fmt.Sprint(pass, done)) }}
 	m, _ := memory.New(demoContacts(), emailsched.Campaigns{})
 	if _, err := newTestScheduler(t, cfg).Run(context.Background(), m, m); err != nil {
 		t.Fatal(err)

@@ -128,8 +128,8 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 	every := max(10_000, o.contacts/10/10_000*10_000)
 	cfg := scheduler.Config{
 		Rules:         dsl.Default(),
-		ProgressEvery: every,
-		Workers:       o.workers,
+		ProgressEvery: scheduler.Int(every),
+		Workers:       workers(o.workers),
 	}
 	if o.contacts >= 500_000 {
 		start := time.Now()
@@ -360,4 +360,13 @@ func describeInsert(mode string) string {
 		return "prepared single-row INSERT"
 	}
 	return mode
+}
+
+// workers is the -workers flag as scheduler.Config.Workers: 0 leaves the
+// scheduler's default.
+func workers(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return scheduler.Int(n)
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,8 +24,10 @@ type sender struct {
 	stop     chan struct{}
 	done     chan struct{}
 
+	start   time.Time
 	mu      sync.Mutex
 	waits   []time.Duration
+	at      []time.Duration // when each write began, since the sender started
 	failed  int
 	lastErr string
 }
@@ -38,7 +42,7 @@ func startSender(path string, interval time.Duration) (*sender, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	s := &sender{db: db, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &sender{db: db, interval: interval, stop: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
 	go s.loop()
 	return s, nil
 }
@@ -60,6 +64,7 @@ func (s *sender) loop() {
 		d := time.Since(start)
 		s.mu.Lock()
 		s.waits = append(s.waits, d)
+		s.at = append(s.at, start.Sub(s.start))
 		if err != nil {
 			s.failed++
 			s.lastErr = err.Error()
@@ -76,6 +81,9 @@ type senderResult struct {
 	P99     time.Duration `json:"p99_ns"`
 	Median  time.Duration `json:"median_ns"`
 	LastErr string        `json:"last_error,omitempty"`
+	// Longest5 are the five longest waits, with when they began (since the
+	// run began), for finding out what the sender waited for.
+	Longest5 []string `json:"longest5,omitempty"`
 }
 
 // finish stops the sender and returns its figures.
@@ -85,9 +93,18 @@ func (s *sender) finish() senderResult {
 	s.db.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	idx := make([]int, len(s.waits))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(s.waits[b], s.waits[a]) })
+	var top []string
+	for _, i := range idx[:min(5, len(idx))] {
+		top = append(top, fmt.Sprintf("%v at %v", s.waits[i].Round(time.Millisecond), s.at[i].Round(100*time.Millisecond)))
+	}
 	w := slices.Clone(s.waits)
 	slices.Sort(w)
-	r := senderResult{Writes: len(w), Failed: s.failed, LastErr: s.lastErr}
+	r := senderResult{Writes: len(w), Failed: s.failed, LastErr: s.lastErr, Longest5: top}
 	if len(w) > 0 {
 		r.Longest, r.Median, r.P99 = w[len(w)-1], w[len(w)/2], w[min(len(w)-1, len(w)*99/100)]
 	}
@@ -97,6 +114,9 @@ func (s *sender) finish() senderResult {
 func (r senderResult) print(w io.Writer, interval time.Duration) {
 	fmt.Fprintf(w, "  sending system beside the run: %d writes (one every %v), %d failed; wait: median %v, p99 %v, longest %v\n",
 		r.Writes, interval, r.Failed, r.Median.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Longest.Round(time.Millisecond))
+	if len(r.Longest5) > 0 {
+		fmt.Fprintf(w, "    longest waits: %s\n", strings.Join(r.Longest5, ", "))
+	}
 	if r.LastErr != "" {
 		fmt.Fprintf(w, "    last failure: %s\n", r.LastErr)
 	}

@@ -288,7 +288,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.NewRunID = testHooks.runID
 	prog := newProgress(stderr, logger)
 	cfg.Progress = prog.update
-	cfg.ProgressEvery = cmp.Or(testHooks.progressEvery, 10_000)
+	cfg.ProgressEvery = scheduler.Int(cmp.Or(testHooks.progressEvery, 10_000))
 	sch, err := scheduler.New(cfg)
 	if err != nil {
 		return fail(exitUsage, "configuration: %v", err)

@@ -15,7 +15,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/scheduler"
 )
 
@@ -63,34 +62,9 @@ type Backup struct {
 // Defaults returns the configuration of an empty file: the documented
 // default of every key.
 func Defaults() *File {
-	loc, _ := time.LoadLocation("America/Chicago") // cannot fail: scheduler links time/tzdata
-	return &File{
-		Scheduler: scheduler.Config{
-			Location:                loc,
-			SendTime:                "08:30",
-			BirthdayDaysBefore:      scheduler.Int(14),
-			EffectiveDateDaysBefore: scheduler.Int(30),
-			AEPDates:                []scheduler.MonthDay{{Month: time.September, Day: 15}},
-			CatchUpSpreadDays:       7,
-			BirthdayPriority:        scheduler.Int(10),
-			EffectiveDatePriority:   scheduler.Int(10),
-			AEPPriority:             scheduler.Int(20),
-			PostWindowPriority:      scheduler.Int(30),
-			FollowUpDelayDays:       scheduler.Int(2),
-			FollowUpLookbackDays:    35,
-			MaxEmailsPerPeriod:      2,
-			FrequencyPeriodDays:     14,
-			LoadBalancing: loadbalance.Config{
-				DailyCapPercentage:    loadbalance.DefaultDailyCapPercentage,
-				EDSoftLimit:           loadbalance.DefaultEDSoftLimit,
-				EDSmoothingWindowDays: loadbalance.DefaultEDSmoothingWindowDays,
-				OverageThreshold:      loadbalance.DefaultOverageThreshold,
-				OverflowHorizonDays:   loadbalance.DefaultOverflowHorizonDays,
-			},
-		},
-		BatchContacts: 1000,
-		Backup:        Backup{RetentionDays: 7},
-	}
+	f := &File{BatchContacts: 1000, Backup: Backup{RetentionDays: 7}}
+	f.Scheduler, _ = scheduler.Config{}.WithDefaults() // the zero Config is valid
+	return f
 }
 
 // Load reads and parses the configuration file at path (see Parse).
@@ -294,39 +268,42 @@ func describe(n *yaml.Node) string {
 func (p *parser) value(fd field, n, at *yaml.Node) {
 	var v value
 	var ok bool
-	switch fd.kind {
-	case kindInt:
+	key := fd.Key
+	switch fd.Kind {
+	case scheduler.KindInt:
 		v.i, ok = intValue(n)
-		ok = ok && float64(v.i) >= fd.min && float64(v.i) <= fd.max
+		ok = ok && float64(v.i) >= fd.Min && float64(v.i) <= fd.Max
 		if !ok {
-			p.add(at, fd.key, "%s must be an integer from %s to %s, found %s", fd.key, num(fd.min), num(fd.max), describe(n))
+			p.add(at, key, "%s must be an integer from %s to %s, found %s", key, num(fd.Min), num(fd.Max), describe(n))
 		}
-	case kindFloat:
+	case scheduler.KindNumber:
 		v.f, ok = floatValue(n)
-		ok = ok && !math.IsNaN(v.f) && (v.f > fd.min || !fd.minOpen && v.f == fd.min) && v.f <= fd.max
+		ok = ok && !math.IsNaN(v.f) && (v.f > fd.Min || !fd.MinOpen && v.f == fd.Min) && v.f <= fd.Max
 		if !ok {
-			lo := "from " + num(fd.min) + " to"
-			if fd.minOpen {
-				lo = "greater than " + num(fd.min) + " and at most"
+			lo := "from " + num(fd.Min) + " to"
+			if fd.MinOpen {
+				lo = "greater than " + num(fd.Min) + " and at most"
 			}
-			p.add(at, fd.key, "%s must be a number %s %s, found %s", fd.key, lo, num(fd.max), describe(n))
+			p.add(at, key, "%s must be a number %s %s, found %s", key, lo, num(fd.Max), describe(n))
 		}
-	case kindBool:
+	case scheduler.KindBool:
 		ok = n.ShortTag() == "!!bool" && n.Decode(&v.b) == nil
 		if !ok {
-			p.add(at, fd.key, "%s must be true or false, found %s", fd.key, describe(n))
+			p.add(at, key, "%s must be true or false, found %s", key, describe(n))
 		}
-	case kindString:
+	case scheduler.KindTimeZone, scheduler.KindTimeOfDay:
 		ok = n.ShortTag() == "!!str"
 		v.s = n.Value
 		if !ok {
-			p.add(at, fd.key, "%s must be a string, found %s", fd.key, describe(n))
+			p.add(at, key, "%s must be a string, found %s", key, describe(n))
 		} else if msg := fd.check(v.s); msg != "" {
 			ok = false
-			p.add(at, fd.key, "%s %s, found %q", fd.key, msg, v.s)
+			p.add(at, key, "%s %s, found %q", key, msg, v.s)
 		}
-	case kindDates:
-		v.dates, ok = p.dates(fd.key, n, at)
+	case scheduler.KindMonthDays:
+		v.dates, ok = p.dates(key, n, at)
+	case scheduler.KindMonthDay:
+		v.dates, ok = p.day(key, n, at)
 	}
 	if ok {
 		fd.set(p.f, v)
@@ -354,8 +331,6 @@ func floatValue(n *yaml.Node) (float64, bool) {
 // num renders a range bound.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-var monthDay = regexp.MustCompile(`^(\d\d)-(\d\d)$`)
-
 // dates reads a list of "MM-DD" days.
 func (p *parser) dates(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool) {
 	const want = `a list of one or more days "MM-DD" (such as ["09-15"])`
@@ -367,15 +342,9 @@ func (p *parser) dates(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool
 	ok := true
 	for _, at := range n.Content {
 		e := deref(at)
-		m := monthDay.FindStringSubmatch(e.Value)
-		var md scheduler.MonthDay
-		if m != nil && e.ShortTag() == "!!str" {
-			mo, _ := strconv.Atoi(m[1])
-			d, _ := strconv.Atoi(m[2])
-			md = scheduler.MonthDay{Month: time.Month(mo), Day: d}
-		}
+		md, err := scheduler.ParseMonthDay(e.Value)
 		switch {
-		case md.Day == 0 || md.Month < 1 || md.Month > 12 || md.Day > daysIn(md.Month):
+		case err != nil || e.ShortTag() != "!!str":
 			p.add(at, key, "%s must hold days of the year \"MM-DD\" (month 01-12, day 01 to the month's last, 02-29 allowed), found %s", key, describe(e))
 			ok = false
 		case slices.Contains(out, md):
@@ -386,6 +355,16 @@ func (p *parser) dates(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool
 		}
 	}
 	return out, ok
+}
+
+// day reads one "MM-DD" day.
+func (p *parser) day(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool) {
+	md, err := scheduler.ParseMonthDay(n.Value)
+	if err != nil || n.ShortTag() != "!!str" {
+		p.add(at, key, "%s must be a day of the year \"MM-DD\" (month 01-12, day 01 to the month's last, 02-29 allowed), found %s", key, describe(n))
+		return nil, false
+	}
+	return []scheduler.MonthDay{md}, true
 }
 
 // daysIn returns the days of month m in a leap year.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
-	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 	"github.com/emailsched/emailsched/store"
@@ -97,6 +96,7 @@ send_time: "07:05"
 database: org.sqlite3
 rules: rules/
 pre_window_buffer: 45
+atomic: true
 batch_contacts: 250
 aep_dates: ["10-01", "02-29"]
 timing:
@@ -118,7 +118,7 @@ frequency_limit:
   period_days: 365
 load_balancing:
   enabled: false
-  daily_cap_percentage: 1
+  daily_cap_percent: 100
   ed_soft_limit: 1000000000
   ed_smoothing_window_days: 30
   overage_threshold: 10
@@ -130,30 +130,31 @@ backup:
 `, func(f *configfile.File) {
 			c := &f.Scheduler
 			c.Location, c.SendTime = berlin, "07:05"
-			f.Database, f.Rules, f.PreWindowBuffer, f.BatchContacts = "org.sqlite3", "rules/", scheduler.Int(45), 250
+			f.Database, f.Rules, f.PreWindowBuffer, f.Atomic, f.BatchContacts = "org.sqlite3", "rules/", scheduler.Int(45), true, 250
 			c.AEPDates = []scheduler.MonthDay{{Month: time.October, Day: 1}, {Month: time.February, Day: 29}}
-			c.BirthdayDaysBefore, c.EffectiveDateDaysBefore, c.CatchUpSpreadDays = scheduler.Int(0), scheduler.Int(365), 90
+			c.BirthdayDaysBefore, c.EffectiveDateDaysBefore, c.CatchUpSpreadDays = scheduler.Int(0), scheduler.Int(365), scheduler.Int(90)
 			c.BirthdayPriority, c.EffectiveDatePriority, c.AEPPriority, c.PostWindowPriority = scheduler.Int(0), scheduler.Int(1000), scheduler.Int(5), scheduler.Int(6)
-			c.DisableFollowUps, c.FollowUpDelayDays, c.FollowUpLookbackDays = true, scheduler.Int(60), 1
-			c.DisableFrequencyLimit, c.MaxEmailsPerPeriod, c.FrequencyPeriodDays = true, 100, 365
+			c.DisableFollowUps, c.FollowUpDelayDays, c.FollowUpLookbackDays = true, scheduler.Int(60), scheduler.Int(1)
+			c.DisableFrequencyLimit, c.MaxEmailsPerPeriod, c.FrequencyPeriodDays = true, scheduler.Int(100), scheduler.Int(365)
 			c.DisableLoadBalancing, c.FullCountingPass = true, true
-			c.LoadBalancing = loadbalance.Config{DailyCapPercentage: 1, EDSoftLimit: 1_000_000_000, EDSmoothingWindowDays: 30, OverageThreshold: 10, OverflowHorizonDays: 365}
+			c.DailyCapPercent, c.EDSoftLimit, c.EDSmoothingWindowDays = scheduler.Float(100), scheduler.Int(1_000_000_000), scheduler.Int(30)
+			c.OverageThreshold, c.OverflowHorizonDays = scheduler.Float(10), scheduler.Int(365)
 			f.Backup = configfile.Backup{Dir: "/var/backups", RetentionDays: 0}
 		}},
-		{"json", `{"send_time": "23:59", "timing": {"catch_up_spread_days": 1}, "load_balancing": {"daily_cap_percentage": 0.5, "overage_threshold": 2}}`,
+		{"json", `{"send_time": "23:59", "timing": {"catch_up_spread_days": 1}, "load_balancing": {"daily_cap_percent": 0.5, "overage_threshold": 2}}`,
 			func(f *configfile.File) {
-				f.Scheduler.SendTime, f.Scheduler.CatchUpSpreadDays = "23:59", 1
-				f.Scheduler.LoadBalancing.DailyCapPercentage, f.Scheduler.LoadBalancing.OverageThreshold = 0.5, 2
+				f.Scheduler.SendTime, f.Scheduler.CatchUpSpreadDays = "23:59", scheduler.Int(1)
+				f.Scheduler.DailyCapPercent, f.Scheduler.OverageThreshold = scheduler.Float(0.5), scheduler.Float(2)
 			}},
 		{"alias values", "timing: &t {catch_up_spread_days: 3}\nfrequency_limit: {max_emails: 0x0a}\naep_dates: [&d \"03-01\"]\n",
 			func(f *configfile.File) {
-				f.Scheduler.CatchUpSpreadDays, f.Scheduler.MaxEmailsPerPeriod = 3, 10
+				f.Scheduler.CatchUpSpreadDays, f.Scheduler.MaxEmailsPerPeriod = scheduler.Int(3), scheduler.Int(10)
 				f.Scheduler.AEPDates = []scheduler.MonthDay{{Month: time.March, Day: 1}}
 			}},
 		{"alias reused", "priorities: {birthday: &p 5, aep: *p}\naep_dates: [&d \"03-01\", *d]\n", nil}, // a duplicate date
 		{"aliases resolved", "priorities: {birthday: &p 5, aep: *p}\ntiming: &t {catch_up_spread_days: 4}\n", func(f *configfile.File) {
 			f.Scheduler.BirthdayPriority, f.Scheduler.AEPPriority = scheduler.Int(5), scheduler.Int(5)
-			f.Scheduler.CatchUpSpreadDays = 4
+			f.Scheduler.CatchUpSpreadDays = scheduler.Int(4)
 		}},
 		{"true enables", "follow_ups: {enabled: true}\nfrequency_limit: {enabled: True}\nload_balancing: {enabled: TRUE}\n", func(*configfile.File) {}},
 	}
@@ -210,12 +211,12 @@ func TestParseErrors(t *testing.T) {
 		{"int list", "pre_window_buffer: [1]\n", `c.yaml:1:20: pre_window_buffer must be an integer from 0 to 366, found a list
     1 | pre_window_buffer: [1]
       |                    ^`},
-		{"float open range", "load_balancing:\n  daily_cap_percentage: 0\n", `c.yaml:2:25: load_balancing.daily_cap_percentage must be a number greater than 0 and at most 1, found 0
-    2 |   daily_cap_percentage: 0
-      |                         ^`},
-		{"float percent", "load_balancing:\n  daily_cap_percentage: 7\n", `c.yaml:2:25: load_balancing.daily_cap_percentage must be a number greater than 0 and at most 1, found 7
-    2 |   daily_cap_percentage: 7
-      |                         ^`},
+		{"float open range", "load_balancing:\n  daily_cap_percent: 0\n", `c.yaml:2:22: load_balancing.daily_cap_percent must be a number greater than 0 and at most 100, found 0
+    2 |   daily_cap_percent: 0
+      |                      ^`},
+		{"float percent", "load_balancing:\n  daily_cap_percent: 700\n", `c.yaml:2:22: load_balancing.daily_cap_percent must be a number greater than 0 and at most 100, found 700
+    2 |   daily_cap_percent: 700
+      |                      ^`},
 		{"float closed range", "load_balancing: {overage_threshold: 0.9}\n", `c.yaml:1:37: load_balancing.overage_threshold must be a number from 1 to 10, found 0.9
     1 | load_balancing: {overage_threshold: 0.9}
       |                                     ^`},

@@ -15,20 +15,20 @@ aep_dates: ["09-15", "10-01"]
 timing:
   birthday_days_before: 21
 load_balancing:
-  daily_cap_percentage: 0.05
+  daily_cap_percent: 5
 `))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	c := f.Scheduler
-	fmt.Println(c.Location, c.SendTime, c.AEPDates, *c.BirthdayDaysBefore, *c.EffectiveDateDaysBefore, c.LoadBalancing.DailyCapPercentage)
+	fmt.Println(c.Location, c.SendTime, c.AEPDates, *c.BirthdayDaysBefore, *c.EffectiveDateDaysBefore, *c.DailyCapPercent)
 
 	// The Config is ready for scheduler.New (give it Rules: see File.LoadRules).
 	_, err = scheduler.New(c)
 	fmt.Println(err)
 	// Output:
-	// America/New_York 08:30 [09-15 10-01] 21 30 0.05
+	// America/New_York 08:30 [09-15 10-01] 21 30 5
 	// <nil>
 }
 

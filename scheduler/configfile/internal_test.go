@@ -1,6 +1,7 @@
 package configfile
 
 import (
+	"flag"
 	"os"
 	"slices"
 	"testing"
@@ -13,12 +14,24 @@ import (
 	"github.com/emailsched/emailsched/dsl"
 )
 
+var update = flag.Bool("update", false, "rewrite testdata/scheduler.yaml")
+
 // TestSampleListsEverySchemaKey: testdata/scheduler.yaml documents every key
-// of the schema, and nothing else.
+// of the schema, and nothing else, and is exactly what Reference writes
+// (refreshed with -update).
 func TestSampleListsEverySchemaKey(t *testing.T) {
-	data, err := os.ReadFile("../../testdata/scheduler.yaml")
+	const path = "../../testdata/scheduler.yaml"
+	if *update {
+		if err := os.WriteFile(path, Reference(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(Reference()), string(data)); diff != "" {
+		t.Errorf("%s is not what Reference writes (-Reference +file; refresh with -update):\n%s", path, diff)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -39,7 +52,7 @@ func TestSampleListsEverySchemaKey(t *testing.T) {
 	walk(doc.Content[0], "")
 	var want []string
 	for _, fd := range schema {
-		want = append(want, fd.key)
+		want = append(want, fd.Key)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("keys of the sample file (-schema +file):\n%s", diff)

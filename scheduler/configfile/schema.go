@@ -1,21 +1,13 @@
 package configfile
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
-)
-
-type kind int
-
-const (
-	kindInt kind = iota
-	kindFloat
-	kindBool
-	kindString
-	kindDates
 )
 
 // value is a checked value of one key.
@@ -27,87 +19,156 @@ type value struct {
 	dates []scheduler.MonthDay
 }
 
-// field is one key of the schema: its dotted name, kind, allowed range and
-// where it goes in a File.
+// field is one key of the file: its declaration (kind, default, range,
+// meaning), where it goes in a File and how to read it back. The keys of
+// the scheduler's parameters come from scheduler.Params; the file's own
+// keys (fileParams) are declared here, in the same form.
 type field struct {
-	key      string
-	kind     kind
-	min, max float64
-	minOpen  bool                // the range excludes min
-	check    func(string) string // for strings: what is expected, or ""
+	scheduler.Param
+	// isString: a free text (KindTimeOfDay with no check), for the file's
+	// paths.
+	isString bool
 	set      func(*File, value)
+	get      func(*File) any
 }
 
-func intKey(key string, lo, hi int, set func(*File, int)) field {
-	return field{key: key, kind: kindInt, min: float64(lo), max: float64(hi), set: func(f *File, v value) { set(f, v.i) }}
+// fileParams are the keys of the configuration file that are not the
+// scheduler's parameters: where things are, how a run writes, backups. The
+// top ones come before the scheduler's first section in the reference
+// file; the backup ones after its last.
+var (
+	fileTop = []field{
+		textField("database", "", "The organisation database (SQLite). The -db flag of the command overrides it.",
+			func(f *File) *string { return &f.Database }),
+		textField("rules", "", `The exclusion rules: a .rules file, or a directory whose *.rules files are loaded together `+
+			`as one set. "" means the default rules built into the program (testdata/rules/default.rules). The -rules flag `+
+			`overrides it.`, func(f *File) *string { return &f.Rules }),
+		{Param: scheduler.Param{Key: "pre_window_buffer", Kind: scheduler.KindInt, Default: nil, Min: 0, Max: rules.MaxWindowDays,
+			Plan: true, Doc: "Days every exclusion window starts earlier than its statutory window. null keeps the " +
+				"pre_window_buffer of the rules files (60 in the default rules); a number replaces it for every window " +
+				"that does not set its own buffer."},
+			set: func(f *File, v value) { f.PreWindowBuffer = &v.i },
+			get: func(f *File) any {
+				if f.PreWindowBuffer == nil {
+					return nil
+				}
+				return *f.PreWindowBuffer
+			}},
+		{Param: scheduler.Param{Key: "atomic", Kind: scheduler.KindBool, Default: false,
+			Doc: "How a run writes to the database. A run reads and plans every contact first, then writes its " +
+				"changes. false: in short transactions of whole contacts (at most batch_contacts contacts and about " +
+				"200 ms each), so that the sending system, which cannot write while a transaction is open, waits " +
+				"little; after an interruption every contact has its complete old or its complete new plan, and " +
+				"running again finishes the job. true: the whole run is one transaction, so an interrupted or failed " +
+				"run leaves the previous plan entirely intact, but the sending system waits while all of it is " +
+				"written. The -atomic flag of the command overrides it."},
+			set: func(f *File, v value) { f.Atomic = v.b }, get: func(f *File) any { return f.Atomic }},
+		{Param: scheduler.Param{Key: "batch_contacts", Kind: scheduler.KindInt, Default: 1000, Min: 1, Max: 1_000_000,
+			Doc: "The most contacts one write transaction carries when a run is not atomic. The -batch flag of the " +
+				"command overrides it."},
+			set: func(f *File, v value) { f.BatchContacts = v.i }, get: func(f *File) any { return f.BatchContacts }},
+	}
+	fileBackup = []field{
+		textField("backup.dir", "", `Online backups of the database, taken before a run changes anything (the -backup `+
+			`flag of the command), go into this directory; "" means a directory "backups" beside the database.`,
+			func(f *File) *string { return &f.Backup.Dir }),
+		{Param: scheduler.Param{Key: "backup.retention_days", Kind: scheduler.KindInt, Default: 7, Min: 0, Max: 3650,
+			Doc: "Backups older than this many days are deleted after each backup; 0 keeps every backup."},
+			set: func(f *File, v value) { f.Backup.RetentionDays = v.i }, get: func(f *File) any { return f.Backup.RetentionDays }},
+	}
+)
+
+func textField(key, def, doc string, at func(*File) *string) field {
+	return field{Param: scheduler.Param{Key: key, Kind: scheduler.KindTimeOfDay, Default: def, Doc: doc}, isString: true,
+		set: func(f *File, v value) { *at(f) = v.s }, get: func(f *File) any { return *at(f) }}
 }
 
-func boolKey(key string, set func(*File, bool)) field {
-	return field{key: key, kind: kindBool, set: func(f *File, v value) { set(f, v.b) }}
+// sections say what each section of the file is about, for the reference
+// file.
+var sections = map[string]string{
+	"timing":          "When the anniversary emails are planned.",
+	"priorities":      "Priorities of the anniversary emails, 0-1000: a lower number is more important. They decide which emails the frequency limit skips and which emails load balancing moves first. Campaign priorities come from the campaign types in the database.",
+	"follow_ups":      "Follow-ups to emails that were sent or delivered.",
+	"frequency_limit": "How many emails a contact gets.",
+	"load_balancing":  "Spreading the daily volume, after all per-contact decisions: an email is never moved into an exclusion window or past its event.",
+	"backup":          "Online backups before a run.",
 }
 
-func stringKey(key string, check func(string) string, set func(*File, string)) field {
-	return field{key: key, kind: kindString, check: check, set: func(f *File, v value) { set(f, v.s) }}
+// schema lists every key of the file, in the order of the reference file:
+// the file's top keys, the scheduler's parameters, the backup keys.
+var schema = func() []field {
+	var top, rest []field
+	for _, p := range scheduler.Params() {
+		if p.Key == "" {
+			continue
+		}
+		fd := schedulerField(p)
+		if strings.Contains(p.Key, ".") {
+			rest = append(rest, fd)
+		} else {
+			top = append(top, fd)
+		}
+	}
+	// time_zone and send_time first, then where things are, then the
+	// scheduler's other top keys and its sections.
+	out := append([]field{}, top[:2]...)
+	out = append(out, fileTop...)
+	out = append(out, top[2:]...)
+	out = append(out, rest...)
+	return append(out, fileBackup...)
+}()
+
+// schedulerField is the key of a scheduler parameter: its value goes to
+// the Config field the parameter names, in File.Scheduler.
+func schedulerField(p scheduler.Param) field {
+	at := func(f *File) reflect.Value { return reflect.ValueOf(&f.Scheduler).Elem().FieldByName(p.Field) }
+	fd := field{Param: p}
+	fd.get = func(f *File) any { return f.Scheduler.ParamValue(p) }
+	switch p.Kind {
+	case scheduler.KindInt:
+		fd.set = func(f *File, v value) { at(f).Set(reflect.ValueOf(scheduler.Int(v.i))) }
+	case scheduler.KindNumber:
+		fd.set = func(f *File, v value) { at(f).Set(reflect.ValueOf(scheduler.Float(v.f))) }
+	case scheduler.KindBool:
+		fd.set = func(f *File, v value) { at(f).SetBool(v.b != p.Inverted) }
+	case scheduler.KindTimeZone:
+		fd.set = func(f *File, v value) {
+			loc, _ := time.LoadLocation(v.s) // checked by check
+			at(f).Set(reflect.ValueOf(loc))
+		}
+	case scheduler.KindTimeOfDay:
+		fd.set = func(f *File, v value) { at(f).SetString(v.s) }
+	case scheduler.KindMonthDays:
+		fd.set = func(f *File, v value) { at(f).Set(reflect.ValueOf(v.dates)) }
+	case scheduler.KindMonthDay:
+		fd.set = func(f *File, v value) { md := v.dates[0]; at(f).Set(reflect.ValueOf(&md)) }
+	default:
+		panic(fmt.Sprintf("configfile: parameter %s of an unknown kind", p.Key)) // a new kind needs its reader here
+	}
+	return fd
 }
 
-func anyString(string) string { return "" }
-
-// schema lists every key of the file, in the order of testdata/scheduler.yaml.
-var schema = []field{
-	stringKey("time_zone", func(s string) string {
+// check says what is wrong with a text value of fd ("" when it is fine).
+func (fd field) check(s string) string {
+	switch {
+	case fd.isString:
+		return ""
+	case fd.Kind == scheduler.KindTimeZone:
 		if _, err := time.LoadLocation(s); err != nil || s == "" || s == "Local" {
 			return `must be an IANA time zone name (such as "America/Chicago")`
 		}
-		return ""
-	}, func(f *File, s string) { f.Scheduler.Location, _ = time.LoadLocation(s) }),
-	stringKey("send_time", func(s string) string {
+	case fd.Kind == scheduler.KindTimeOfDay:
 		if t, err := time.Parse("15:04", s); err != nil || t.Format("15:04") != s {
 			return `must be a time of day "HH:MM" from "00:00" to "23:59"`
 		}
-		return ""
-	}, func(f *File, s string) { f.Scheduler.SendTime = s }),
-	stringKey("database", anyString, func(f *File, s string) { f.Database = s }),
-	stringKey("rules", anyString, func(f *File, s string) { f.Rules = s }),
-	intKey("pre_window_buffer", 0, rules.MaxWindowDays, func(f *File, i int) { f.PreWindowBuffer = &i }),
-	boolKey("atomic", func(f *File, b bool) { f.Atomic = b }),
-	intKey("batch_contacts", 1, 1_000_000, func(f *File, i int) { f.BatchContacts = i }),
-	{key: "aep_dates", kind: kindDates, set: func(f *File, v value) { f.Scheduler.AEPDates = v.dates }},
-
-	intKey("timing.birthday_days_before", 0, 365, func(f *File, i int) { f.Scheduler.BirthdayDaysBefore = &i }),
-	intKey("timing.effective_date_days_before", 0, 365, func(f *File, i int) { f.Scheduler.EffectiveDateDaysBefore = &i }),
-	intKey("timing.catch_up_spread_days", 1, 90, func(f *File, i int) { f.Scheduler.CatchUpSpreadDays = i }),
-
-	intKey("priorities.birthday", 0, 1000, func(f *File, i int) { f.Scheduler.BirthdayPriority = &i }),
-	intKey("priorities.effective_date", 0, 1000, func(f *File, i int) { f.Scheduler.EffectiveDatePriority = &i }),
-	intKey("priorities.aep", 0, 1000, func(f *File, i int) { f.Scheduler.AEPPriority = &i }),
-	intKey("priorities.post_window", 0, 1000, func(f *File, i int) { f.Scheduler.PostWindowPriority = &i }),
-
-	boolKey("follow_ups.enabled", func(f *File, b bool) { f.Scheduler.DisableFollowUps = !b }),
-	intKey("follow_ups.delay_days", 0, 60, func(f *File, i int) { f.Scheduler.FollowUpDelayDays = &i }),
-	intKey("follow_ups.lookback_days", 1, 365, func(f *File, i int) { f.Scheduler.FollowUpLookbackDays = i }),
-
-	boolKey("frequency_limit.enabled", func(f *File, b bool) { f.Scheduler.DisableFrequencyLimit = !b }),
-	intKey("frequency_limit.max_emails", 1, 100, func(f *File, i int) { f.Scheduler.MaxEmailsPerPeriod = i }),
-	intKey("frequency_limit.period_days", 1, 365, func(f *File, i int) { f.Scheduler.FrequencyPeriodDays = i }),
-
-	boolKey("load_balancing.enabled", func(f *File, b bool) { f.Scheduler.DisableLoadBalancing = !b }),
-	{key: "load_balancing.daily_cap_percentage", kind: kindFloat, min: 0, minOpen: true, max: 1,
-		set: func(f *File, v value) { f.Scheduler.LoadBalancing.DailyCapPercentage = v.f }},
-	intKey("load_balancing.ed_soft_limit", 1, 1_000_000_000, func(f *File, i int) { f.Scheduler.LoadBalancing.EDSoftLimit = i }),
-	intKey("load_balancing.ed_smoothing_window_days", 1, 30, func(f *File, i int) { f.Scheduler.LoadBalancing.EDSmoothingWindowDays = i }),
-	{key: "load_balancing.overage_threshold", kind: kindFloat, min: 1, max: 10,
-		set: func(f *File, v value) { f.Scheduler.LoadBalancing.OverageThreshold = v.f }},
-	intKey("load_balancing.overflow_horizon_days", 1, 365, func(f *File, i int) { f.Scheduler.LoadBalancing.OverflowHorizonDays = i }),
-	boolKey("load_balancing.full_counting_pass", func(f *File, b bool) { f.Scheduler.FullCountingPass = b }),
-
-	stringKey("backup.dir", anyString, func(f *File, s string) { f.Backup.Dir = s }),
-	intKey("backup.retention_days", 0, 3650, func(f *File, i int) { f.Backup.RetentionDays = i }),
+	}
+	return ""
 }
 
 // fieldByKey returns the schema entry of a dotted key.
 func fieldByKey(key string) (field, bool) {
 	for _, fd := range schema {
-		if fd.key == key {
+		if fd.Key == key {
 			return fd, true
 		}
 	}
@@ -124,7 +185,7 @@ func isSection(key string) bool {
 func keysIn(prefix string) []string {
 	var out []string
 	for _, fd := range schema {
-		rest, ok := strings.CutPrefix(fd.key, prefix)
+		rest, ok := strings.CutPrefix(fd.Key, prefix)
 		if !ok {
 			continue
 		}
