@@ -7,7 +7,7 @@ import (
 
 // Defaults of Config (SPEC §8).
 const (
-	DefaultDailyCapFraction    = 0.07
+	DefaultDailyCapFraction      = 0.07
 	DefaultEDSoftLimit           = 15
 	DefaultEDSmoothingWindowDays = 2
 	DefaultOverageThreshold      = 1.2

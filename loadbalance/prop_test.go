@@ -39,7 +39,7 @@ func newScenario(seed uint64, smoothingOnly bool) scenario {
 	thresholds := []float64{1, 1.2, 1.5}
 	s.cfg = Config{
 		ValidContacts:         20 + r.IntN(100),
-		DailyCapFraction:    pcts[r.IntN(len(pcts))],
+		DailyCapFraction:      pcts[r.IntN(len(pcts))],
 		EDSoftLimit:           1 + r.IntN(5),
 		EDSmoothingWindowDays: 1 + r.IntN(3),
 		OverageThreshold:      thresholds[r.IntN(len(thresholds))],

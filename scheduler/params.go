@@ -44,7 +44,7 @@ type Param struct {
 	Field string
 	// Key is the dotted key of a configuration file
 	// ("timing.birthday_days_before").
-	Key string
+	Key  string
 	Kind ParamKind
 	// Default is the value of an unset field: an int, float64, bool, or
 	// string (a time zone name, "HH:MM", "MM-DD"), or []string of "MM-DD"

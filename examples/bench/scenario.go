@@ -42,7 +42,7 @@ type result struct {
 	MarkedSent int64 `json:"marked_sent,omitempty"`
 	// Sender is what the sending system beside the run saw (-sender).
 	Sender *senderResult `json:"sender,omitempty"`
-	Floor      floor `json:"floor"`
+	Floor  floor         `json:"floor"`
 }
 
 // floor is what SQLite alone needs for the scenario's I/O.
