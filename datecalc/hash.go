@@ -69,3 +69,22 @@ func Jitter(h uint64, w int) int {
 	}
 	return int(h%uint64(2*w+1)) - w
 }
+
+// IDChecksum is FNV-1a 64-bit over a sequence of IDs, each as its 8 bytes
+// in little-endian order: a run's checksum of the contacts it planned,
+// which tells whether two plans were made for the same contacts. Start
+// from NewIDChecksum.
+type IDChecksum uint64
+
+// NewIDChecksum is the checksum of no ID.
+func NewIDChecksum() IDChecksum { return fnvOffset64 }
+
+// Add returns the checksum of the sequence with id appended.
+func (h IDChecksum) Add(id int64) IDChecksum {
+	v := uint64(id)
+	for range 8 {
+		h = (h ^ IDChecksum(v&0xff)) * fnvPrime64
+		v >>= 8
+	}
+	return h
+}

@@ -14,7 +14,6 @@ import (
 // one contact's candidates are held.
 type balancer struct {
 	s    *settings
-	tr   *trace // set while explaining
 	plan *loadbalance.Plan
 	// hashAll makes candidates compute every hash on shedding days, for the
 	// test that only the hashes it skips are never read.
@@ -36,8 +35,12 @@ func newBalancer(s *settings) *balancer {
 }
 
 // start prepares the plan of the planning pass from the run's per-day
-// volume and number of valid contacts.
-func (b *balancer) start(counter *loadbalance.Counter, valid int) {
+// volume and number of valid contacts. Without a volume (nil) nothing is
+// over any limit and nothing moves.
+func (b *balancer) start(counter *loadbalance.Counter, valid int, today datecalc.Date) {
+	if counter == nil {
+		counter, valid = loadbalance.NewCounter(today), 0
+	}
 	cfg := *b.s.balance
 	cfg.ValidContacts = valid
 	// The configuration was validated by New: NewPlan cannot fail.
@@ -119,7 +122,7 @@ func (b *balancer) place(c *emailsched.Contact, o *outcome) error {
 	}
 	for j, cand := range b.cands {
 		k := b.idx[j]
-		if b.tr != nil && o.emails[k].Date != cand.Date {
+		if o.tr != nil && o.emails[k].Date != cand.Date {
 			o.info[k].notef("load balancing moved it from %s to %s (its day was over the daily cap or the effective-date soft limit)", o.emails[k].Date, cand.Date)
 		}
 		o.emails[k].Date = cand.Date

@@ -34,11 +34,16 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lazy, err := s.newBalancer(ctx, today, camp, m, estimate{})
-	if err != nil {
-		t.Fatal(err)
+	newBalancer := func() *balancer {
+		counter, valid, err := s.countingPass(ctx, today, camp, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBalancer(&s.s)
+		b.start(counter, valid, today)
+		return b
 	}
-	all, _ := s.newBalancer(ctx, today, camp, m, estimate{})
+	lazy, all := newBalancer(), newBalancer()
 	all.hashAll = true
 	p := newPlanner(&s.s, today, camp)
 	var o1, o2 outcome

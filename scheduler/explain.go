@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/emailsched/emailsched"
@@ -49,6 +50,16 @@ type Explanation struct {
 	Notes []string `json:"notes,omitempty"`
 	// Emails is the new plan, each email with its trail.
 	Emails []ExplainedEmail `json:"emails"`
+	// LoadFrom says where load balancing took the per-day volume from:
+	// a counting pass (LoadCounted: the dates are the run's), the stored
+	// plan's of LoadPlanDate (LoadStored: for a contact read alone, an
+	// estimate), or nowhere (LoadUnknown: balancing moved nothing). Empty
+	// when balancing is off.
+	LoadFrom     LoadOrigin    `json:"load_from,omitempty"`
+	LoadPlanDate datecalc.Date `json:"load_plan_date,omitzero"`
+	// Estimate is set when the contact was read alone with a stored
+	// volume: the dates balancing gives are an estimate.
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // ExplainedPeriod is one exclusion period of the contact's rule.
@@ -78,61 +89,90 @@ func (s *Scheduler) Explain(ctx context.Context, src store.ContactSource, id int
 	return s.ExplainAt(ctx, s.Today(), src, id)
 }
 
-// ExplainAt plans the source as RunAt does, without writing anything, and
-// returns the decision trail of contact id. Load balancing depends on every
-// contact, so with balancing on it reads the whole source once and the
-// contacts up to id a second time. It returns ErrContactNotFound when the
-// source has no such contact.
+// ExplainAt plans contact id of src as RunAt would, writing nothing, and
+// returns its decision trail. It is the same run as RunAt's, watched: the
+// run stops once the contact is planned.
+//
+// A source that can look a contact up (store.ContactLookup, as store/sqlite
+// can) is read for that contact alone, so that an explanation is instant
+// whatever the size of the organisation. Load balancing then starts from
+// the per-day volume the source stored with its plan (store.LoadSource),
+// when it fits, and does not know how the contacts before this one moved:
+// the dates it gives are an estimate, which the explanation says
+// (LoadFrom); without a stored volume balancing moves nothing. Another
+// source is read, after a counting pass when there is no stored volume, up
+// to the contact: the explanation is then exactly what RunAt does.
+//
+// It returns ErrContactNotFound when the source has no such contact.
 func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src store.ContactSource, id int64) (*Explanation, error) {
-	if today.IsZero() {
-		return nil, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
+	if lk, ok := src.(store.ContactLookup); ok {
+		c, err := lk.Contact(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %d", ErrContactNotFound, id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: reading contact %d: %w", id, err)
+		}
+		src = oneContact{ContactSource: src, c: c}
 	}
-	camp, err := loadCampaigns(ctx, src, today)
+	_, one := src.(oneContact)
+	x := &explainer{id: id, today: today, one: one}
+	rep, err := s.execute(ctx, today, src, nil, x)
 	if err != nil {
 		return nil, err
 	}
-	p := newPlanner(&s.s, today, camp)
-	var b *balancer
-	if s.s.balance != nil {
-		est, err := s.storedCounter(ctx, today, src)
-		if err != nil {
-			return nil, err
-		}
-		if b, err = s.newBalancer(ctx, today, camp, src, est); err != nil {
-			return nil, err
-		}
+	if x.ex == nil {
+		return nil, fmt.Errorf("%w: %d", ErrContactNotFound, id)
 	}
-	var o outcome
-	for c, err := range src.Contacts(ctx) {
-		if err != nil {
-			return nil, fmt.Errorf("scheduler: reading contacts: %w", err)
-		}
-		if c.ID > id {
-			break
-		}
-		if c.Deleted {
-			continue // its plan is being removed: no contact to explain
-		}
-		if c.ID == id {
-			p.tr = &trace{}
-			if b != nil {
-				b.tr = p.tr
-			}
-		}
-		p.plan(c, &o)
-		if b != nil {
-			if err := b.place(c, &o); err != nil {
-				return nil, fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
-			}
-		}
-		if c.ID == id {
-			return p.explanation(c, &o), nil
-		}
+	x.ex.LoadFrom, x.ex.LoadPlanDate = rep.LoadFrom, rep.LoadPlanDate
+	x.ex.Estimate = one && rep.LoadFrom == LoadStored
+	return x.ex, nil
+}
+
+// explainer watches a run for the contact it explains.
+type explainer struct {
+	id    int64
+	today datecalc.Date
+	one   bool // the run reads that contact alone
+	ex    *Explanation
+}
+
+func (x *explainer) trace() int64   { return x.id }
+func (x *explainer) estimate() bool { return x.one }
+
+func (x *explainer) see(c *emailsched.Contact, o *outcome, _ *store.Delta) error {
+	switch {
+	case c.ID < x.id:
+		return nil
+	case c.ID == x.id && !c.Deleted:
+		x.ex = explanation(x.today, c, o)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("scheduler: %w", err)
+	return errStop
+}
+
+// oneContact is a source of one contact, looked up in the source it
+// wraps, which keeps giving the campaign catalogue and the stored load.
+type oneContact struct {
+	store.ContactSource
+	c *emailsched.Contact
+}
+
+func (o oneContact) Contacts(context.Context) iter.Seq2[*emailsched.Contact, error] {
+	return func(yield func(*emailsched.Contact, error) bool) { yield(o.c, nil) }
+}
+
+func (o oneContact) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
+	if cs, ok := o.ContactSource.(store.CampaignSource); ok {
+		return cs.Campaigns(ctx)
 	}
-	return nil, fmt.Errorf("%w: %d", ErrContactNotFound, id)
+	return emailsched.Campaigns{}, nil
+}
+
+func (o oneContact) StoredLoad(ctx context.Context) (store.PlanLoad, bool, error) {
+	if ls, ok := o.ContactSource.(store.LoadSource); ok {
+		return ls.StoredLoad(ctx)
+	}
+	return store.PlanLoad{}, false, nil
 }
 
 // trace collects the contact-level notes of an explanation.
@@ -160,8 +200,8 @@ func (i *emailInfo) notef(format string, args ...any) {
 }
 
 // explanation assembles the trail of the contact just planned.
-func (p *planner) explanation(c *emailsched.Contact, o *outcome) *Explanation {
-	ex := &Explanation{ContactID: c.ID, Today: p.today, Invalid: o.invalid, OptedOut: o.optedOut, Notes: p.tr.notes, Emails: []ExplainedEmail{}}
+func explanation(today datecalc.Date, c *emailsched.Contact, o *outcome) *Explanation {
+	ex := &Explanation{ContactID: c.ID, Today: today, Invalid: o.invalid, OptedOut: o.optedOut, Notes: o.tr.notes, Emails: []ExplainedEmail{}}
 	if o.invalid == InvalidNoState {
 		return ex
 	}
@@ -172,14 +212,15 @@ func (p *planner) explanation(c *emailsched.Contact, o *outcome) *Explanation {
 	if o.invalid != "" || o.optedOut {
 		return ex
 	}
-	ex.Rule, ex.RuleOrigin = p.ap.Rule().String(), p.ap.Origin()
-	if err := p.ap.Err(); err != nil {
+	ap := &o.ap
+	ex.Rule, ex.RuleOrigin = ap.Rule().String(), ap.Origin()
+	if err := ap.Err(); err != nil {
 		ex.RuleError = err.Error()
 	}
-	if x, ok := p.ap.Blocking(); ok {
+	if x, ok := ap.Blocking(); ok {
 		ex.Blocking = x.Reason
 	}
-	for _, x := range p.ap.Periods(nil, datecalc.Interval{Start: p.today, End: p.today.AddDays(365)}) {
+	for _, x := range ap.Periods(nil, datecalc.Interval{Start: today, End: today.AddDays(365)}) {
 		ex.Periods = append(ex.Periods, ExplainedPeriod{Window: x.Window.String(), Anniversary: x.Anniversary,
 			Start: x.Period.Start, End: x.Period.End, Reason: x.Reason})
 	}
@@ -228,6 +269,14 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	}
 	for _, pd := range ex.Periods {
 		fmt.Fprintf(&b, "  Exclusion period %s … %s (%s around %s)\n", pd.Start, pd.End, pd.Window, pd.Anniversary)
+	}
+	switch {
+	case ex.LoadFrom == LoadStored && ex.Estimate:
+		fmt.Fprintf(&b, "  Load balancing from the daily volume stored with the plan of %s: an estimate (how the other contacts move is not known)\n", ex.LoadPlanDate)
+	case ex.LoadFrom == LoadStored:
+		fmt.Fprintf(&b, "  Load balancing from the daily volume stored with the plan of %s\n", ex.LoadPlanDate)
+	case ex.LoadFrom == LoadUnknown:
+		b.WriteString("  Load balancing: no daily volume is stored for this day, so no email was moved here (a run may move some)\n")
 	}
 	for _, n := range ex.Notes {
 		fmt.Fprintf(&b, "  Note: %s\n", n)

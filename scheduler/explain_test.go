@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
 
@@ -176,4 +178,85 @@ func TestExplainErrors(t *testing.T) {
 	if err := ex.WriteText(failingWriter{}); err == nil {
 		t.Error("write error lost")
 	}
+}
+
+// lookupStore is a memory store that can look a contact up, counting the
+// contacts it streams.
+type lookupStore struct {
+	*memory.Store
+	streamed int
+}
+
+func (l *lookupStore) Contact(ctx context.Context, id int64) (*emailsched.Contact, error) {
+	for c, err := range l.Store.Contacts(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if c.ID == id && !c.Deleted {
+			cp := c.Clone()
+			return &cp, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (l *lookupStore) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error] {
+	return func(yield func(*emailsched.Contact, error) bool) {
+		for c, err := range l.Store.Contacts(ctx) {
+			l.streamed++
+			if !yield(c, err) {
+				return
+			}
+		}
+	}
+}
+
+// TestExplainLooksUp: a source that looks contacts up is not streamed; the
+// explanation says where its balancing's volume came from: nowhere before
+// a run, the stored plan's (an estimate) after one.
+func TestExplainLooksUp(t *testing.T) {
+	m, err := memory.New(explainContacts(), testCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &lookupStore{Store: m}
+	s := explainScheduler(t)
+	today := d(2024, 12, 10)
+	if _, err := s.ExplainAt(context.Background(), today, src, 50); !errors.Is(err, ErrContactNotFound) {
+		t.Errorf("missing contact: %v", err)
+	}
+	ex, err := s.ExplainAt(context.Background(), today, src, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.streamed != 0 || ex.LoadFrom != LoadUnknown || ex.Estimate {
+		t.Errorf("before a run: %d contacts streamed, load from %q, estimate %v", src.streamed, ex.LoadFrom, ex.Estimate)
+	}
+	var b strings.Builder
+	ex.WriteText(&b)
+	if !strings.Contains(b.String(), "no daily volume is stored for this day") {
+		t.Errorf("explanation does not say that balancing moved nothing:\n%s", b.String())
+	}
+	if _, err := s.RunAt(context.Background(), today, m, m); err != nil {
+		t.Fatal(err)
+	}
+	ex, err = s.ExplainAt(context.Background(), today, src, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	ex.WriteText(&b)
+	if src.streamed != 0 || ex.LoadFrom != LoadStored || !ex.Estimate || !strings.Contains(b.String(), "an estimate") {
+		t.Errorf("after a run: %d contacts streamed, load from %q, estimate %v:\n%s", src.streamed, ex.LoadFrom, ex.Estimate, b.String())
+	}
+	failing := &lookupFails{Store: m}
+	if _, err := s.ExplainAt(context.Background(), today, failing, 3); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("lookup error: %v", err)
+	}
+}
+
+type lookupFails struct{ *memory.Store }
+
+func (lookupFails) Contact(context.Context, int64) (*emailsched.Contact, error) {
+	return nil, errors.New("boom")
 }

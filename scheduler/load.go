@@ -21,6 +21,9 @@ const (
 	// LoadStored: the load the previous run recorded with the stored plan
 	// (store.LoadSource); the run read its source once.
 	LoadStored LoadOrigin = "stored_plan"
+	// LoadUnknown: an explanation of one contact, without a stored load:
+	// the other contacts' volume is not known, so balancing moves nothing.
+	LoadUnknown LoadOrigin = "unknown"
 )
 
 // MaxStoredLoadAgeDays bounds the age of a stored load a run starts from.

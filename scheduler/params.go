@@ -155,16 +155,6 @@ var params = []Param{
 			"that writes) instead of starting from the volume stored with the last plan when it fits."},
 }
 
-// paramByField returns the declaration of a Config field.
-func paramByField(field string) (Param, bool) {
-	for _, p := range params {
-		if p.Field == field {
-			return p, true
-		}
-	}
-	return Param{}, false
-}
-
 // resolveParams returns c with every declared parameter set: unset fields
 // take their default, set ones are checked against their range (every
 // problem reported at once, each naming the field and its range).

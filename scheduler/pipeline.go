@@ -33,7 +33,7 @@ type batch struct {
 // contact alone. A source error is returned wrapped with pass; a visit
 // error as it is.
 func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, pass string,
-	visit func(*emailsched.Contact, *outcome) error) error {
+	traceID int64, visit func(*emailsched.Contact, *outcome) error) error {
 	counting := pass == PassCounting
 	readErr := func(err error) error {
 		if counting {
@@ -43,7 +43,7 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 	}
 	if s.s.workers <= 1 {
 		p := newPlanner(&s.s, today, camp)
-		p.counting = counting
+		p.counting, p.traceID = counting, traceID
 		var o outcome
 		var order orderCheck
 		for c, err := range src.Contacts(ctx) {
@@ -112,7 +112,7 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 		go func() {
 			defer wg.Done()
 			p := newPlanner(&s.s, today, camp)
-			p.counting = counting
+			p.counting, p.traceID = counting, traceID
 			for b := range work {
 				for i := 0; i < b.n; i++ {
 					p.plan(&b.contacts[i], &b.outs[i])

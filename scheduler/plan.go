@@ -72,6 +72,9 @@ type outcome struct {
 	// ap is the contact's applied rule, which load balancing consults
 	// later, on another goroutine than the planner's.
 	ap rules.Applied
+	// tr is the decision trail of a traced contact (see planner.traceID),
+	// which load balancing continues; nil for the others.
+	tr *trace
 }
 
 func (o *outcome) reset() {
@@ -117,8 +120,10 @@ type planner struct {
 	// needs the days, priorities and statuses of the emails and nothing
 	// else: no metadata, no order, no follow-up kind.
 	counting bool
-	// tr collects the decision trail when explaining; nil otherwise.
-	tr *trace
+	// tr collects the decision trail of the contact traceID while it is
+	// planned; nil otherwise.
+	tr      *trace
+	traceID int64
 	// ap is the rule applied to the contact being planned: the outcome's,
 	// which is large enough not to copy.
 	ap *rules.Applied
@@ -186,6 +191,11 @@ func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 // post-window, campaign conflicts, frequency limit.
 func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	o.reset()
+	p.tr = nil
+	if p.traceID != 0 && c.ID == p.traceID {
+		p.tr = &trace{}
+		o.tr = p.tr
+	}
 	if c.Deleted {
 		o.deleted = true
 		return

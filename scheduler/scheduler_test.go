@@ -420,3 +420,79 @@ func TestRunReportsTheSinksCounts(t *testing.T) {
 		}
 	}
 }
+
+// leftOutSource is a source that could not yield some of its contacts.
+type leftOutSource struct{ fakeSource }
+
+func (leftOutSource) LeftOut() map[string]int {
+	return map[string]int{store.LeftOutInvalidID: 2, store.LeftOutDuplicateID: 1}
+}
+
+// TestRunDeletedAndLeftOut: the planned rows of a deleted contact are
+// deleted and counted, its history kept; the contacts a source left out
+// are invalid contacts of the report; a nil sink writes nothing.
+func TestRunDeletedAndLeftOut(t *testing.T) {
+	today := datecalc.MustNew(2025, 3, 3)
+	gone := emailsched.Contact{ID: 77, Deleted: true,
+		History: []emailsched.Email{{ID: 1, Type: emailsched.TypeAEP, Date: today.AddDays(-100), Status: emailsched.StatusSent}},
+		Stored: []emailsched.Email{
+			{ID: 2, Type: emailsched.TypeBirthday, Date: today.AddDays(10), Event: today.AddDays(24), Status: emailsched.StatusPreScheduled},
+			{ID: 3, Type: emailsched.TypeAEP, Date: today.AddDays(30), Event: today.AddDays(30), Status: emailsched.StatusSkipped, SkipReason: "x"},
+		}}
+	m, err := memory.New(append(demoContacts(), gone), emailsched.Campaigns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := newTestScheduler(t, Config{}).RunAt(context.Background(), today, m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DeletedContacts != 1 || rep.Rows.Deleted != 2 || rep.Contacts != len(demoContacts()) {
+		t.Errorf("deleted contacts %d, rows %+v, contacts %d", rep.DeletedContacts, rep.Rows, rep.Contacts)
+	}
+	if rows, _ := m.Rows(77); len(rows) != 1 || rows[0].ID != 1 {
+		t.Errorf("the deleted contact's rows: %+v, want its history only", rows)
+	}
+	var b strings.Builder
+	rep.WriteSummary(&b)
+	if !strings.Contains(b.String(), "1 contacts no longer exist: their planned rows were deleted") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+	plain, err := newTestScheduler(t, Config{}).RunAt(context.Background(), today, fakeSource{contacts: demoContacts()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = newTestScheduler(t, Config{}).RunAt(context.Background(), today, leftOutSource{fakeSource{contacts: demoContacts()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Invalid != plain.Invalid+3 || rep.InvalidByReason[InvalidID] != 2 || rep.InvalidByReason[InvalidDuplicateID] != 1 || rep.Contacts != plain.Contacts+3 {
+		t.Errorf("left out: invalid %d %v of %d contacts", rep.Invalid, rep.InvalidByReason, rep.Contacts)
+	}
+}
+
+// bareLookup looks contacts up but keeps no campaigns nor load.
+type bareLookup struct{ fakeSource }
+
+func (b bareLookup) Contact(_ context.Context, id int64) (*emailsched.Contact, error) {
+	for i := range b.contacts {
+		if b.contacts[i].ID == id {
+			return &b.contacts[i], nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func TestExplainBareLookup(t *testing.T) {
+	src := bareLookup{fakeSource{contacts: demoContacts()}}
+	ex, err := newTestScheduler(t, Config{}).ExplainAt(context.Background(), datecalc.MustNew(2025, 3, 3), src, demoContacts()[0].ID)
+	if err != nil || ex.LoadFrom != LoadUnknown {
+		t.Errorf("explain: %v, %+v", err, ex)
+	}
+	ex.LoadFrom, ex.LoadPlanDate = LoadStored, datecalc.MustNew(2025, 3, 2)
+	var b strings.Builder
+	ex.WriteText(&b)
+	if !strings.Contains(b.String(), "Load balancing from the daily volume stored with the plan of 2025-03-02\n") {
+		t.Errorf("explanation:\n%s", b.String())
+	}
+}

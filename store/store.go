@@ -53,6 +53,15 @@ type ContactSource interface {
 	Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, error]
 }
 
+// ContactLookup is an optional capability of a ContactSource that can read
+// one contact on its own, with everything Contacts gives it, without
+// reading the others: explanations use it.
+type ContactLookup interface {
+	// Contact returns contact id, or an error wrapping ErrNotFound when
+	// the source has no such contact. The Contact is the caller's.
+	Contact(ctx context.Context, id int64) (*emailsched.Contact, error)
+}
+
 // LeftOutReporter is an optional capability of a ContactSource that
 // cannot yield some of its contacts (ids that are not integers, or
 // duplicated): the scheduler counts them as invalid contacts.

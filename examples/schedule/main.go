@@ -336,9 +336,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	case o.explainSet:
-		prog.begin(countContacts(ctx, st))
+		// The contact is read on its own (store.ContactLookup): no
+		// progress to show.
 		ex, err := sch.ExplainAt(ctx, today, src, o.explain)
-		prog.finish()
 		if err != nil {
 			return fail(exitRun, "explain %d: %v", o.explain, err)
 		}

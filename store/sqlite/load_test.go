@@ -114,7 +114,7 @@ func TestStoredLoadNil(t *testing.T) {
 	ctx := context.Background()
 	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 5, Contacts: 10}, Shape: sqlitefixture.Full})
 	s, _ := openStore(t, path, sqlite.Options{})
-	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "no-load", Today: testToday})
+	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "no-load", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatal(err)
 	}

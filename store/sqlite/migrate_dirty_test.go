@@ -264,7 +264,7 @@ func TestBackup(t *testing.T) {
 		os.WriteFile(f, []byte("x"), 0o644)
 	}
 	// A run takes the backup first.
-	w, err := s.Begin(context.Background(), emailsched.RunInfo{ID: "with-backup", Today: testToday})
+	w, err := s.Begin(context.Background(), emailsched.RunInfo{ID: "with-backup", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func TestReadOnlyStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := sqlite.New(db, sqlite.Options{})
-			if _, err := s.Begin(ctx, emailsched.RunInfo{ID: "ro", Today: testToday}); !errors.Is(err, store.ErrReadOnly) {
+			if _, err := s.Begin(ctx, emailsched.RunInfo{ID: "ro", Today: testToday, SendTime: "08:30"}); !errors.Is(err, store.ErrReadOnly) {
 				t.Errorf("Begin: %v, want store.ErrReadOnly", err)
 			}
 			if err := s.Migrate(ctx); !errors.Is(err, store.ErrReadOnly) {
@@ -370,12 +370,12 @@ func TestRunLock(t *testing.T) {
 	ctx := context.Background()
 	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 2, Contacts: 50}, Shape: sqlitefixture.Full})
 	s1, db := openStore(t, path, sqlite.Options{})
-	w1, err := s1.Begin(ctx, emailsched.RunInfo{ID: "first", Today: testToday, StartedAt: time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC)})
+	w1, err := s1.Begin(ctx, emailsched.RunInfo{ID: "first", Today: testToday, SendTime: "08:30", StartedAt: time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s2, _ := openStore(t, path, sqlite.Options{})
-	_, err = s2.Begin(ctx, emailsched.RunInfo{ID: "second", Today: testToday})
+	_, err = s2.Begin(ctx, emailsched.RunInfo{ID: "second", Today: testToday, SendTime: "08:30"})
 	if !errors.Is(err, sqlite.ErrRunInProgress) || !strings.Contains(err.Error(), "run first, started 2025-03-03 06:00:00 UTC") {
 		t.Errorf("second Begin: %v, want ErrRunInProgress naming the first run", err)
 	}
@@ -385,7 +385,7 @@ func TestRunLock(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	time.AfterFunc(1500*time.Millisecond, func() { w1.Commit(ctx, store.Summary{}) })
 	start := time.Now()
-	w3, err := s3.Begin(ctx, emailsched.RunInfo{ID: "third", Today: testToday})
+	w3, err := s3.Begin(ctx, emailsched.RunInfo{ID: "third", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatalf("third Begin: %v", err)
 	}
@@ -407,7 +407,7 @@ func TestRunLock(t *testing.T) {
 		VALUES ('expired', '2025-03-03 05:00:00', '2025-03-03 05:00:00', 'running', '2000-01-01 00:00:00', 'elsewhere 1')`); err != nil {
 		t.Fatal(err)
 	}
-	w4, err := s2.Begin(ctx, emailsched.RunInfo{ID: "fourth", Today: testToday})
+	w4, err := s2.Begin(ctx, emailsched.RunInfo{ID: "fourth", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatalf("Begin after a crashed run: %v", err)
 	}
@@ -456,7 +456,7 @@ func TestLockWaitLogged(t *testing.T) {
 	defer quick.Close()
 	s := sqlite.New(quick, sqlite.Options{Retry: sqlite.RetryPolicy{Attempts: 12, Initial: 50 * time.Millisecond, Max: 100 * time.Millisecond},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	_, err = s.Begin(ctx, emailsched.RunInfo{ID: "blocked", Today: testToday})
+	_, err = s.Begin(ctx, emailsched.RunInfo{ID: "blocked", Today: testToday, SendTime: "08:30"})
 	conn.ExecContext(ctx, "ROLLBACK")
 	if !errors.Is(err, sqlite.ErrBusy) {
 		t.Errorf("Begin: %v, want ErrBusy", err)

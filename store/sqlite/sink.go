@@ -131,8 +131,8 @@ func (p *progress) add(o progress) {
 // "failed" and the error in the checkpoint, and is returned (wrapped) by
 // Write or Commit; the Writer is then unusable.
 func (s *Store) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer, error) {
-	if run.ID == "" {
-		return nil, errors.New("sqlite: begin: the run has no ID")
+	if run.ID == "" || run.SendTime == "" {
+		return nil, errors.New("sqlite: begin: the run has no ID or no send time")
 	}
 	if err := s.writable(ctx); err != nil {
 		return nil, err
@@ -162,9 +162,6 @@ func (s *Store) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	w := &writer{s: s, run: run, conn: conn, sendTime: run.SendTime}
-	if w.sendTime == "" {
-		w.sendTime = "08:30"
-	}
 	if err := w.prepare(ctx); err != nil {
 		w.release()
 		return nil, err
@@ -296,7 +293,9 @@ type flushed struct {
 type lockClock struct {
 	since            time.Time // zero when not held
 	longest, overall time.Duration
-	last             time.Duration // the last stretch
+	// free is when a transaction that is not atomic may take the lock
+	// again (see yieldAfter).
+	free time.Time
 }
 
 func (l *lockClock) held() {
@@ -313,7 +312,7 @@ func (l *lockClock) released() {
 	l.since = time.Time{}
 	l.longest = max(l.longest, d)
 	l.overall += d
-	l.last = d
+	l.free = time.Now().Add(yieldAfter(d))
 }
 
 // WriteReport implements store.WriteReporter: the rows committed so far,
@@ -602,15 +601,6 @@ func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *sto
 			return committed, nil
 		}
 		start, off = end, o
-		if pause := yieldAfter(w.lock.last); pause > 0 {
-			t := time.NewTimer(pause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return committed, fmt.Errorf("sqlite: write: %w", ctx.Err())
-			case <-t.C:
-			}
-		}
 	}
 }
 
@@ -842,6 +832,17 @@ func (w *writer) fill(contact int64, e *emailsched.Email, now string, insert boo
 func (w *writer) tx(ctx context.Context, final bool, f func() error) error {
 	if w.s.opts.Atomic {
 		return w.atomicTx(ctx, final, f)
+	}
+	// Leave the lock free a while after a long transaction, whether the
+	// next one continues this batch or begins the next.
+	if pause := time.Until(w.lock.free); pause > 0 {
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sqlite: write: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
 	return w.s.retry(ctx, "write", func() error {
 		if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {

@@ -134,7 +134,7 @@ func TestUniqueIndexSwap(t *testing.T) {
 			a.Date, a.Event, b.Date, b.Event = b.Date, b.Event, a.Date, a.Event
 			a.Metadata, b.Metadata = `{"swapped":1}`, `{"swapped":2}`
 			clash := row(1, emailsched.TypeFollowUpCold, d(2024, 9, 15), d(2024, 9, 15))
-			w, err := s.Begin(context.Background(), emailsched.RunInfo{ID: "swap", Today: testToday})
+			w, err := s.Begin(context.Background(), emailsched.RunInfo{ID: "swap", Today: testToday, SendTime: "08:30"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestRowsTakenDuringRun(t *testing.T) {
 			got := readAll(t, s)
 			history := dump(t, db, false, false)
 			ctx := context.Background()
-			w, err := s.Begin(ctx, emailsched.RunInfo{ID: "taken", Today: testToday})
+			w, err := s.Begin(ctx, emailsched.RunInfo{ID: "taken", Today: testToday, SendTime: "08:30"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +296,7 @@ func TestAbortWithFailedBatchInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "abort", Today: testToday})
+	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "abort", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestNonTransientError(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "boom", Today: testToday})
+	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "boom", Today: testToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestBusyRetry(t *testing.T) {
 	}
 	d := datecalc.MustNew
 	write := func(s *sqlite.Store, run string) error {
-		w, err := s.Begin(ctx, emailsched.RunInfo{ID: run, Today: testToday})
+		w, err := s.Begin(ctx, emailsched.RunInfo{ID: run, Today: testToday, SendTime: "08:30"})
 		if err != nil {
 			return err
 		}
@@ -424,7 +424,7 @@ func TestBusyRetry(t *testing.T) {
 	})
 	t.Run("GivesUpMidRun", func(t *testing.T) {
 		s := sqlite.New(db, sqlite.Options{Retry: sqlite.RetryPolicy{Attempts: 3, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond}})
-		w, err := s.Begin(ctx, emailsched.RunInfo{ID: "busy-mid", Today: testToday})
+		w, err := s.Begin(ctx, emailsched.RunInfo{ID: "busy-mid", Today: testToday, SendTime: "08:30"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,6 +156,73 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contact, err
 			yield(nil, err)
 		}
 	}
+}
+
+// Contact implements store.ContactLookup: contact id, with everything
+// Contacts gives it, read on its own through the contact_id indexes in one
+// short read transaction, however large the database. The planned rows of
+// a contact that no longer exists are not a contact: it is not found. A
+// contacts table whose id is not its INTEGER PRIMARY KEY cannot be read by
+// id: the contacts are then read in order up to it.
+func (s *Store) Contact(ctx context.Context, id int64) (*emailsched.Contact, error) {
+	var found *emailsched.Contact
+	take := func(c *emailsched.Contact, err error) bool {
+		if err != nil || c.ID > id {
+			return false
+		}
+		if c.ID == id && !c.Deleted {
+			cp := c.Clone()
+			found = &cp
+			return false
+		}
+		return true
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: contact %d: %w", id, err)
+	}
+	defer conn.Close()
+	keyed := true
+	err = conn.Raw(func(dc any) error {
+		rc, ok := dc.(rawConn)
+		if !ok {
+			return fmt.Errorf("the driver connection %T cannot run queries", dc)
+		}
+		r := &reader{ctx: ctx, conn: rc, st: &ReadStats{}}
+		defer r.close()
+		return s.retry(ctx, "contact", func() error {
+			if err := r.begin(); err != nil {
+				return err
+			}
+			if keyed = r.keyed; !keyed || id == math.MinInt64 {
+				keyed = false
+				return nil
+			}
+			lo := id - 1
+			if err := r.openQueries(bounds{lo: &lo, hi: &id}); err != nil {
+				r.close()
+				return err
+			}
+			return r.run(take)
+		})
+	})
+	if err == nil && !keyed {
+		for c, err := range s.Contacts(ctx) {
+			if !take(c, err) {
+				if err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: contact %d: %w", id, err)
+	}
+	if found == nil {
+		return nil, fmt.Errorf("sqlite: contact %d: %w", id, store.ErrNotFound)
+	}
+	return found, nil
 }
 
 // readChunk is the number of contacts a read transaction of a stream in

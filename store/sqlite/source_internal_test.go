@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
 
@@ -289,6 +291,28 @@ func TestSourceMatchesReference(t *testing.T) {
 				wantStats.Chunks = stats.Chunks
 				if diff := cmp.Diff(wantStats, stats); diff != "" {
 					t.Errorf("ReadStats (-reference +source):\n%s", diff)
+				}
+				// Each contact read on its own is the contact of the stream;
+				// deleted contacts and ids without a contact are not found.
+				byID := map[int64]emailsched.Contact{}
+				for _, c := range want {
+					byID[c.ID] = c
+				}
+				for k, id := 0, int64(-1); id <= int64(len(want))+4; k, id = k+1, id+1+int64(k%4) {
+					c, err := s.Contact(ctx, id)
+					w, ok := byID[id]
+					if !ok || w.Deleted {
+						if !errors.Is(err, store.ErrNotFound) {
+							t.Errorf("Contact(%d): %v, %v; want store.ErrNotFound", id, c, err)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatalf("Contact(%d): %v", id, err)
+					}
+					if diff := cmp.Diff(w, *c, cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("Contact(%d) (-stream +alone):\n%s", id, diff)
+					}
 				}
 			})
 		}

@@ -80,7 +80,7 @@ func TestThroughput(t *testing.T) {
 
 		// Adapter write: one Delta per contact, four inserts each.
 		start, c0 := time.Now(), cpuTime()
-		w, err := s.Begin(ctx, emailsched.RunInfo{ID: "bench", Today: testToday})
+		w, err := s.Begin(ctx, emailsched.RunInfo{ID: "bench", Today: testToday, SendTime: "08:30"})
 		if err != nil {
 			t.Fatal(err)
 		}

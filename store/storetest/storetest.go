@@ -729,7 +729,7 @@ func testStoredLoad(t *testing.T, h *harness) {
 		{Date: suiteToday, Priority: 20, EffectiveDate: true, Emails: 1},
 		{Date: suiteToday.AddDays(400), Priority: 30, Emails: 7},
 	}}
-	w, err := h.sink.Begin(ctx, emailsched.RunInfo{ID: "storetest-load", Today: suiteToday})
+	w, err := h.sink.Begin(ctx, emailsched.RunInfo{ID: "storetest-load", Today: suiteToday, SendTime: "08:30"})
 	if err != nil {
 		t.Fatalf("Begin: %v", err)
 	}

@@ -1,0 +1,295 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store"
+)
+
+// An execution is one run: a run that writes to a sink, an explanation of
+// one contact, a preview. There is one path through all of them; they
+// differ in where the changes go (the sink, which may keep nothing) and in
+// what watches the contacts go by (the watch). Each step below is one job.
+type execution struct {
+	ctx   context.Context
+	s     *Scheduler
+	today datecalc.Date
+	src   store.ContactSource
+	sink  store.ScheduleSink
+	watch watcher
+	rep   *Report
+	log   *slog.Logger
+
+	camp  *campaignSet
+	est   estimate
+	bal   *balancer
+	w     store.Writer
+	load  loadCounter
+	sum   store.Summary
+	check datecalc.IDChecksum
+	delta store.Delta
+	skips skipTally
+	done  int
+	t0    time.Time
+}
+
+// A watcher sees every contact of the planning pass with its outcome,
+// after balancing and before its changes are written, and may end the pass
+// early (a non-nil error; errStop ends it without failing the run). trace
+// names the contact whose decisions are recorded (0: none); estimate says
+// that the run must not read the source to count the per-day volume (it
+// reads one contact), so that balancing starts from the stored volume or
+// from none.
+type watcher interface {
+	trace() int64
+	estimate() bool
+	see(c *emailsched.Contact, o *outcome, d *store.Delta) error
+}
+
+// errStop ends a planning pass early without failing it.
+var errStop = errors.New("scheduler: stop")
+
+// execute runs the steps of a run in order and returns its report, which
+// is complete (finish) whatever step failed.
+func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, error) {
+	x := s.newExecution(today, src, sink, watch)
+	x.ctx = ctx
+	defer x.rep.finish()
+	if today.IsZero() {
+		return x.rep, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
+	}
+	if sink != nil {
+		x.log.Info("run started", "today", today.String(), "rules", x.rep.RulesName)
+	}
+	steps := []func(context.Context) error{x.readCatalogue, x.readStoredLoad, x.begin, x.countLoad}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return x.rep, x.abort(ctx, err)
+		}
+	}
+	if err := x.planningPass(ctx); err != nil {
+		return x.rep, x.abort(ctx, err)
+	}
+	return x.rep, x.commit(ctx)
+}
+
+func (s *Scheduler) newExecution(today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) *execution {
+	start := s.s.clock()
+	var id string
+	if sink != nil { // a run that writes nothing anywhere is no run of the store's
+		id = s.s.newRunID(start)
+	}
+	rep := &Report{
+		RunID: id, Today: today, StartedAt: start,
+		RulesName: s.s.rules.Name(), RulesChecksum: s.s.rules.Checksum(),
+		InvalidByReason: map[InvalidReason]int{}, FieldIssues: map[string]int{},
+		SkipReasons: map[emailsched.SkipReason]int{},
+	}
+	return &execution{s: s, today: today, src: src, sink: sink, watch: watch, rep: rep,
+		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), load: loadCounter{today: today}, t0: time.Now()}
+}
+
+// readCatalogue reads the campaign catalogue, when the source has one.
+func (x *execution) readCatalogue(ctx context.Context) error {
+	camp, err := loadCampaigns(ctx, x.src, x.today)
+	if err != nil {
+		return err
+	}
+	x.camp = camp
+	x.rep.CampaignIssues = camp.issues
+	for _, msg := range camp.issues {
+		x.log.Warn("campaign catalogue", "issue", msg)
+	}
+	return nil
+}
+
+// readStoredLoad takes the per-day volume the source stored with its plan,
+// when it fits the run. It comes before begin, which may record this run
+// in the store as the latest one.
+func (x *execution) readStoredLoad(ctx context.Context) error {
+	est, err := x.s.storedCounter(ctx, x.today, x.src)
+	x.est = est
+	x.rep.Timings.Count = time.Since(x.t0)
+	return err
+}
+
+// begin opens the sink's Writer (none without a sink).
+func (x *execution) begin(ctx context.Context) error {
+	if x.sink == nil {
+		return nil
+	}
+	info := emailsched.RunInfo{ID: x.rep.RunID, Today: x.today, StartedAt: x.rep.StartedAt, SendTime: x.s.s.sendTime,
+		RulesChecksum: x.rep.RulesChecksum}
+	w, err := x.sink.Begin(ctx, info)
+	if err != nil {
+		return fmt.Errorf("scheduler: begin: %w", err)
+	}
+	x.w = w
+	return nil
+}
+
+// countLoad starts load balancing from the run's per-day volume: the
+// stored one, or a counting pass over every contact. A run that reads one
+// contact (an explanation, see watcher.estimate) does not count: without a
+// stored volume its balancing starts from none, which it says.
+func (x *execution) countLoad(ctx context.Context) error {
+	if x.s.s.balance == nil {
+		return nil
+	}
+	t := time.Now()
+	defer func() { x.rep.Timings.Count += time.Since(t) }()
+	counter, valid := x.est.counter, x.est.valid
+	x.rep.LoadFrom, x.rep.LoadPlanDate = LoadStored, x.est.planDate
+	if counter == nil {
+		x.rep.LoadFrom, x.rep.LoadPlanDate = LoadCounted, datecalc.Date{}
+		if x.watch != nil && x.watch.estimate() {
+			x.rep.LoadFrom = LoadUnknown
+		} else {
+			var err error
+			if counter, valid, err = x.s.countingPass(ctx, x.today, x.camp, x.src); err != nil {
+				return err
+			}
+		}
+	}
+	x.bal = newBalancer(&x.s.s)
+	x.bal.start(counter, valid, x.today)
+	return nil
+}
+
+// planningPass plans, balances, accounts for and writes every contact.
+func (x *execution) planningPass(ctx context.Context) error {
+	var traceID int64
+	if x.watch != nil {
+		traceID = x.watch.trace()
+	}
+	err := x.s.stream(ctx, x.today, x.camp, x.src, PassPlanning, traceID, x.visit)
+	x.skips.flush(x.rep.SkipReasons) // the report so far goes back on errors too
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	x.s.report(PassPlanning, x.done)
+	x.rep.leftOut(x.src)
+	if x.bal != nil {
+		br := x.bal.plan.Report()
+		x.rep.Balance = &br
+	}
+	return nil
+}
+
+// visit is one contact of the planning pass.
+func (x *execution) visit(c *emailsched.Contact, o *outcome) error {
+	if x.done++; x.done%x.s.s.progressEvery == 0 {
+		x.s.report(PassPlanning, x.done)
+	}
+	if o.deleted {
+		x.rep.DeletedContacts++
+	} else {
+		if x.bal != nil {
+			if err := x.bal.place(c, o); err != nil {
+				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
+			}
+		}
+		if o.invalid == "" && !o.optedOut {
+			x.load.add(o)
+		}
+		x.rep.add(c, o, &x.skips)
+		x.check = x.check.Add(c.ID)
+	}
+	x.delta.Reset(c.ID)
+	store.Diff(c.Stored, o.emails, &x.delta)
+	x.sum.Rows.Inserted += len(x.delta.Insert)
+	x.sum.Rows.Updated += len(x.delta.Update)
+	x.sum.Rows.Deleted += len(x.delta.Delete)
+	x.sum.Rows.Unchanged += x.delta.Unchanged
+	if x.watch != nil {
+		if err := x.watch.see(c, o, &x.delta); err != nil {
+			return err
+		}
+	}
+	if x.w == nil || x.delta.Empty() {
+		return nil
+	}
+	t := time.Now()
+	err := x.w.Write(x.ctx, &x.delta)
+	x.rep.Timings.Write += time.Since(t)
+	if err != nil {
+		return fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// commit makes the plan the stored one (nothing without a sink) and
+// completes the report.
+func (x *execution) commit(ctx context.Context) error {
+	rep := x.rep
+	rep.Timings.ReadPlan = time.Since(x.t0) - rep.Timings.Write - rep.Timings.Count
+	x.sum.Contacts, x.sum.DeletedContacts = rep.Contacts, rep.DeletedContacts
+	x.sum.ContactsChecksum = uint64(x.check)
+	for _, tc := range rep.Emails {
+		x.sum.PreScheduled += tc.PreScheduled
+		x.sum.Skipped += tc.Skipped
+	}
+	x.sum.Load = x.load.load(x.s.s.key)
+	rep.Rows = x.sum.Rows
+	if x.w != nil {
+		t := time.Now()
+		if err := x.w.Commit(ctx, x.sum); err != nil {
+			x.log.Error("commit failed", "err", err)
+			return fmt.Errorf("scheduler: commit: %w", err)
+		}
+		rep.Timings.Commit = time.Since(t)
+		if wr, ok := x.w.(store.WriteReporter); ok {
+			// What the store actually kept, which can differ from the
+			// deltas when it declined rows or the sending system took some.
+			r := wr.WriteReport()
+			rep.Rows = r.Rows
+			rep.Timings.LongestLock, rep.Timings.Locked = r.LongestLock, r.Locked
+		}
+	}
+	rep.Timings.Total = time.Since(x.t0)
+	rep.FinishedAt = x.s.s.clock()
+	if x.w == nil {
+		return nil
+	}
+	x.log.Info("run finished", "contacts", rep.Contacts, "planned", rep.Planned(),
+		"inserted", rep.Rows.Inserted, "updated", rep.Rows.Updated, "deleted", rep.Rows.Deleted, "unchanged", rep.Rows.Unchanged)
+	return nil
+}
+
+// abort ends a run that failed: the Writer keeps the previous plan of every
+// contact not yet committed.
+func (x *execution) abort(ctx context.Context, err error) error {
+	if x.w != nil {
+		if aerr := x.w.Abort(context.WithoutCancel(ctx), err); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("scheduler: abort: %w", aerr))
+		}
+	}
+	x.log.Error("run failed", "err", err)
+	return err
+}
+
+// leftOut counts the contacts the source could not yield (ids it cannot
+// order: store.LeftOutReporter) as invalid contacts of the run.
+func (r *Report) leftOut(src store.ContactSource) {
+	lr, ok := src.(store.LeftOutReporter)
+	if !ok {
+		return
+	}
+	for reason, n := range lr.LeftOut() {
+		r.Contacts += n
+		r.Invalid += n
+		r.InvalidByReason[InvalidReason(reason)] += n
+	}
+}
