@@ -2,7 +2,6 @@ package emailsched
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
@@ -66,13 +65,23 @@ func (c *Contact) Reset() {
 // Clone returns a copy of c that shares no slice with it: what a caller
 // keeps of a contact a source yields (sources reuse one Contact).
 func (c *Contact) Clone() Contact {
-	o := *c
-	o.Issues = slices.Clone(c.Issues)
-	o.History = slices.Clone(c.History)
-	o.Stored = slices.Clone(c.Stored)
-	o.Engagement = slices.Clone(c.Engagement)
-	o.Campaigns = slices.Clone(c.Campaigns)
+	var o Contact
+	c.CopyTo(&o)
 	return o
+}
+
+// CopyTo makes dst a copy of c that shares no slice with it, reusing the
+// capacity of dst's slices: Clone for a caller that copies many contacts
+// into buffers of its own.
+func (c *Contact) CopyTo(dst *Contact) {
+	issues, history, stored := dst.Issues[:0], dst.History[:0], dst.Stored[:0]
+	engagement, campaigns := dst.Engagement[:0], dst.Campaigns[:0]
+	*dst = *c
+	dst.Issues = append(issues, c.Issues...)
+	dst.History = append(history, c.History...)
+	dst.Stored = append(stored, c.Stored...)
+	dst.Engagement = append(engagement, c.Engagement...)
+	dst.Campaigns = append(campaigns, c.Campaigns...)
 }
 
 // Field names used in FieldIssue and in reports: the column names of the

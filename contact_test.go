@@ -190,3 +190,22 @@ func TestContactClone(t *testing.T) {
 		t.Errorf("the clone changed with its contact (-want +clone):\n%s", diff)
 	}
 }
+
+// CopyTo reuses the buffers of its destination and shares nothing with
+// its source.
+func TestContactCopyTo(t *testing.T) {
+	var dst emailsched.Contact
+	dst.History = make([]emailsched.Email, 0, 16)
+	buf := &dst.History[:1][0]
+	c := fullContact()
+	c.CopyTo(&dst)
+	if diff := cmp.Diff(c, dst); diff != "" {
+		t.Fatalf("copy differs (-contact +copy):\n%s", diff)
+	}
+	if &dst.History[0] != buf {
+		t.Error("the copy did not reuse its buffer")
+	}
+	if &dst.History[0] == &c.History[0] || &dst.Stored[0] == &c.Stored[0] {
+		t.Error("the copy shares its contact's rows")
+	}
+}

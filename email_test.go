@@ -3,13 +3,14 @@ package emailsched_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emailsched/emailsched/internal/proptest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/leanovate/gopter"
@@ -531,33 +532,6 @@ func TestEmailSameContent(t *testing.T) {
 
 // ---- properties ----
 
-// defaultGopterSeed is the fixed seed used when GOPTER_SEED is not set, so
-// that CI runs are reproducible.
-const defaultGopterSeed int64 = 20250601
-
-// newProperties returns the one gopter Properties of the calling test
-// function, seeded from GOPTER_SEED when set (else defaultGopterSeed); the
-// seed is logged when the test fails.
-func newProperties(t *testing.T, minSuccessful int) *gopter.Properties {
-	t.Helper()
-	seed := defaultGopterSeed
-	if s := os.Getenv("GOPTER_SEED"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("GOPTER_SEED=%q is not an int64: %v", s, err)
-		}
-		seed = n
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gopter seed %d (reproduce with GOPTER_SEED=%d)", seed, seed)
-		}
-	})
-	params := gopter.DefaultTestParametersWithSeed(seed)
-	params.MinSuccessfulTests = minSuccessful
-	return gopter.NewProperties(params)
-}
-
 const (
 	nameFirst = "abcdefghijklmnopqrstuvwxyz"
 	nameRest  = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -582,7 +556,7 @@ func genCampaignName() gopter.Gen {
 }
 
 func TestPropertyParseEmailTypeRoundTrip(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	var fixed []any
 	for _, ft := range fixedTypes {
 		fixed = append(fixed, ft.t)
@@ -623,7 +597,7 @@ func TestPropertyParseEmailTypeRoundTrip(t *testing.T) {
 }
 
 func TestPropertyCampaignNameRejectsBadCharacter(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	// Bytes that may not appear in a campaign type name.
 	var bad []any
 	for c := 0; c < 256; c++ {

@@ -4,52 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // America/Chicago etc. without relying on the host's zoneinfo
+
+	"github.com/emailsched/emailsched/internal/proptest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 )
-
-// defaultGopterSeed is the fixed seed used when GOPTER_SEED is not set, so
-// that CI runs are reproducible.
-const defaultGopterSeed int64 = 1234
-
-// gopterSeed returns the seed for property tests: GOPTER_SEED when set,
-// defaultGopterSeed otherwise.
-func gopterSeed(t testing.TB) int64 {
-	t.Helper()
-	s := os.Getenv("GOPTER_SEED")
-	if s == "" {
-		return defaultGopterSeed
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		t.Fatalf("GOPTER_SEED=%q is not an int64: %v", s, err)
-	}
-	return n
-}
-
-// newProperties returns one gopter Properties for the calling test function,
-// seeded with gopterSeed; the seed is logged when the test fails.
-func newProperties(t *testing.T, minSuccessful int) *gopter.Properties {
-	t.Helper()
-	seed := gopterSeed(t)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gopter seed %d (reproduce with GOPTER_SEED=%d)", seed, seed)
-		}
-	})
-	params := gopter.DefaultTestParametersWithSeed(seed)
-	params.MinSuccessfulTests = minSuccessful
-	return gopter.NewProperties(params)
-}
 
 // genDate generates any valid (non-zero) Date of the supported range.
 func genDate() gopter.Gen {
@@ -789,7 +755,7 @@ func TestParseAllocs(t *testing.T) {
 // --- properties ---
 
 func TestPropTextRoundTrip(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	properties.Property("New(x.Date()) == x and Parse(x.String()) == x", prop.ForAll(
 		func(x Date) bool {
 			y, m, day := x.Date()
@@ -806,7 +772,7 @@ func TestPropTextRoundTrip(t *testing.T) {
 }
 
 func TestPropOrderingMatchesTime(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	properties.Property("Compare/Before/After/DaysUntil agree with time.Time", prop.ForAll(
 		func(a, b Date) bool {
 			ta, tb := timeOf(a), timeOf(b)
@@ -822,7 +788,7 @@ func TestPropOrderingMatchesTime(t *testing.T) {
 }
 
 func TestPropAddDaysDaysUntil(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	properties.Property("x.DaysUntil(x.AddDays(n)) == n inside the range, and AddDays matches time.AddDate", prop.ForAll(
 		func(x Date, n int) bool {
 			e := x.AddDays(n)
@@ -839,7 +805,7 @@ func TestPropAddDaysDaysUntil(t *testing.T) {
 }
 
 func TestPropNextAnniversary(t *testing.T) {
-	properties := newProperties(t, 3000)
+	properties := proptest.New(t, 3000)
 	properties.Property("NextAnniversary is the first anniversary on or after from", prop.ForAll(
 		func(x, from Date) bool {
 			a := x.NextAnniversary(from)
@@ -870,7 +836,7 @@ func TestPropNextAnniversary(t *testing.T) {
 }
 
 func TestPropCivilMatchesTime(t *testing.T) {
-	properties := newProperties(t, 5000)
+	properties := proptest.New(t, 5000)
 	properties.Property("fromCivil and civil agree with time.Date for years 1-9999", prop.ForAll(
 		func(y, mi, dayRaw int) bool {
 			m := time.Month(mi)
@@ -895,7 +861,7 @@ func TestPropCivilMatchesTime(t *testing.T) {
 func TestPropFromTimeMatchesDate(t *testing.T) {
 	locs := []*time.Location{time.UTC, mustLoad(t, "America/Chicago"), mustLoad(t, "Asia/Tokyo"),
 		mustLoad(t, "Pacific/Chatham"), time.FixedZone("far west", -12*3600-59), time.FixedZone("far east", 14*3600+1)}
-	properties := newProperties(t, 5000)
+	properties := proptest.New(t, 5000)
 	properties.Property("FromTime is the civil date of t.Date in t's location", prop.ForAll(
 		func(sec int64, nsec int64, li int) bool {
 			tm := time.Unix(sec, nsec).In(locs[li])

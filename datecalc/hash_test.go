@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/emailsched/emailsched/internal/proptest"
+
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 )
@@ -60,7 +62,7 @@ func TestStableHashMatchesFNV(t *testing.T) {
 }
 
 func TestPropStableHashMatchesFNV(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	properties.Property("StableHash == FNV-1a 64 of the formatted key", prop.ForAll(
 		func(id int64, typ string, year int) bool {
 			return StableHash(id, typ, year) == fnvRef(id, typ, year)
@@ -136,7 +138,7 @@ func TestJitter(t *testing.T) {
 }
 
 func TestPropSpreadJitterBounds(t *testing.T) {
-	properties := newProperties(t, 2000)
+	properties := proptest.New(t, 2000)
 	properties.Property("Spread in [0, n) and Jitter in [-w, w], both h mod m", prop.ForAll(
 		func(h uint64, n, w int, big bool) bool {
 			if big { // exercise the overflow-prone end of the range

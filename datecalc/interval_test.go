@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emailsched/emailsched/internal/proptest"
+
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 )
@@ -96,7 +98,7 @@ func TestIntervalOverlaps(t *testing.T) {
 }
 
 func TestPropIntervalContains(t *testing.T) {
-	properties := newProperties(t, 1000)
+	properties := proptest.New(t, 1000)
 	properties.Property("Contains, Days and Overlaps agree with enumerating the days", prop.ForAll(
 		func(start Date, length, offset, oStart, oLength int) bool {
 			iv := Interval{start, start.AddDays(length - 1)}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/emailsched/emailsched/internal/proptest"
+
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/google/go-cmp/cmp"
@@ -127,7 +129,7 @@ func (s scenario) run() ([]datecalc.Date, Report) {
 }
 
 func TestPropCountAndStatusesPreserved(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	props.Property("only pre-scheduled emails move; volumes sum up", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, false)
@@ -160,7 +162,7 @@ func TestPropCountAndStatusesPreserved(t *testing.T) {
 }
 
 func TestPropEveryMoveLegal(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	props.Property("moves stay in [today, Latest], out of exclusion periods, within the frequency limit", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, false)
@@ -187,7 +189,7 @@ func TestPropEveryMoveLegal(t *testing.T) {
 }
 
 func TestPropNoDayOverThresholdUnlessStuck(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	props.Property("days above the threshold after balancing are explained by stuck emails", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, false)
@@ -214,7 +216,7 @@ func TestPropNoDayOverThresholdUnlessStuck(t *testing.T) {
 }
 
 func TestPropInputOrderIrrelevant(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	props.Property("a permuted input gives the same dates and report", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, false)
@@ -240,7 +242,7 @@ func TestPropInputOrderIrrelevant(t *testing.T) {
 }
 
 func TestPropJitterWithinWindow(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	props.Property("smoothing moves effective_date emails by their jitter, within [-w, +w]", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, true) // no overflow: every move is smoothing
@@ -277,7 +279,7 @@ func TestPropJitterWithinWindow(t *testing.T) {
 }
 
 func TestPropSecondRunMovesNothing(t *testing.T) {
-	props := newProperties(t, 500)
+	props := proptest.New(t, 500)
 	props.Property("balancing its own output moves nothing", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, false)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/emailsched/emailsched/internal/proptest"
+
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/google/go-cmp/cmp"
@@ -96,7 +98,7 @@ func withEventDay(s scenario) scenario {
 }
 
 func TestPropFrozenShortcut(t *testing.T) {
-	props := newProperties(t, 300)
+	props := proptest.New(t, 300)
 	frozen, edStuck, stuck := 0, 0, 0
 	props.Property("contacts that cannot move end as they would after the rounds of Place", prop.ForAll(
 		func(seed uint64) string {

@@ -8,16 +8,16 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // The balancer computes the stable hash only where Place reads it: placing
 // with every hash of the shedding days set gives the same days.
 func TestHashesOnlyWhereRead(t *testing.T) {
-	today := storetest.DefaultToday
-	cat := storetest.DemoCampaigns(today)
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 21, Contacts: 3000, Today: today, Campaigns: cat, HistoryFraction: 0.5})
+	today := demodata.DefaultToday
+	cat := demodata.DemoCampaigns(today)
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 21, Contacts: 3000, Today: today, Campaigns: cat, HistoryFraction: 0.5})
 	m, err := memory.New(contacts, cat)
 	if err != nil {
 		t.Fatal(err)

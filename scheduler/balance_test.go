@@ -14,8 +14,8 @@ import (
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // checkPlan verifies the rules every final plan obeys, whatever balancing
@@ -116,9 +116,9 @@ func runPlan(t *testing.T, cfg scheduler.Config, today datecalc.Date, contacts [
 func TestBalancedPlanKeepsEveryRule(t *testing.T) {
 	props := newProps(t, 12)
 	props.Property("balancing moves emails but breaks no rule and changes no count or status", prop.ForAll(func(seed int64, pct int) bool {
-		today := storetest.DefaultToday
-		cat := storetest.DemoCampaigns(today)
-		contacts := storetest.Generate(storetest.GenOptions{Seed: seed, Contacts: 600, Today: today, Campaigns: cat, HistoryFraction: 0.5})
+		today := demodata.DefaultToday
+		cat := demodata.DemoCampaigns(today)
+		contacts := demodata.Generate(demodata.GenOptions{Seed: seed, Contacts: 600, Today: today, Campaigns: cat, HistoryFraction: 0.5})
 		cfg := scheduler.Config{DailyCapPercent: scheduler.Float(float64(pct) / 10)}
 		balanced, rep := runPlan(t, cfg, today, contacts, cat)
 		plain, _ := runPlan(t, scheduler.Config{DisableLoadBalancing: true}, today, contacts, cat)
@@ -157,9 +157,9 @@ func TestBalancedPlanKeepsEveryRule(t *testing.T) {
 }
 
 func TestBalancedPlanIsStable(t *testing.T) {
-	today := storetest.DefaultToday
-	cat := storetest.DemoCampaigns(today)
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 7, Contacts: 2000, Today: today, Campaigns: cat})
+	today := demodata.DefaultToday
+	cat := demodata.DemoCampaigns(today)
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 7, Contacts: 2000, Today: today, Campaigns: cat})
 	m, _ := memory.New(contacts, cat)
 	s, err := scheduler.New(scheduler.Config{DailyCapPercent: scheduler.Float(1)})
 	if err != nil {

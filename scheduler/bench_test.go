@@ -7,8 +7,8 @@ import (
 	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // BenchmarkRun plans 100,000 generated contacts from the memory source into
@@ -46,8 +46,8 @@ func BenchmarkRunNoBalancing(b *testing.B) {
 // exclusions, post-window emails, conflicts, the frequency limit and, unless
 // disabled, load balancing.
 func benchStore(b *testing.B, n int) *memory.Store {
-	cat := storetest.DemoCampaigns(storetest.DefaultToday)
-	m, err := memory.New(storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: n, Campaigns: cat}), cat)
+	cat := demodata.DemoCampaigns(demodata.DefaultToday)
+	m, err := memory.New(demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: n, Campaigns: cat}), cat)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func benchmarkRun(b *testing.B, cfg scheduler.Config, src store.ContactSource, n
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for range b.N {
-		rep, err := s.RunAt(ctx, storetest.DefaultToday, src, store.Discard)
+		rep, err := s.RunAt(ctx, demodata.DefaultToday, src, store.Discard)
 		if err != nil || rep.Contacts != n {
 			b.Fatal(err, rep.Contacts)
 		}

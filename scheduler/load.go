@@ -33,14 +33,17 @@ const (
 const MaxStoredLoadAgeDays = 7
 
 // loadKey identifies everything that decides the dates and priorities of a
-// plan besides the data: the rules and the settings. A stored load made
-// under another key is not used.
+// plan besides the data: the rules and every parameter the table declares
+// as deciding the plan (Param.Plan), so that a parameter added to the
+// table joins the key. A stored load made under another key is not used.
 func (s *settings) loadKey() string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "load-v1|%s|%d|%d|%v|%d|%d|%d|%d|%d|%d|%d|%d|%d",
-		s.rules.Checksum(), s.birthdayBefore, s.edBefore, s.aep, s.catchUp,
-		s.prioBirthday, s.prioED, s.prioAEP, s.prioPostWindow,
-		s.followUpDelay, s.followUpLookback, s.freqMax, s.freqPeriod)
+	fmt.Fprintf(h, "load-v2|%s", s.rules.Checksum())
+	for _, p := range params {
+		if p.Plan {
+			fmt.Fprintf(h, "|%s=%v", p.Key, s.cfg.ParamValue(p))
+		}
+	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 

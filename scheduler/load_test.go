@@ -14,16 +14,16 @@ import (
 	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // The nightly path: the second run starts from the load the first stored,
 // reads its source once, and still keeps every rule and every status.
 func TestRunFromStoredLoad(t *testing.T) {
-	today := storetest.DefaultToday
-	cat := storetest.DemoCampaigns(today)
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 11, Contacts: 2000, Today: today, Campaigns: cat})
+	today := demodata.DefaultToday
+	cat := demodata.DemoCampaigns(today)
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 11, Contacts: 2000, Today: today, Campaigns: cat})
 	cfg := scheduler.Config{DailyCapPercent: scheduler.Float(1)}
 	s, err := scheduler.New(cfg)
 	if err != nil {
@@ -148,8 +148,8 @@ func (l loadSource) StoredLoad(context.Context) (store.PlanLoad, bool, error) {
 
 // A stored load is used only when it fits the run; otherwise the run counts.
 func TestStoredLoadFallsBackToCounting(t *testing.T) {
-	today := storetest.DefaultToday
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 3, Contacts: 200, Today: today})
+	today := demodata.DefaultToday
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 3, Contacts: 200, Today: today})
 	ctx := context.Background()
 	m, _ := memory.New(contacts, emailsched.Campaigns{})
 	s, err := scheduler.New(scheduler.Config{})

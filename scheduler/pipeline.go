@@ -94,7 +94,7 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 				b.seq, b.n = seq, 0
 				seq++
 			}
-			copyContact(&b.contacts[b.n], c)
+			c.CopyTo(&b.contacts[b.n])
 			b.n++
 			if b.n == batchSize {
 				work <- b // never blocks: at most inFlight batches exist
@@ -175,17 +175,4 @@ func (o *orderCheck) next(id int64) error {
 	}
 	o.last, o.started = id, true
 	return nil
-}
-
-// copyContact makes dst a copy of src that does not share src's slices
-// (the source may reuse them), reusing dst's capacity.
-func copyContact(dst, src *emailsched.Contact) {
-	issues, history, stored := dst.Issues[:0], dst.History[:0], dst.Stored[:0]
-	engagement, campaigns := dst.Engagement[:0], dst.Campaigns[:0]
-	*dst = *src
-	dst.Issues = append(issues, src.Issues...)
-	dst.History = append(history, src.History...)
-	dst.Stored = append(stored, src.Stored...)
-	dst.Engagement = append(engagement, src.Engagement...)
-	dst.Campaigns = append(campaigns, src.Campaigns...)
 }

@@ -11,19 +11,18 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // TestWorkersDoNotChangeThePlan: the plan and the report are the same with
 // one goroutine and with several.
 func TestWorkersDoNotChangeThePlan(t *testing.T) {
-	today := storetest.DefaultToday
-	cat := storetest.DemoCampaigns(today)
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 11, Contacts: 3000, Today: today, Campaigns: cat, StoredFraction: 0.3})
+	today := demodata.DefaultToday
+	cat := demodata.DemoCampaigns(today)
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 11, Contacts: 3000, Today: today, Campaigns: cat, StoredFraction: 0.3})
 	var plans [][]emailsched.Email
 	var reports []*Report
 	for _, workers := range []int{1, 2, 5} {
@@ -81,33 +80,33 @@ func TestPipelineFailures(t *testing.T) {
 
 func testPipelineFailures(t *testing.T, workers int) {
 	base := runtime.NumGoroutine()
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 5, Contacts: 3000})
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 5, Contacts: 3000})
 	cfg := Config{Workers: Int(workers), DisableLoadBalancing: true}
 	// The source fails after several batches.
-	_, err := newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, failAfter{contacts, 2000}, &fakeSink{})
+	_, err := newTestScheduler(t, cfg).RunAt(context.Background(), demodata.DefaultToday, failAfter{contacts, 2000}, &fakeSink{})
 	if err == nil || !strings.Contains(err.Error(), "scheduler: reading contacts: disk on fire") {
 		t.Errorf("source failure: %v", err)
 	}
 	// The sink fails: the reader and the workers stop.
-	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, failAfter{contacts, -1}, &fakeSink{writeErr: errors.New("full")})
+	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), demodata.DefaultToday, failAfter{contacts, -1}, &fakeSink{writeErr: errors.New("full")})
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Errorf("sink failure: %v", err)
 	}
 	// The same with a source that does not watch the context: the reader
 	// stops at its next batch.
-	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, fakeSource{contacts: contacts}, &fakeSink{writeErr: errors.New("full")})
+	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), demodata.DefaultToday, fakeSource{contacts: contacts}, &fakeSink{writeErr: errors.New("full")})
 	if err == nil || !strings.Contains(err.Error(), "full") {
 		t.Errorf("sink failure: %v", err)
 	}
 	// The caller cancels.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := newTestScheduler(t, cfg).RunAt(ctx, storetest.DefaultToday, failAfter{contacts, -1}, &fakeSink{}); !errors.Is(err, context.Canceled) {
+	if _, err := newTestScheduler(t, cfg).RunAt(ctx, demodata.DefaultToday, failAfter{contacts, -1}, &fakeSink{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	// The counting pass fails the same way.
 	cfg.DisableLoadBalancing = false
-	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), storetest.DefaultToday, failAfter{contacts, 1000}, &fakeSink{})
+	_, err = newTestScheduler(t, cfg).RunAt(context.Background(), demodata.DefaultToday, failAfter{contacts, 1000}, &fakeSink{})
 	if err == nil || !strings.Contains(err.Error(), "(counting pass): disk on fire") {
 		t.Errorf("counting pass failure: %v", err)
 	}
@@ -118,19 +117,5 @@ func testPipelineFailures(t *testing.T, workers int) {
 	}
 	if n := runtime.NumGoroutine(); n > base {
 		t.Errorf("%d goroutines left (had %d)", n, base)
-	}
-}
-
-func TestCopyContact(t *testing.T) {
-	src := storetest.Generate(storetest.GenOptions{Seed: 2, Contacts: 50, HistoryFraction: 1, StoredFraction: 1})
-	var dst emailsched.Contact
-	for i := range src {
-		copyContact(&dst, &src[i])
-		if diff := cmp.Diff(src[i], dst, cmpopts.EquateEmpty()); diff != "" {
-			t.Fatalf("copy differs:\n%s", diff)
-		}
-		if len(src[i].History) > 0 && &dst.History[0] == &src[i].History[0] {
-			t.Fatal("the copy shares the history")
-		}
 	}
 }

@@ -431,12 +431,7 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 			info.notef("the window of the anniversary %s blocked an email and ends %s; first day no window excludes: %s", b.ann, b.end, d)
 		}
 		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
-			if !p.ap.Excludes(st.Date) {
-				if p.tr != nil && st.Date != e.Date {
-					info.notef("keeps its stored date %s (row %d): still legal", st.Date, st.ID)
-				}
-				e.ID, e.Date = st.ID, st.Date
-			}
+			p.keepStored(e, st, true, info)
 		}
 	}
 	for i := range c.Stored {

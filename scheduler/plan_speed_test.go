@@ -9,8 +9,8 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // BenchmarkPlan measures the planner alone, per contact, on the contacts
@@ -21,9 +21,9 @@ import (
 //	go test -run '^$' -bench BenchmarkPlan -benchmem -cpu 1 ./scheduler
 func BenchmarkPlan(b *testing.B) {
 	const n = 20_000
-	today := storetest.DefaultToday
-	cat := storetest.DemoCampaigns(today)
-	m, err := memory.New(storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: n, Campaigns: cat}), cat)
+	today := demodata.DefaultToday
+	cat := demodata.DemoCampaigns(today)
+	m, err := memory.New(demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: n, Campaigns: cat}), cat)
 	if err != nil {
 		b.Fatal(err)
 	}

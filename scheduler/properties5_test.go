@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emailsched/emailsched/internal/proptest"
+
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
@@ -101,7 +103,7 @@ func referenceKind(c *emailsched.Contact, initial *emailsched.Email) emailsched.
 }
 
 func TestPropertiesCampaignsFollowUpsFrequency(t *testing.T) {
-	props := newProperties(t, 1500)
+	props := proptest.New(t, 1500)
 	set := mustSettings(t, Config{})
 	cat := propertyCatalogue()
 	plan := func(sc richScenario) (outcome, rules.Applied) {

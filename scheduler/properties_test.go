@@ -2,10 +2,10 @@ package scheduler
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emailsched/emailsched/internal/proptest"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
@@ -17,28 +17,6 @@ import (
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
-
-// newProperties returns the Properties of one test function, seeded from
-// GOPTER_SEED or a fixed seed; the seed is logged on failure.
-func newProperties(t *testing.T, minSuccessful int) *gopter.Properties {
-	t.Helper()
-	seed := int64(20241210)
-	if s := os.Getenv("GOPTER_SEED"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("GOPTER_SEED=%q: %v", s, err)
-		}
-		seed = n
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gopter seed %d (reproduce with GOPTER_SEED=%d)", seed, seed)
-		}
-	})
-	params := gopter.DefaultTestParametersWithSeed(seed)
-	params.MinSuccessfulTests = minSuccessful
-	return gopter.NewProperties(params)
-}
 
 // scenario is a random contact planned on a random day.
 type scenario struct {
@@ -107,7 +85,7 @@ func firstAllowedAfter(ap *rules.Applied, end datecalc.Date) datecalc.Date {
 }
 
 func TestPropertiesPlan(t *testing.T) {
-	props := newProperties(t, 2000)
+	props := proptest.New(t, 2000)
 	set := mustSettings(t, Config{})
 	plan := func(sc scenario) (outcome, rules.Applied) { return planAndRule(set, nil, sc) }
 	props.Property("no pre-scheduled email lies in an exclusion period", prop.ForAll(func(sc scenario) bool {
@@ -225,7 +203,7 @@ func equalEmails(a, b []emailsched.Email) bool {
 }
 
 func TestPropertiesRun(t *testing.T) {
-	props := newProperties(t, 30)
+	props := proptest.New(t, 30)
 	props.Property("a second run on the same day writes nothing", prop.ForAll(func(scs []scenario) bool {
 		if len(scs) == 0 {
 			return true

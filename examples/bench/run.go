@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // childEnv is set in the environment of the scenario processes. The program
@@ -247,7 +247,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // firstDay is the first run's date: the day the fixture generates its data
 // around. The nightly run is the day after.
-var firstDay = storetest.DefaultToday
+var firstDay = demodata.DefaultToday
 
 // runParent prepares the databases, runs each scenario in a child process and
 // prints the summary.
@@ -391,7 +391,7 @@ func ensureCache(ctx context.Context, o *options, stdout, stderr io.Writer) (str
 	if err != nil {
 		return "", err
 	}
-	opts.Gen = storetest.GenOptions{Seed: o.seed, Contacts: o.contacts, Today: firstDay}
+	opts.Gen = demodata.GenOptions{Seed: o.seed, Contacts: o.contacts, Today: firstDay}
 	partial := fmt.Sprintf("%s.%d.partial", path, os.Getpid())
 	cleanup := func() {
 		removeDB(partial)

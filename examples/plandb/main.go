@@ -25,9 +25,9 @@ import (
 
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 func main() {
@@ -51,7 +51,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	opts := sqlitefixture.Options{Gen: storetest.GenOptions{Seed: *seed, Contacts: *generate}}
+	opts := sqlitefixture.Options{Gen: demodata.GenOptions{Seed: *seed, Contacts: *generate}}
 	switch *shapeName {
 	case "production":
 	case "full":

@@ -39,16 +39,16 @@ import (
 	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 func main() {
 	dbPath := flag.String("db", filepath.Join("demo", "org-demo.sqlite3"), "organisation database (generated when missing)")
 	contacts := flag.Int("contacts", 10_000, "contacts of a newly generated demo database")
 	seed := flag.Int64("seed", 1, "seed of a newly generated demo database")
-	today := flag.String("today", storetest.DefaultToday.String(), "run date, YYYY-MM-DD")
+	today := flag.String("today", demodata.DefaultToday.String(), "run date, YYYY-MM-DD")
 	flag.Parse()
 	day, err := datecalc.Parse(*today)
 	if err != nil {
@@ -75,7 +75,7 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 		os.Remove(tmp)
 		// The production schema: sqlitefixture.Production, the default.
 		if err := sqlitefixture.Create(ctx, tmp, sqlitefixture.Options{
-			Gen: storetest.GenOptions{Seed: seed, Contacts: n, Today: today, Campaigns: storetest.DemoCampaigns(today)},
+			Gen: demodata.GenOptions{Seed: seed, Contacts: n, Today: today, Campaigns: demodata.DemoCampaigns(today)},
 		}); err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emailsched/emailsched/store/storetest"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 // TestQuickstart generates a small demo database, plans it, and plans it
@@ -17,7 +17,7 @@ import (
 func TestQuickstart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "demo", "org-demo.sqlite3")
 	var first strings.Builder
-	if err := run(context.Background(), &first, path, 400, 1, storetest.DefaultToday); err != nil {
+	if err := run(context.Background(), &first, path, 400, 1, demodata.DefaultToday); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Generating the demo organisation", "Contacts        400 read", "Email type", "The plan of the first contacts:", "The next day's run would"} {
@@ -27,7 +27,7 @@ func TestQuickstart(t *testing.T) {
 	}
 	checkProduction(t, path, first.String())
 	var second strings.Builder
-	if err := run(context.Background(), &second, path, 400, 1, storetest.DefaultToday); err != nil {
+	if err := run(context.Background(), &second, path, 400, 1, demodata.DefaultToday); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(second.String(), "Generating") || !strings.Contains(second.String(), "Rows      0 inserted, 0 updated, 0 deleted") {

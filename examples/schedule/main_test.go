@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
@@ -54,7 +54,7 @@ func createDB(t testing.TB, dir string, contacts int, wal bool) string {
 	t.Helper()
 	path := filepath.Join(dir, "org-001.sqlite3")
 	err := sqlitefixture.Create(context.Background(), path, sqlitefixture.Options{
-		Gen: storetest.GenOptions{Seed: 1, Contacts: contacts, Today: fixtureToday, StoredFraction: 0.3},
+		Gen: demodata.GenOptions{Seed: 1, Contacts: contacts, Today: fixtureToday, StoredFraction: 0.3},
 		WAL: wal,
 	})
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 const sample = "../../testdata/scheduler.yaml"
@@ -52,7 +52,7 @@ func TestSampleIsDefaults(t *testing.T) {
 // the zero scheduler.Config plans.
 func TestDefaultsAreSchedulerDefaults(t *testing.T) {
 	today := datecalc.MustNew(2025, 3, 3)
-	contacts := storetest.Generate(storetest.GenOptions{Seed: 7, Contacts: 2000, Today: today, StoredFraction: 0.3})
+	contacts := demodata.Generate(demodata.GenOptions{Seed: 7, Contacts: 2000, Today: today, StoredFraction: 0.3})
 	run := func(cfg scheduler.Config) *scheduler.Report {
 		t.Helper()
 		cfg.NewRunID = func(time.Time) string { return "run" }
@@ -61,7 +61,7 @@ func TestDefaultsAreSchedulerDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := memory.New(contacts, storetest.DemoCampaigns(today))
+		src, err := memory.New(contacts, demodata.DemoCampaigns(today))
 		if err != nil {
 			t.Fatal(err)
 		}

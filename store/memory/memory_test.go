@@ -14,6 +14,7 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/memory"
 	"github.com/emailsched/emailsched/store/storetest"
 )
@@ -51,7 +52,7 @@ func sample(t *testing.T) *memory.Store {
 			History: []emailsched.Email{row(7, emailsched.TypeBirthday, -100, emailsched.StatusSent)},
 			Stored:  []emailsched.Email{row(0, emailsched.TypeAEP, 5, emailsched.StatusPreScheduled), row(3, emailsched.TypeEffectiveDate, 9, emailsched.StatusSkipped)}},
 		{ID: 1, Email: "a@example.com"},
-	}, storetest.DemoCampaigns(today))
+	}, demodata.DemoCampaigns(today))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestNewCopiesInput(t *testing.T) {
 // caller changes what it passed to New or what Campaigns returned (the store
 // is documented to hold copies and to be safe for concurrent use).
 func TestCampaignsCopied(t *testing.T) {
-	in := storetest.DemoCampaigns(today)
+	in := demodata.DemoCampaigns(today)
 	s, err := memory.New(nil, in)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,7 @@ func TestCampaignsCopied(t *testing.T) {
 	}
 	got.Instances[0].Name = "changed by reader"
 	again, _ := s.Campaigns(t.Context())
-	if diff := cmp.Diff(storetest.DemoCampaigns(today), again, opts); diff != "" {
+	if diff := cmp.Diff(demodata.DemoCampaigns(today), again, opts); diff != "" {
 		t.Errorf("catalogue changed through aliased slices (-want +got):\n%s", diff)
 	}
 }
@@ -371,7 +372,7 @@ func TestFailedCommitRecorded(t *testing.T) {
 }
 
 func TestContactsCancel(t *testing.T) {
-	s, err := memory.New(storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 3000}), emailsched.Campaigns{})
+	s, err := memory.New(demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 3000}), emailsched.Campaigns{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +431,7 @@ func TestContactsSnapshotPerContact(t *testing.T) {
 }
 
 func TestConcurrentReadWrite(t *testing.T) {
-	s, err := memory.New(storetest.Generate(storetest.GenOptions{Seed: 2, Contacts: 500, StoredFraction: 1}), emailsched.Campaigns{})
+	s, err := memory.New(demodata.Generate(demodata.GenOptions{Seed: 2, Contacts: 500, StoredFraction: 1}), emailsched.Campaigns{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // cancelAfter is a source that cancels the run after n contacts of its
@@ -46,7 +46,7 @@ func (c *cancelAfter) Contacts(ctx context.Context) iter.Seq2[*emailsched.Contac
 // TestAtomicRunLeavesPreviousPlan interrupts an atomic run after several
 // batches were written: nothing of it is visible afterwards.
 func TestAtomicRunLeavesPreviousPlan(t *testing.T) {
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 3, Contacts: 800}})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 3, Contacts: 800}})
 	s, db := openStore(t, path, sqlite.Options{BatchContacts: 50, Atomic: true})
 	runPlan(t, s, "run-1")
 	before := dump(t, db, true, false)

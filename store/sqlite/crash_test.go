@@ -18,9 +18,9 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // The crash test re-executes the test binary as a child that plans a
@@ -250,7 +250,7 @@ func TestCrashSafety(t *testing.T) {
 func crashBase(t *testing.T, path string, fresh bool) {
 	t.Helper()
 	ctx := context.Background()
-	gen := storetest.GenOptions{Seed: 42, Contacts: 1500, Today: testToday, StoredFraction: 0.4}
+	gen := demodata.GenOptions{Seed: 42, Contacts: 1500, Today: testToday, StoredFraction: 0.4}
 	if !fresh {
 		if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{Gen: gen}); err != nil {
 			t.Fatal(err)
@@ -265,8 +265,8 @@ func crashBase(t *testing.T, path string, fresh bool) {
 	if err := sqlite.New(db, sqlite.Options{}).Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	gen.Campaigns = storetest.DemoCampaigns(testToday)
-	if err := sqlitefixture.Write(ctx, db, storetest.GenerateSeq(gen), gen.Campaigns, sqlitefixture.NoUnique); err != nil {
+	gen.Campaigns = demodata.DemoCampaigns(testToday)
+	if err := sqlitefixture.Write(ctx, db, demodata.GenerateSeq(gen), gen.Campaigns, sqlitefixture.NoUnique); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // TestEndToEndProduction plans a database in the exact schema of a
@@ -32,7 +32,7 @@ func TestEndToEndProduction(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "org-042.sqlite3")
 	if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{
-		Gen: storetest.GenOptions{Seed: 42, Contacts: 2500, Today: testToday, HistoryFraction: 0.6, StoredFraction: 0.3, DirtyFraction: 0.05},
+		Gen: demodata.GenOptions{Seed: 42, Contacts: 2500, Today: testToday, HistoryFraction: 0.6, StoredFraction: 0.3, DirtyFraction: 0.05},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // Open a database, migrate it and stream its contacts.
@@ -20,7 +20,7 @@ func Example() {
 	path := filepath.Join(dir, "org-001.sqlite3")
 	// A generated organisation database in the old shape.
 	if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{
-		Gen: storetest.GenOptions{Seed: 1, Contacts: 1000}, Shape: sqlitefixture.Old,
+		Gen: demodata.GenOptions{Seed: 1, Contacts: 1000}, Shape: sqlitefixture.Old,
 	}); err != nil {
 		log.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // openDB opens a database file in t's temporary directory.
@@ -66,4 +66,4 @@ func readAll(t testing.TB, s *sqlite.Store) []emailsched.Contact {
 	return out
 }
 
-var _ = storetest.Generate
+var _ = demodata.Generate

@@ -10,9 +10,9 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // The load a run commits comes back from StoredLoad equal to the stored
@@ -20,7 +20,7 @@ import (
 // starts from it instead of a counting pass.
 func TestStoredLoad(t *testing.T) {
 	ctx := context.Background()
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 5, Contacts: 800}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 5, Contacts: 800}, Shape: sqlitefixture.Full})
 	s, db := openStore(t, path, sqlite.Options{BatchContacts: 100})
 	if _, ok, err := s.StoredLoad(ctx); ok || err != nil {
 		t.Fatalf("StoredLoad before any run: %v, %v", ok, err)
@@ -112,7 +112,7 @@ func TestStoredLoad(t *testing.T) {
 // A run without a load (a sink given none) records NULL.
 func TestStoredLoadNil(t *testing.T) {
 	ctx := context.Background()
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 5, Contacts: 10}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 5, Contacts: 10}, Shape: sqlitefixture.Full})
 	s, _ := openStore(t, path, sqlite.Options{})
 	w, err := s.Begin(ctx, emailsched.RunInfo{ID: "no-load", Today: testToday, SendTime: "08:30"})
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 func schemaOf(t *testing.T, s *sqlite.Store) []string {
@@ -43,7 +43,7 @@ func TestMigrate(t *testing.T) {
 		prod  bool
 	}{{"Old", sqlitefixture.Old, false}, {"FullProduction", sqlitefixture.Full, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 5, Contacts: 300}, Shape: tc.shape, ProductionIndexes: tc.prod})
+			path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 5, Contacts: 300}, Shape: tc.shape, ProductionIndexes: tc.prod})
 			db, err := sqlite.Open(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
@@ -251,7 +251,7 @@ func TestDirtyData(t *testing.T) {
 // TestBackup takes an online backup (while a reader holds a snapshot),
 // verifies it, and prunes by the age in the names, touching nothing else.
 func TestBackup(t *testing.T) {
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 9, Contacts: 500}})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 9, Contacts: 500}})
 	now := time.Date(2025, 3, 3, 4, 0, 0, 0, time.UTC)
 	dir := filepath.Join(t.TempDir(), "backups")
 	s, db := openStore(t, path, sqlite.Options{Now: func() time.Time { return now }, Backup: sqlite.BackupOptions{Dir: dir, KeepDays: 7}})

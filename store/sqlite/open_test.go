@@ -19,9 +19,9 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // emptySHA is the sha256 of nothing.
@@ -161,7 +161,7 @@ func cmpMaps(a, b map[string]string) string {
 // mode stays.
 func TestJournalModeIsTheOwners(t *testing.T) {
 	ctx := context.Background()
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 4, Contacts: 200}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 4, Contacts: 200}, Shape: sqlitefixture.Full})
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestReadOnlyStore(t *testing.T) {
 	ctx := context.Background()
 	for _, wal := range []bool{false, true} {
 		t.Run(fmt.Sprintf("wal=%v", wal), func(t *testing.T) {
-			path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 6, Contacts: 300}, Shape: sqlitefixture.Old})
+			path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 6, Contacts: 300}, Shape: sqlitefixture.Old})
 			if !wal {
 				setJournal(t, path, "DELETE")
 			}
@@ -309,7 +309,7 @@ func TestBackupBeforeMigration(t *testing.T) {
 	ctx := context.Background()
 	for _, mode := range []string{"WAL", "DELETE"} {
 		t.Run(mode, func(t *testing.T) {
-			path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 8, Contacts: 200}, Shape: sqlitefixture.Old})
+			path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 8, Contacts: 200}, Shape: sqlitefixture.Old})
 			setJournal(t, path, mode)
 			db, err := sqlite.Open(ctx, path)
 			if err != nil {
@@ -368,7 +368,7 @@ func strMap(xs []string) map[string]string {
 // lease expired, does not block.
 func TestRunLock(t *testing.T) {
 	ctx := context.Background()
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 2, Contacts: 50}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 2, Contacts: 50}, Shape: sqlitefixture.Full})
 	s1, db := openStore(t, path, sqlite.Options{})
 	w1, err := s1.Begin(ctx, emailsched.RunInfo{ID: "first", Today: testToday, SendTime: "08:30", StartedAt: time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC)})
 	if err != nil {
@@ -437,7 +437,7 @@ func deadOwner(t *testing.T) string {
 // is longer than its retries allow.
 func TestLockWaitLogged(t *testing.T) {
 	ctx := context.Background()
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 2, Contacts: 50}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 2, Contacts: 50}, Shape: sqlitefixture.Full})
 	_, db := openStore(t, path, sqlite.Options{})
 	conn, err := db.Conn(ctx)
 	if err != nil {

@@ -8,9 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 func newScheduler(t testing.TB, run string) *scheduler.Scheduler {
@@ -49,7 +49,7 @@ func TestSecondRunWritesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 7, Contacts: 1500, StoredFraction: 0.3},
+			path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 7, Contacts: 1500, StoredFraction: 0.3},
 				Shape: c.shape, Unique: c.u, ProductionIndexes: c.prod})
 			s, db := openStore(t, path, sqlite.Options{BatchContacts: 100})
 			history := dump(t, db, false, false)

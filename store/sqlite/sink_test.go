@@ -16,9 +16,9 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 var testToday = datecalc.MustNew(2025, time.March, 3)
@@ -357,7 +357,7 @@ func TestNonTransientError(t *testing.T) {
 // retries with backoff and succeeds once the lock is released, or gives up
 // with ErrBusy when it is held longer than the policy allows.
 func TestBusyRetry(t *testing.T) {
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 3, Contacts: 50}})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 3, Contacts: 50}})
 	ctx := context.Background()
 	// No busy timeout: every lock conflict reaches the adapter at once.
 	open := func() *sql.DB {

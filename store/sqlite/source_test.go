@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // TestContactsMatchGenerated reads a generated fixture database (production
@@ -22,12 +22,12 @@ import (
 // compares every contact, field by field, with the generated data it was
 // written from.
 func TestContactsMatchGenerated(t *testing.T) {
-	gen := storetest.GenOptions{Seed: 7, Contacts: 3000, Today: testToday, StoredFraction: 0.5, DirtyFraction: 0.05,
-		Campaigns: storetest.DemoCampaigns(testToday), CampaignFraction: 0.2}
+	gen := demodata.GenOptions{Seed: 7, Contacts: 3000, Today: testToday, StoredFraction: 0.5, DirtyFraction: 0.05,
+		Campaigns: demodata.DemoCampaigns(testToday), CampaignFraction: 0.2}
 	path := createDB(t, sqlitefixture.Options{Gen: gen, Shape: sqlitefixture.Full, ProductionIndexes: true})
 	s, _ := openStore(t, path, sqlite.Options{})
 	got := readAll(t, s)
-	want := storetest.Generate(gen)
+	want := demodata.Generate(gen)
 	if len(got) != len(want) {
 		t.Fatalf("read %d contacts, want %d", len(got), len(want))
 	}
@@ -109,7 +109,7 @@ func boolCompare(a, b bool) int {
 // TestContactsBreakAndResume breaks out of a stream and starts another on
 // the same store: the first one's connection and transaction are released.
 func TestContactsBreakAndResume(t *testing.T) {
-	path := createDB(t, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 3, Contacts: 200}, Shape: sqlitefixture.Full})
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 3, Contacts: 200}, Shape: sqlitefixture.Full})
 	s, db := openStore(t, path, sqlite.Options{})
 	db.SetMaxOpenConns(1)
 	for range 3 {

@@ -13,9 +13,9 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 var (
@@ -54,7 +54,7 @@ func TestThroughput(t *testing.T) {
 	pristine := filepath.Join(dir, "pristine.sqlite3")
 	start, c0 := time.Now(), cpuTime()
 	if err := sqlitefixture.Create(ctx, pristine, sqlitefixture.Options{
-		Gen:   storetest.GenOptions{Seed: 1, Contacts: contacts, Today: testToday},
+		Gen:   demodata.GenOptions{Seed: 1, Contacts: contacts, Today: testToday},
 		Shape: sqlitefixture.Full, ProductionIndexes: true,
 	}); err != nil {
 		t.Fatal(err)

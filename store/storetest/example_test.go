@@ -3,11 +3,11 @@ package storetest_test
 import (
 	"fmt"
 
-	"github.com/emailsched/emailsched/store/storetest"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 func ExampleGenerate() {
-	for _, c := range storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 3}) {
+	for _, c := range demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 3}) {
 		fmt.Println(c.ID, c.State, c.ZIP, c.Birthday, c.EffectiveDate, len(c.History))
 	}
 	// Output:
@@ -20,7 +20,7 @@ func ExampleGenerate() {
 // cost no more memory than one.
 func ExampleGenerateSeq() {
 	n, history := 0, 0
-	for c := range storetest.GenerateSeq(storetest.GenOptions{Seed: 1, Contacts: 10_000}) {
+	for c := range demodata.GenerateSeq(demodata.GenOptions{Seed: 1, Contacts: 10_000}) {
 		n++
 		if len(c.History) > 0 {
 			history++
@@ -32,8 +32,8 @@ func ExampleGenerateSeq() {
 }
 
 func ExampleDemoCampaigns() {
-	today := storetest.DefaultToday
-	c := storetest.DemoCampaigns(today)
+	today := demodata.DefaultToday
+	c := demodata.DemoCampaigns(today)
 	for _, in := range c.Instances {
 		fmt.Println(in.ID, in.Type, in.Name, in.ActiveOn(today))
 	}

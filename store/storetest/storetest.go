@@ -12,9 +12,8 @@
 //		})
 //	}
 //
-// The package also generates realistic contacts deterministically
-// (Generate, GenerateSeq, DemoCampaigns) for tests, benchmarks, examples and
-// fixture databases.
+// Package store/demodata generates the data of the suite's fixture, and of
+// the tests, benchmarks and examples.
 package storetest
 
 import (
@@ -32,6 +31,7 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 // Fixture is the data a store must hold when the suite opens it.
@@ -192,11 +192,11 @@ const (
 	fixtureRn     = "storetest-fixture-run"
 )
 
-var suiteToday = DefaultToday
+var suiteToday = demodata.DefaultToday
 
 func suiteFixture() Fixture {
 	today := suiteToday
-	camps := DemoCampaigns(today)
+	camps := demodata.DemoCampaigns(today)
 	d := today.AddDays
 	cdt := time.FixedZone("CDT", -5*3600)
 	pre, skip := emailsched.StatusPreScheduled, emailsched.StatusSkipped
@@ -286,7 +286,7 @@ func suiteFixture() Fixture {
 	big := emailsched.Contact{ID: idBig, Email: "big@example.com", ZIP: "99501", State: "AK",
 		Birthday: datecalc.MustNew(1960, time.January, 1), EffectiveDate: datecalc.MustNew(2026, time.January, 1)}
 
-	gen := Generate(GenOptions{Seed: 20250303, Contacts: 150, Today: today, HistoryFraction: 0.6, DirtyFraction: 0.1,
+	gen := demodata.Generate(demodata.GenOptions{Seed: 20250303, Contacts: 150, Today: today, HistoryFraction: 0.6, DirtyFraction: 0.1,
 		StoredFraction: 0.5, Campaigns: camps, CampaignFraction: 0.2})
 	contacts := []emailsched.Contact{big, legacy, full, dirty, empty, many}
 	contacts = append(contacts, gen...)

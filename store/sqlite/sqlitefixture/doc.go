@@ -4,7 +4,7 @@
 // field.
 //
 //	err := sqlitefixture.Create(ctx, "org-001.sqlite3", sqlitefixture.Options{
-//		Gen: storetest.GenOptions{Seed: 1, Contacts: 100_000},
+//		Gen: demodata.GenOptions{Seed: 1, Contacts: 100_000},
 //	})
 //
 // # Shapes
@@ -23,7 +23,7 @@
 //
 // # Data
 //
-// Contacts come from storetest.GenerateSeq (or any sequence, see Write) and
+// Contacts come from demodata.GenerateSeq (or any sequence, see Write) and
 // are written with raw values that a careful reader must cope with but that
 // read back to the same contacts: dates with a " 00:00:00" time part,
 // missing values as NULL or as "", the raw text of unreadable dates, ZIP+4,
@@ -55,7 +55,7 @@
 //     instances' target lists are not stored, and every instance reads back
 //     without restriction. Its UNIQUE(campaign_type, instance_name) and
 //     contact_campaigns' UNIQUE(contact_id, campaign_instance_id,
-//     trigger_date) hold for storetest's catalogue and targets.
+//     trigger_date) hold for demodata's catalogue and targets.
 //   - tracking_clicks has tracking_id NOT NULL (16 hex digits, from the
 //     contact ID) and neither message_id nor url.
 //   - the unique index on email_schedules(contact_id, email_type,
@@ -67,12 +67,12 @@
 // production applications run, but the rows satisfy every one of them
 // (PRAGMA foreign_key_check reports nothing) as long as the contacts'
 // campaign targets name instances of the catalogue and the instances'
-// types are in it, which storetest guarantees.
+// types are in it, which demodata guarantees.
 //
 // A Production database also holds rows of tables the adapter does not
 // read, the same whatever the seed but for the counts and IDs noted: the
 // earlier scheduler's last four nightly runs in scheduler_checkpoints (the
-// nights before storetest.DefaultToday, run IDs "run_YYYYMMDD_HHMMSS",
+// nights before demodata.DefaultToday, run IDs "run_YYYYMMDD_HHMMSS",
 // SHA-256 checksums, the contact and row counts of the data, the third run
 // 'failed' with an error_message, the others 'completed'); five leads with
 // three contact_events of theirs (lead_id set, contact_id NULL); two

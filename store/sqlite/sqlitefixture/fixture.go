@@ -17,7 +17,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/store/storetest"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 // Shape selects the schema of the database.
@@ -82,10 +82,10 @@ func (u Unique) String() string {
 
 // Options describe a database.
 type Options struct {
-	// Gen generates the contacts (storetest.GenerateSeq). With Shape
+	// Gen generates the contacts (demodata.GenerateSeq). With Shape
 	// Production or Full and no Gen.Campaigns,
-	// storetest.DemoCampaigns(Gen.Today) is used.
-	Gen   storetest.GenOptions
+	// demodata.DemoCampaigns(Gen.Today) is used.
+	Gen   demodata.GenOptions
 	Shape Shape
 	// ProductionIndexes adds, to Full and Old, an index set like the one
 	// of production databases (ten indexes on email_schedules, a few on the
@@ -166,11 +166,11 @@ func Create(ctx context.Context, path string, opts Options) (err error) {
 	}()
 	gen := opts.Gen
 	if opts.Shape != Old && len(gen.Campaigns.Instances) == 0 {
-		gen.Campaigns = storetest.DemoCampaigns(gen.Today)
+		gen.Campaigns = demodata.DemoCampaigns(gen.Today)
 	}
 	mode := "WAL"
 	if opts.Shape == Production {
-		if err := createProduction(ctx, db, storetest.GenerateSeq(gen), writeOptions{camps: gen.Campaigns}); err != nil {
+		if err := createProduction(ctx, db, demodata.GenerateSeq(gen), writeOptions{camps: gen.Campaigns}); err != nil {
 			return err
 		}
 		if !opts.WAL {
@@ -180,7 +180,7 @@ func Create(ctx context.Context, path string, opts Options) (err error) {
 		if err := CreateSchema(ctx, db, opts.Shape); err != nil {
 			return err
 		}
-		if err := Write(ctx, db, storetest.GenerateSeq(gen), gen.Campaigns, opts.Unique); err != nil {
+		if err := Write(ctx, db, demodata.GenerateSeq(gen), gen.Campaigns, opts.Unique); err != nil {
 			return err
 		}
 		if err := CreateIndexes(ctx, db, opts); err != nil {
@@ -270,7 +270,7 @@ func CreateIndexes(ctx context.Context, db *sql.DB, opts Options) error {
 // NOT NULL or UNIQUE, first_name and last_name NOT NULL, each detected on
 // its own), contacts are written as the package documentation describes;
 // two contacts with the same plausible address are then an error
-// (storetest.GenerateSeq never makes them).
+// (demodata.GenerateSeq never makes them).
 //
 // In a database of the production schema Write also writes the rows of the
 // other tables listed there (an earlier scheduler's checkpoints, leads,

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 func cpuTime() time.Duration {
@@ -60,7 +60,7 @@ func digest(t *testing.T, path string, tables ...string) string {
 func TestDeterministicAndFast(t *testing.T) {
 	for _, shape := range []sqlitefixture.Shape{sqlitefixture.Production, sqlitefixture.Full} {
 		t.Run(shape.String(), func(t *testing.T) {
-			opts := sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 11, Contacts: 20000}, Shape: shape}
+			opts := sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 11, Contacts: 20000}, Shape: shape}
 			var tables []string
 			if shape == sqlitefixture.Production {
 				tables = productionTables

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
-	"github.com/emailsched/emailsched/store/storetest"
 )
 
 // schemaFile is the schema of a production organisation database.
@@ -175,7 +175,7 @@ func TestProductionSchema(t *testing.T) {
 		t.Log("no sqlite3 shell: its reference is not checked")
 	}
 
-	gen := storetest.GenOptions{Seed: 4, Contacts: 500, StoredFraction: 0.3}
+	gen := demodata.GenOptions{Seed: 4, Contacts: 500, StoredFraction: 0.3}
 	created := filepath.Join(t.TempDir(), "created.sqlite3")
 	if err := sqlitefixture.Create(ctx, created, sqlitefixture.Options{Gen: gen}); err != nil {
 		t.Fatal(err)
@@ -188,11 +188,11 @@ func TestProductionSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	gen.Campaigns = storetest.DemoCampaigns(gen.Today)
+	gen.Campaigns = demodata.DemoCampaigns(gen.Today)
 	if err := sqlitefixture.CreateSchema(ctx, db, sqlitefixture.Production); err != nil {
 		t.Fatal(err)
 	}
-	if err := sqlitefixture.Write(ctx, db, storetest.GenerateSeq(gen), gen.Campaigns, sqlitefixture.NoUnique); err != nil {
+	if err := sqlitefixture.Write(ctx, db, demodata.GenerateSeq(gen), gen.Campaigns, sqlitefixture.NoUnique); err != nil {
 		t.Fatal(err)
 	}
 	if err := sqlitefixture.CreateIndexes(ctx, db, sqlitefixture.Options{}); err != nil {
@@ -237,7 +237,7 @@ func TestProductionConstraints(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "org.sqlite3")
-	if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 2, Contacts: 3000, StoredFraction: 0.5}}); err != nil {
+	if err := sqlitefixture.Create(ctx, path, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 2, Contacts: 3000, StoredFraction: 0.5}}); err != nil {
 		t.Fatal(err)
 	}
 	db := openRO(t, path)
@@ -311,7 +311,7 @@ func TestProductionConstraints(t *testing.T) {
 	}
 
 	wal := filepath.Join(dir, "wal.sqlite3")
-	if err := sqlitefixture.Create(ctx, wal, sqlitefixture.Options{Gen: storetest.GenOptions{Seed: 2, Contacts: 10}, WAL: true}); err != nil {
+	if err := sqlitefixture.Create(ctx, wal, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 2, Contacts: 10}, WAL: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := openRO(t, wal).QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
@@ -322,7 +322,7 @@ func TestProductionConstraints(t *testing.T) {
 // TestProductionContacts checks that every contact reads back as the
 // package documentation says.
 func TestProductionContacts(t *testing.T) {
-	gen := storetest.GenOptions{Seed: 8, Contacts: 4000}
+	gen := demodata.GenOptions{Seed: 8, Contacts: 4000}
 	path := filepath.Join(t.TempDir(), "org.sqlite3")
 	if err := sqlitefixture.Create(context.Background(), path, sqlitefixture.Options{Gen: gen}); err != nil {
 		t.Fatal(err)
@@ -357,7 +357,7 @@ func TestProductionContacts(t *testing.T) {
 	}
 	rows.Close()
 	missing, tagged, optedOut := 0, 0, 0
-	for _, c := range storetest.Generate(gen) {
+	for _, c := range demodata.Generate(gen) {
 		v, ok := stored[c.ID]
 		if !ok {
 			t.Fatalf("contact %d not written", c.ID)
@@ -408,13 +408,13 @@ func TestProductionWriteInChunks(t *testing.T) {
 	if err := sqlitefixture.CreateSchema(ctx, db, sqlitefixture.Production); err != nil {
 		t.Fatal(err)
 	}
-	gen := storetest.GenOptions{Seed: 6, Contacts: 300, StoredFraction: 0.5}
-	camps := storetest.DemoCampaigns(gen.Today)
-	if err := sqlitefixture.Write(ctx, db, storetest.GenerateSeq(gen), camps, sqlitefixture.NoUnique); err != nil {
+	gen := demodata.GenOptions{Seed: 6, Contacts: 300, StoredFraction: 0.5}
+	camps := demodata.DemoCampaigns(gen.Today)
+	if err := sqlitefixture.Write(ctx, db, demodata.GenerateSeq(gen), camps, sqlitefixture.NoUnique); err != nil {
 		t.Fatal(err)
 	}
 	gen.Campaigns, gen.FirstID = camps, 301
-	if err := sqlitefixture.Write(ctx, db, storetest.GenerateSeq(gen), emailsched.Campaigns{}, sqlitefixture.NoUnique); err != nil {
+	if err := sqlitefixture.Write(ctx, db, demodata.GenerateSeq(gen), emailsched.Campaigns{}, sqlitefixture.NoUnique); err != nil {
 		t.Fatal(err)
 	}
 	for q, want := range map[string]int{
@@ -459,7 +459,7 @@ func TestUniqueEmail(t *testing.T) {
 func TestOptions(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	gen := storetest.GenOptions{Seed: 1, Contacts: 5}
+	gen := demodata.GenOptions{Seed: 1, Contacts: 5}
 	for i, o := range []sqlitefixture.Options{
 		{Gen: gen, ProductionIndexes: true},
 		{Gen: gen, Unique: sqlitefixture.UniqueSendDate},
@@ -481,10 +481,10 @@ func TestOptions(t *testing.T) {
 	}
 	// A catalogue that breaks the schema's UNIQUE(campaign_type,
 	// instance_name) fails while loading: the file is removed.
-	camps := storetest.DemoCampaigns(gen.Today)
+	camps := demodata.DemoCampaigns(gen.Today)
 	camps.Instances[1].Name = camps.Instances[0].Name
 	dup := filepath.Join(dir, "dup.sqlite3")
-	if err := sqlitefixture.Create(ctx, dup, sqlitefixture.Options{Gen: storetest.GenOptions{Contacts: 5, Campaigns: camps}}); err == nil ||
+	if err := sqlitefixture.Create(ctx, dup, sqlitefixture.Options{Gen: demodata.GenOptions{Contacts: 5, Campaigns: camps}}); err == nil ||
 		!strings.Contains(err.Error(), "UNIQUE") {
 		t.Errorf("duplicate instance names: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/emailsched/emailsched/store/storetest"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 // lateTables are the tables the writer fills after the contacts, in this
@@ -194,7 +194,7 @@ func (w *writer) bumpSequence(ctx context.Context, table string, seq int64) erro
 
 // earlierRuns are the rows of the earlier scheduler in its
 // scheduler_checkpoints: its last four nightly runs, the nights before
-// storetest.DefaultToday, the third of which failed.
+// demodata.DefaultToday, the third of which failed.
 func (w *writer) earlierRuns() ([]string, [][]any) {
 	cols := []string{"run_timestamp", "scheduler_run_id", "contacts_checksum", "schedules_before_checksum",
 		"schedules_after_checksum", "contacts_processed", "emails_scheduled", "emails_skipped", "status",
@@ -207,7 +207,7 @@ func (w *writer) earlierRuns() ([]string, [][]any) {
 	state := 0 // the version of email_schedules the runs leave
 	var rows [][]any
 	for k := 1; k <= 4; k++ {
-		start := storetest.DefaultToday.AddDays(k-5).Time(6, 0, time.UTC).Add(time.Duration(7*k) * time.Second)
+		start := demodata.DefaultToday.AddDays(k-5).Time(6, 0, time.UTC).Add(time.Duration(7*k) * time.Second)
 		before := sum("email_schedules %d %d", w.count.scheduled, state)
 		r := []any{start.Format(stamp), "run_" + start.Format("20060102_150405"), contacts, before}
 		if k == 3 {

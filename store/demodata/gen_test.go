@@ -1,4 +1,4 @@
-package storetest_test
+package demodata_test
 
 import (
 	"fmt"
@@ -14,14 +14,14 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
-	"github.com/emailsched/emailsched/store/storetest"
+	"github.com/emailsched/emailsched/store/demodata"
 )
 
 var genOpts = cmp.Options{cmp.Comparer(func(a, b datecalc.Date) bool { return a == b }), cmpopts.EquateEmpty()}
 
-func collect(opts storetest.GenOptions) []emailsched.Contact {
+func collect(opts demodata.GenOptions) []emailsched.Contact {
 	var out []emailsched.Contact
-	for c := range storetest.GenerateSeq(opts) {
+	for c := range demodata.GenerateSeq(opts) {
 		o := *c
 		o.Issues = append([]emailsched.FieldIssue(nil), c.Issues...)
 		o.History = append([]emailsched.Email(nil), c.History...)
@@ -34,12 +34,12 @@ func collect(opts storetest.GenOptions) []emailsched.Contact {
 }
 
 func TestGenerateSeqMatchesGenerate(t *testing.T) {
-	for _, opts := range []storetest.GenOptions{
+	for _, opts := range []demodata.GenOptions{
 		{Seed: 1, Contacts: 2000},
 		{Seed: -7, Contacts: 500, FirstID: 1000, HistoryFraction: 1, DirtyFraction: 0.5, StoredFraction: 1,
-			Campaigns: storetest.DemoCampaigns(storetest.DefaultToday), CampaignFraction: 0.5},
+			Campaigns: demodata.DemoCampaigns(demodata.DefaultToday), CampaignFraction: 0.5},
 	} {
-		a, b := storetest.Generate(opts), collect(opts)
+		a, b := demodata.Generate(opts), collect(opts)
 		if diff := cmp.Diff(a, b, genOpts); diff != "" {
 			t.Errorf("%+v: GenerateSeq differs from Generate (-Generate +GenerateSeq):\n%s", opts, diff)
 		}
@@ -47,12 +47,12 @@ func TestGenerateSeqMatchesGenerate(t *testing.T) {
 }
 
 func TestGenerateChunks(t *testing.T) {
-	whole := storetest.Generate(storetest.GenOptions{Seed: 3, Contacts: 300})
-	part := storetest.Generate(storetest.GenOptions{Seed: 3, Contacts: 100, FirstID: 201})
+	whole := demodata.Generate(demodata.GenOptions{Seed: 3, Contacts: 300})
+	part := demodata.Generate(demodata.GenOptions{Seed: 3, Contacts: 100, FirstID: 201})
 	if diff := cmp.Diff(whole[200:], part, genOpts); diff != "" {
 		t.Errorf("contacts depend on their position, not only on their ID (-whole +chunk):\n%s", diff)
 	}
-	other := storetest.Generate(storetest.GenOptions{Seed: 4, Contacts: 300})
+	other := demodata.Generate(demodata.GenOptions{Seed: 4, Contacts: 300})
 	if cmp.Equal(whole, other, genOpts) {
 		t.Error("seeds 3 and 4 generate the same contacts")
 	}
@@ -86,8 +86,8 @@ func fingerprint(cs []emailsched.Contact) uint64 {
 // moves it, update the constant and say so in the change.
 func TestGenerateGolden(t *testing.T) {
 	const want uint64 = 0xc8be382d7d774c39
-	got := fingerprint(storetest.Generate(storetest.GenOptions{Seed: 42, Contacts: 1000, StoredFraction: 0.5,
-		Campaigns: storetest.DemoCampaigns(storetest.DefaultToday)}))
+	got := fingerprint(demodata.Generate(demodata.GenOptions{Seed: 42, Contacts: 1000, StoredFraction: 0.5,
+		Campaigns: demodata.DemoCampaigns(demodata.DefaultToday)}))
 	if got != want {
 		t.Errorf("fingerprint = %#x, want %#x", got, want)
 	}
@@ -96,19 +96,19 @@ func TestGenerateGolden(t *testing.T) {
 func TestGenerateOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		opts    storetest.GenOptions
+		opts    demodata.GenOptions
 		n       int
 		firstID int64
 	}{
-		{"Zero", storetest.GenOptions{}, 0, 0},
-		{"Negative", storetest.GenOptions{Contacts: -3}, 0, 0},
-		{"DefaultFirstID", storetest.GenOptions{Contacts: 3}, 3, 1},
-		{"NegativeFirstID", storetest.GenOptions{Contacts: 3, FirstID: -1}, 3, -1},
-		{"NoOverflow", storetest.GenOptions{Contacts: 10, FirstID: math.MaxInt64 - 2}, 3, math.MaxInt64 - 2},
-		{"OddToday", storetest.GenOptions{Contacts: 3, Today: datecalc.MustNew(1, time.January, 1)}, 3, 1},
+		{"Zero", demodata.GenOptions{}, 0, 0},
+		{"Negative", demodata.GenOptions{Contacts: -3}, 0, 0},
+		{"DefaultFirstID", demodata.GenOptions{Contacts: 3}, 3, 1},
+		{"NegativeFirstID", demodata.GenOptions{Contacts: 3, FirstID: -1}, 3, -1},
+		{"NoOverflow", demodata.GenOptions{Contacts: 10, FirstID: math.MaxInt64 - 2}, 3, math.MaxInt64 - 2},
+		{"OddToday", demodata.GenOptions{Contacts: 3, Today: datecalc.MustNew(1, time.January, 1)}, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cs := storetest.Generate(tc.opts)
+			cs := demodata.Generate(tc.opts)
 			if len(cs) != tc.n {
 				t.Fatalf("got %d contacts, want %d", len(cs), tc.n)
 			}
@@ -119,15 +119,15 @@ func TestGenerateOptions(t *testing.T) {
 			}
 		})
 	}
-	none := storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 2000, HistoryFraction: -1, DirtyFraction: -1,
-		Campaigns: storetest.DemoCampaigns(storetest.DefaultToday), CampaignFraction: -1})
+	none := demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 2000, HistoryFraction: -1, DirtyFraction: -1,
+		Campaigns: demodata.DemoCampaigns(demodata.DefaultToday), CampaignFraction: -1})
 	for _, c := range none {
 		if len(c.History)+len(c.Issues)+len(c.Campaigns)+len(c.Stored) > 0 {
 			t.Fatalf("negative fractions: contact %d has rows, issues or targets", c.ID)
 		}
 	}
-	nan := storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 2000, HistoryFraction: math.NaN()})
-	if diff := cmp.Diff(storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 2000}), nan, genOpts); diff != "" {
+	nan := demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 2000, HistoryFraction: math.NaN()})
+	if diff := cmp.Diff(demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 2000}), nan, genOpts); diff != "" {
 		t.Errorf("NaN fraction is not the default:\n%s", diff)
 	}
 }
@@ -143,9 +143,9 @@ func within(t *testing.T, what string, n, total int, lo, hi float64) {
 }
 
 func TestGenerateDistributions(t *testing.T) {
-	today := storetest.DefaultToday
+	today := demodata.DefaultToday
 	const n = 200_000
-	cs := storetest.Generate(storetest.GenOptions{Seed: 9, Contacts: n, Campaigns: storetest.DemoCampaigns(today)})
+	cs := demodata.Generate(demodata.GenOptions{Seed: 9, Contacts: n, Campaigns: demodata.DemoCampaigns(today)})
 	var zipOK, agree, both, validEmail, bdays, feb29, eds, edFirst, edFuture, dnc, dirty, withHist, clicks, answers, targets, zip4 int
 	byState := map[emailsched.State]int{}
 	statuses := map[emailsched.Status]int{}
@@ -290,9 +290,9 @@ func sumMap[K comparable](m map[K]int) int {
 }
 
 func TestGenerateStoredAndTargets(t *testing.T) {
-	today := storetest.DefaultToday
-	camps := storetest.DemoCampaigns(today)
-	cs := storetest.Generate(storetest.GenOptions{Seed: 5, Contacts: 5000, StoredFraction: 1, Campaigns: camps, CampaignFraction: 1})
+	today := demodata.DefaultToday
+	camps := demodata.DemoCampaigns(today)
+	cs := demodata.Generate(demodata.GenOptions{Seed: 5, Contacts: 5000, StoredFraction: 1, Campaigns: camps, CampaignFraction: 1})
 	for _, c := range cs {
 		if len(c.Stored) == 0 || len(c.Campaigns) != 1 {
 			t.Fatalf("contact %d: %d stored rows, %d targets", c.ID, len(c.Stored), len(c.Campaigns))
@@ -307,8 +307,8 @@ func TestGenerateStoredAndTargets(t *testing.T) {
 }
 
 func TestDemoCampaigns(t *testing.T) {
-	today := storetest.DefaultToday
-	c := storetest.DemoCampaigns(today)
+	today := demodata.DefaultToday
+	c := demodata.DemoCampaigns(today)
 	types := map[string]emailsched.CampaignType{}
 	for _, ct := range c.Types {
 		if _, err := emailsched.CampaignEmailType(ct.Name); err != nil {
@@ -334,17 +334,17 @@ func TestDemoCampaigns(t *testing.T) {
 	if active != 3 {
 		t.Errorf("%d instances active today, want 3 (1, 2, 4)", active)
 	}
-	if diff := cmp.Diff(storetest.DemoCampaigns(storetest.DefaultToday), storetest.DemoCampaigns(datecalc.Date{}), genOpts); diff != "" {
+	if diff := cmp.Diff(demodata.DemoCampaigns(demodata.DefaultToday), demodata.DemoCampaigns(datecalc.Date{}), genOpts); diff != "" {
 		t.Errorf("zero today is not DefaultToday:\n%s", diff)
 	}
 }
 
 func BenchmarkGenerateSeq(b *testing.B) {
-	opts := storetest.GenOptions{Seed: 1, Contacts: b.N, Campaigns: storetest.DemoCampaigns(storetest.DefaultToday)}
+	opts := demodata.GenOptions{Seed: 1, Contacts: b.N, Campaigns: demodata.DemoCampaigns(demodata.DefaultToday)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0
-	for range storetest.GenerateSeq(opts) {
+	for range demodata.GenerateSeq(opts) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "contacts/s")
@@ -353,7 +353,7 @@ func BenchmarkGenerateSeq(b *testing.B) {
 func BenchmarkGenerate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		storetest.Generate(storetest.GenOptions{Seed: 1, Contacts: 10_000})
+		demodata.Generate(demodata.GenOptions{Seed: 1, Contacts: 10_000})
 	}
 	b.ReportMetric(float64(b.N)*10_000/b.Elapsed().Seconds(), "contacts/s")
 }
