@@ -47,12 +47,36 @@ var legacyTypes = map[string]EmailType{
 	"SCHEDULED_RATE_INCREASE":    "campaign_rate_increase",
 }
 
-var fixedTypes = map[string]EmailType{
-	string(TypeBirthday): TypeBirthday, string(TypeEffectiveDate): TypeEffectiveDate,
-	string(TypeAEP): TypeAEP, string(TypePostWindow): TypePostWindow,
-	string(TypeFollowUpCold): TypeFollowUpCold, string(TypeFollowUpClicked): TypeFollowUpClicked,
-	string(TypeFollowUpHQNoYes): TypeFollowUpHQNoYes, string(TypeFollowUpHQWithYes): TypeFollowUpHQWithYes,
+// typeFamily groups the fixed types by what plans them.
+type typeFamily uint8
+
+const (
+	familyAnniversary typeFamily = iota + 1 // once per yearly event, and post_window
+	familyFollowUp
+)
+
+// fixedTypeList declares every fixed type once, with its family:
+// ParseEmailType, IsAnniversary and IsFollowUp read it.
+var fixedTypeList = []fixedType{
+	{TypeBirthday, familyAnniversary}, {TypeEffectiveDate, familyAnniversary},
+	{TypeAEP, familyAnniversary}, {TypePostWindow, familyAnniversary},
+	{TypeFollowUpCold, familyFollowUp}, {TypeFollowUpClicked, familyFollowUp},
+	{TypeFollowUpHQNoYes, familyFollowUp}, {TypeFollowUpHQWithYes, familyFollowUp},
 }
+
+type fixedType struct {
+	t      EmailType
+	family typeFamily
+}
+
+// fixedTypes maps the text of each fixed type to its declaration.
+var fixedTypes = func() map[string]fixedType {
+	m := make(map[string]fixedType, len(fixedTypeList))
+	for _, f := range fixedTypeList {
+		m[string(f.t)] = f
+	}
+	return m
+}()
 
 // ParseEmailType reads a stored email_type. It accepts the current
 // lower-case types, "campaign_<name>" with a valid name (see
@@ -63,8 +87,8 @@ var fixedTypes = map[string]EmailType{
 // ignored. Anything else is an error wrapping ErrInvalidEmailType.
 func ParseEmailType(s string) (EmailType, error) {
 	s = strings.TrimSpace(s)
-	if t, ok := fixedTypes[s]; ok {
-		return t, nil
+	if f, ok := fixedTypes[s]; ok {
+		return f.t, nil
 	}
 	if t, ok := legacyTypes[s]; ok {
 		return t, nil
@@ -103,22 +127,10 @@ func validCampaignName(name string) bool {
 
 // IsAnniversary reports whether t is one of the anniversary emails
 // (birthday, effective_date, aep, post_window).
-func (t EmailType) IsAnniversary() bool {
-	switch t {
-	case TypeBirthday, TypeEffectiveDate, TypeAEP, TypePostWindow:
-		return true
-	}
-	return false
-}
+func (t EmailType) IsAnniversary() bool { return fixedTypes[string(t)].family == familyAnniversary }
 
 // IsFollowUp reports whether t is one of the four follow-up kinds.
-func (t EmailType) IsFollowUp() bool {
-	switch t {
-	case TypeFollowUpCold, TypeFollowUpClicked, TypeFollowUpHQNoYes, TypeFollowUpHQWithYes:
-		return true
-	}
-	return false
-}
+func (t EmailType) IsFollowUp() bool { return fixedTypes[string(t)].family == familyFollowUp }
 
 // Campaign returns the campaign type name of a campaign email type and true,
 // or "" and false for the other types.

@@ -56,7 +56,7 @@ func (b *balancer) candidates(o *outcome) {
 		if e.Status != emailsched.StatusPreScheduled {
 			continue
 		}
-		b.cands = append(b.cands, loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate})
+		b.cands = append(b.cands, loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: o.info[i].smoothed})
 		b.idx = append(b.idx, i)
 	}
 }
@@ -94,7 +94,7 @@ func countPreScheduled(counter *loadbalance.Counter, o *outcome) {
 	for i := range o.emails {
 		e := &o.emails[i]
 		if e.Status == emailsched.StatusPreScheduled {
-			counter.Add(loadbalance.Candidate{Date: e.Date, Priority: e.Priority, IsED: e.Type == emailsched.TypeEffectiveDate})
+			counter.Add(loadbalance.Candidate{Date: e.Date, Priority: e.Priority, IsED: o.info[i].smoothed})
 		}
 	}
 }

@@ -64,7 +64,7 @@ func benchmarkRun(b *testing.B, cfg scheduler.Config, src store.ContactSource, n
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for range b.N {
-		rep, err := s.RunAt(ctx, demodata.DefaultToday, src, store.Discard)
+		rep, err := s.RunAt(ctx, demodata.DefaultToday, src, store.Discard{})
 		if err != nil || rep.Contacts != n {
 			b.Fatal(err, rep.Contacts)
 		}

@@ -131,18 +131,15 @@ type Config struct {
 // settings is a Config with every default applied.
 type settings struct {
 	// cfg is the Config with every parameter set (see Params).
-	cfg            Config
-	rules          *rules.Set
-	loc            *time.Location
-	clock          func() time.Time
-	sendTime       string
-	birthdayBefore int
-	edBefore       int
-	aep            []MonthDay
-	catchUp        int
-	prioBirthday   int
-	prioED         int
-	prioAEP        int
+	cfg      Config
+	rules    *rules.Set
+	loc      *time.Location
+	clock    func() time.Time
+	sendTime string
+	aep      []MonthDay
+	catchUp  int
+	// events are the parameters of eventTypes, in its order.
+	events         []eventSettings
 	prioPostWindow int
 	// followUpDelay is -1 when follow-ups are disabled.
 	followUpDelay    int
@@ -176,9 +173,7 @@ func (c Config) resolve() (settings, error) {
 	s := settings{
 		cfg: c, rules: c.Rules, loc: c.Location, clock: c.Clock, sendTime: c.SendTime, aep: c.AEPDates,
 		newRunID: c.NewRunID, log: c.Logger, progress: c.Progress, fullCount: c.FullCountingPass,
-		birthdayBefore: *c.BirthdayDaysBefore, edBefore: *c.EffectiveDateDaysBefore, catchUp: *c.CatchUpSpreadDays,
-		prioBirthday: *c.BirthdayPriority, prioED: *c.EffectiveDatePriority, prioAEP: *c.AEPPriority,
-		prioPostWindow: *c.PostWindowPriority, followUpDelay: *c.FollowUpDelayDays,
+		catchUp: *c.CatchUpSpreadDays, events: resolveEventTypes(&c), prioPostWindow: *c.PostWindowPriority, followUpDelay: *c.FollowUpDelayDays,
 		followUpLookback: *c.FollowUpLookbackDays, freqMax: *c.MaxEmailsPerPeriod, freqPeriod: *c.FrequencyPeriodDays,
 	}
 	if s.rules == nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/rules"
 )
@@ -15,8 +16,9 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.loc.String() != "America/Chicago" || s.sendTime != "08:30" || s.birthdayBefore != 14 || s.edBefore != 30 ||
-		s.catchUp != 7 || s.prioBirthday != 10 || s.prioED != 10 || s.prioAEP != 20 || s.prioPostWindow != 30 ||
+	bday, ed, aep := s.event(emailsched.TypeBirthday), s.event(emailsched.TypeEffectiveDate), s.event(emailsched.TypeAEP)
+	if s.loc.String() != "America/Chicago" || s.sendTime != "08:30" || bday.before != 14 || ed.before != 30 || aep.before != 0 ||
+		s.catchUp != 7 || bday.priority != 10 || ed.priority != 10 || aep.priority != 20 || s.prioPostWindow != 30 ||
 		len(s.aep) != 1 || s.aep[0] != (MonthDay{time.September, 15}) || s.rules == nil || s.log == nil || s.clock == nil {
 		t.Errorf("defaults not applied: %+v", s)
 	}
@@ -27,7 +29,7 @@ func TestConfigExplicitZeroes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.birthdayBefore != 0 || s.edBefore != 0 || s.prioBirthday != 0 {
+	if bday, ed := s.event(emailsched.TypeBirthday), s.event(emailsched.TypeEffectiveDate); bday.before != 0 || ed.before != 0 || bday.priority != 0 {
 		t.Errorf("explicit zeroes replaced by defaults: %+v", s)
 	}
 }

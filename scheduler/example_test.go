@@ -112,7 +112,7 @@ func ExampleScheduler_ExplainAt() {
 }
 
 // Run plans "today" in the configured time zone; a dry run writes to
-// store.Discard. WriteSummary prints the report for people; the Report
+// store.Discard{}. WriteSummary prints the report for people; the Report
 // itself marshals to JSON with stable field names.
 func ExampleScheduler_Run() {
 	db, err := memory.New([]emailsched.Contact{
@@ -128,7 +128,7 @@ func ExampleScheduler_Run() {
 	if err != nil {
 		panic(err)
 	}
-	report, err := s.Run(context.Background(), db, store.Discard)
+	report, err := s.Run(context.Background(), db, store.Discard{})
 	if err != nil {
 		panic(err)
 	}

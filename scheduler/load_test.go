@@ -188,7 +188,7 @@ func TestStoredLoadFallsBackToCounting(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := loadSource{Store: m, load: tt.load, ok: tt.ok}
-			rep, err := tt.s.RunAt(ctx, tt.today, src, store.Discard)
+			rep, err := tt.s.RunAt(ctx, tt.today, src, store.Discard{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestStoredLoadFallsBackToCounting(t *testing.T) {
 
 	boom := errors.New("boom")
 	src := loadSource{Store: m, err: boom}
-	if _, err := s.RunAt(ctx, today, src, store.Discard); !errors.Is(err, boom) {
+	if _, err := s.RunAt(ctx, today, src, store.Discard{}); !errors.Is(err, boom) {
 		t.Errorf("RunAt with a failing StoredLoad: %v", err)
 	}
 	if _, err := s.ExplainAt(ctx, today, src, contacts[0].ID); !errors.Is(err, boom) {

@@ -49,6 +49,9 @@ type emailInfo struct {
 	kind emailKind
 	// respects is set for emails that exclusion windows apply to.
 	respects bool
+	// smoothed: load balancing smooths the daily peaks of its type
+	// (eventType.smoothed).
+	smoothed bool
 	// latest is the last legal day (the anniversary or campaign trigger);
 	// zero when unbounded.
 	latest datecalc.Date
@@ -231,28 +234,12 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		}
 	}
 
-	// The rule took the birthday and the effective date that count: set,
-	// without a FieldIssue, a birthday not in the future (invalid data).
-	if bday, m, d := p.ap.Anchor(rules.AnchorBirthday); !bday.IsZero() {
-		ann, year := p.nextAnniversary(m, d)
-		p.anniversary(c, o, emailsched.TypeBirthday, ann, year, ann.AddDays(-p.s.birthdayBefore), p.s.prioBirthday)
-	}
-	if ed, m, d := p.ap.Anchor(rules.AnchorEffectiveDate); !ed.IsZero() {
-		ann, year := p.nextAnniversary(m, d)
-		// The first anniversary is one year after the effective date: it is
-		// still ahead only for policies of last year or later.
-		if !ed.Before(p.lastYear) {
-			y := ed.Year()
-			if first := datecalc.Anniversary(y+1, m, d); first.After(today) {
-				ann, year = first, y+1
-			}
-		}
-		if !ann.IsZero() {
-			p.anniversary(c, o, emailsched.TypeEffectiveDate, ann, year, ann.AddDays(-p.s.edBefore), p.s.prioED)
+	for i := range eventTypes {
+		t := &eventTypes[i]
+		if ann, year := t.event(p, c); !ann.IsZero() {
+			p.anniversary(c, o, t, ann, year, p.s.events[i])
 		}
 	}
-	aep, aepYear := p.aepDate(c.ID)
-	p.anniversary(c, o, emailsched.TypeAEP, aep, aepYear, aep, p.s.prioAEP)
 	p.campaigns(c, o, res.State)
 	p.followUps(c, o)
 	p.exclude(o)
@@ -296,11 +283,11 @@ func (p *planner) nextAnniversary(m time.Month, d int) (datecalc.Date, int) {
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
 // when several) of this year's cycle, or of next year's when this year's has
 // passed, and the cycle's year. Next year's days all lie after today.
-func (p *planner) aepDate(id int64) (datecalc.Date, int) {
-	if d := p.aepIn(id, 0); !d.Before(p.today) {
+func (p *planner) aepDate(c *emailsched.Contact) (datecalc.Date, int) {
+	if d := p.aepIn(c.ID, 0); !d.Before(p.today) {
 		return d, p.year
 	}
-	return p.aepIn(id, 1), p.year + 1
+	return p.aepIn(c.ID, 1), p.year + 1
 }
 
 // aepIn is the contact's AEP day in today's year (i = 0) or the next (1).
@@ -313,13 +300,14 @@ func (p *planner) aepIn(id int64, i int) datecalc.Date {
 	return days[datecalc.Spread(h, len(days))]
 }
 
-// anniversary plans one email for the event ann (birthday, policy
-// anniversary or AEP day) with ideal send date ideal ≤ ann, unless history
-// shows the sending system already has it.
-func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.EmailType, ann datecalc.Date, annYear int, ideal datecalc.Date, prio int) {
+// anniversary plans the email of event type t for the event ann of year
+// annYear, its lead time before ann, unless history shows the sending
+// system already has it.
+func (p *planner) anniversary(c *emailsched.Contact, o *outcome, t *eventType, ann datecalc.Date, annYear int, set eventSettings) {
 	if p.skipRespecting {
 		return
 	}
+	typ, ideal := t.typ, ann.AddDays(-set.before)
 	if p.committed(typ, ann, annYear) {
 		if p.tr != nil {
 			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
@@ -328,8 +316,8 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, typ emailsched.
 	}
 	today := p.today
 	e, info := o.next()
-	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, prio, ann
-	info.kind, info.respects, info.latest = kindAnniversary, true, ann
+	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, set.priority, ann
+	info.kind, info.respects, info.latest, info.smoothed = kindAnniversary, true, ann, t.smoothed
 	if p.tr != nil {
 		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
 	}

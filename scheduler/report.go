@@ -106,7 +106,7 @@ type TypeCount struct {
 
 // Timings are the durations of a run's phases. Reading and planning are
 // interleaved, so they are measured together; Write is the time spent in
-// the sink's Write calls (not measured for store.Discard). Count is the
+// the sink's Write calls. Count is the
 // first pass of load balancing (reading and planning every contact once
 // more), or reading the stored load (Report.LoadFrom).
 //

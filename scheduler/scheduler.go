@@ -51,7 +51,7 @@ func (s *Scheduler) Run(ctx context.Context, src store.ContactSource, sink store
 // which is never nil.
 func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink) (*Report, error) {
 	if sink == nil {
-		sink = store.Discard
+		sink = store.Discard{}
 	}
 	return s.execute(ctx, today, src, sink, nil)
 }

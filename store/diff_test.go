@@ -166,7 +166,7 @@ func TestDeltaReset(t *testing.T) {
 
 func TestDiscard(t *testing.T) {
 	ctx := context.Background()
-	w, err := store.Discard.Begin(ctx, emailsched.RunInfo{ID: "x"})
+	w, err := store.Discard{}.Begin(ctx, emailsched.RunInfo{ID: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

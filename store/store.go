@@ -206,13 +206,18 @@ type Summary struct {
 	Load *PlanLoad
 }
 
-// Discard is a ScheduleSink that writes nothing: for dry runs and
-// benchmarks.
-var Discard ScheduleSink = discard{}
+// Discard is a ScheduleSink that writes nothing, for dry runs and
+// benchmarks: pass store.Discard{}. It is a type rather than a variable so
+// that no package can replace it for the others.
+type Discard struct{}
 
-type discard struct{}
+// Begin returns a Writer that writes nothing.
+func (Discard) Begin(context.Context, emailsched.RunInfo) (Writer, error) {
+	return discardWriter{}, nil
+}
 
-func (discard) Begin(context.Context, emailsched.RunInfo) (Writer, error) { return discard{}, nil }
-func (discard) Write(context.Context, *Delta) error                       { return nil }
-func (discard) Commit(context.Context, Summary) error                     { return nil }
-func (discard) Abort(context.Context, error) error                        { return nil }
+type discardWriter struct{}
+
+func (discardWriter) Write(context.Context, *Delta) error   { return nil }
+func (discardWriter) Commit(context.Context, Summary) error { return nil }
+func (discardWriter) Abort(context.Context, error) error    { return nil }

@@ -113,7 +113,7 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 	}
 	// What the next night would change, without writing it: the emails due
 	// today (which the sending system takes) and little else.
-	next, err := s.RunAt(ctx, today.AddDays(1), st, store.Discard)
+	next, err := s.RunAt(ctx, today.AddDays(1), st, store.Discard{})
 	if err != nil {
 		return err
 	}

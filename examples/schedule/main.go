@@ -350,7 +350,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var sink store.ScheduleSink = st
 	if o.dryRun {
-		sink = store.Discard
+		sink = store.Discard{}
 	}
 	prog.begin(countContacts(ctx, st))
 	rep, err := sch.RunAt(ctx, today, src, sink)

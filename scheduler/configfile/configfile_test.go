@@ -65,7 +65,7 @@ func TestDefaultsAreSchedulerDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := s.RunAt(context.Background(), today, src, store.Discard)
+		rep, err := s.RunAt(context.Background(), today, src, store.Discard{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -153,7 +153,7 @@ func TestEndToEndProduction(t *testing.T) {
 	if cps, err := rs.Checkpoints(ctx); err != nil || len(cps) != 4 {
 		t.Errorf("status: %d checkpoints, %v", len(cps), err)
 	}
-	dry, err := sch.RunAt(ctx, civil(next), rs, store.Discard)
+	dry, err := sch.RunAt(ctx, civil(next), rs, store.Discard{})
 	if err != nil {
 		t.Errorf("dry run: %v", err)
 	}

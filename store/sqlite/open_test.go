@@ -213,7 +213,7 @@ func TestReadOnlyStore(t *testing.T) {
 			if err := s.Migrate(ctx); !errors.Is(err, store.ErrReadOnly) {
 				t.Errorf("Migrate: %v, want store.ErrReadOnly", err)
 			}
-			rep, err := newScheduler(t, "dry").RunAt(ctx, testToday, s, store.Discard)
+			rep, err := newScheduler(t, "dry").RunAt(ctx, testToday, s, store.Discard{})
 			if err != nil {
 				t.Fatalf("a dry run on an un-migrated database: %v", err)
 			}

@@ -1,0 +1,83 @@
+package scheduler
+
+import (
+	"reflect"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/rules"
+)
+
+// eventType declares an email type that every valid contact gets once per
+// yearly event: an anniversary of one of its anchor dates (the birthday,
+// the policy's effective date) or a day of the year (AEP). The table
+// eventTypes is the one place such a type is declared: the planner plans
+// them in its order, load balancing reads smoothed, and the stored load's
+// key (settings.loadKey) covers every entry. Adding a type is one entry,
+// the Config fields and parameters (Params) it names, and, for an event
+// that is not an anchor's anniversary, its event function.
+type eventType struct {
+	typ emailsched.EmailType
+	// daysBefore and priority name the Config fields of its lead time
+	// (the ideal send date is the event less that many days; "" sends on
+	// the event's day) and of its priority. Both are parameters of the
+	// table Params, deciding the plan.
+	daysBefore, priority string
+	// smoothed: load balancing spreads the type's daily peaks over the
+	// neighbouring days (the soft limit of effective-date emails).
+	smoothed bool
+	// event returns the contact's next event on or after today and its
+	// year (the anniversary's), or a zero date when the contact has none.
+	event func(p *planner, c *emailsched.Contact) (datecalc.Date, int)
+}
+
+// eventTypes are planned in this order, before campaigns and follow-ups.
+var eventTypes = []eventType{
+	{typ: emailsched.TypeBirthday, daysBefore: "BirthdayDaysBefore", priority: "BirthdayPriority",
+		event: anniversaryOf(rules.AnchorBirthday, false)},
+	{typ: emailsched.TypeEffectiveDate, daysBefore: "EffectiveDateDaysBefore", priority: "EffectiveDatePriority",
+		smoothed: true, event: anniversaryOf(rules.AnchorEffectiveDate, true)},
+	{typ: emailsched.TypeAEP, priority: "AEPPriority", event: (*planner).aepDate},
+}
+
+// eventSettings are the resolved parameters of eventTypes[i].
+type eventSettings struct {
+	before, priority int
+}
+
+// resolveEventTypes reads the parameters of every event type from c, whose
+// parameters are all set (resolveParams).
+func resolveEventTypes(c *Config) []eventSettings {
+	v := reflect.ValueOf(c).Elem()
+	out := make([]eventSettings, len(eventTypes))
+	for i, t := range eventTypes {
+		if t.daysBefore != "" {
+			out[i].before = int(v.FieldByName(t.daysBefore).Elem().Int())
+		}
+		out[i].priority = int(v.FieldByName(t.priority).Elem().Int())
+	}
+	return out
+}
+
+// anniversaryOf returns the event function of an anchor: the next
+// anniversary of the anchor date the contact's rule took (rules.Applied:
+// set and readable, and for a birthday not in the future). With
+// oneYearAfter the first anniversary is one year after the date itself,
+// as a policy's is: a date of last year or later has its first
+// anniversary ahead, which may lie beyond the next calendar anniversary.
+func anniversaryOf(a rules.Anchor, oneYearAfter bool) func(*planner, *emailsched.Contact) (datecalc.Date, int) {
+	return func(p *planner, _ *emailsched.Contact) (datecalc.Date, int) {
+		date, m, d := p.ap.Anchor(a)
+		if date.IsZero() {
+			return datecalc.Date{}, 0
+		}
+		ann, year := p.nextAnniversary(m, d)
+		if oneYearAfter && !date.Before(p.lastYear) {
+			y := date.Year()
+			if first := datecalc.Anniversary(y+1, m, d); first.After(p.today) {
+				ann, year = first, y+1
+			}
+		}
+		return ann, year
+	}
+}
