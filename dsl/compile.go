@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -32,16 +31,16 @@ const (
 	MemoryBudget = 10000
 )
 
-// newConfig returns the expr configuration of rule expressions: the typed
-// environment, the rules functions, a few pure builtins and no others
+// config returns the expr configuration of rule expressions: the typed
+// environment, the language's functions, a few pure builtins and no others
 // (no now(), no clock, nothing with a side effect), and the node limit.
-func newConfig(p *patcher) *conf.Config {
+func (l *language) config(p *patcher) *conf.Config {
 	cfg := conf.CreateNew()
-	opts := []expr.Option{expr.Env(env{}), expr.DisableAllBuiltins(), expr.MaxNodes(MaxNodes), expr.Patch(p)}
+	opts := []expr.Option{expr.Env(reflect.New(l.checkEnv).Elem().Interface()), expr.DisableAllBuiltins(), expr.MaxNodes(MaxNodes), expr.Patch(p)}
 	for _, b := range builtins {
 		opts = append(opts, expr.EnableBuiltin(b))
 	}
-	for _, f := range functions {
+	for _, f := range l.functions {
 		opts = append(opts, expr.Function(f.name, f.call, f.typ))
 	}
 	for _, o := range opts {
@@ -65,6 +64,7 @@ type locError struct {
 // joins windows. It also rejects what rules may not use. It runs until
 // nothing changes, as expr's operator overloading does.
 type patcher struct {
+	lang    *language
 	errs    []locError
 	applied bool
 }
@@ -91,6 +91,14 @@ func call(name string, loc exprfile.Location, args ...ast.Node) *ast.CallNode {
 	return n
 }
 
+// member returns the node x.name, at loc.
+func member(x ast.Node, name string, loc exprfile.Location) *ast.MemberNode {
+	n := &ast.MemberNode{Node: x, Property: &ast.StringNode{Value: name}}
+	n.Property.SetLocation(loc)
+	n.SetLocation(loc)
+	return n
+}
+
 func (p *patcher) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
@@ -108,16 +116,20 @@ func (p *patcher) Visit(node *ast.Node) {
 		}
 		name := m.Property.(*ast.StringNode).Value
 		recv := m.Node.Type()
-		kind, known := typeNames[recv]
+		kind, known := p.lang.typeNames[recv]
 		if !known {
 			return // not typed yet, or not a type with methods: the checker reports it
 		}
-		f := functionIndex[name]
+		f := p.lang.functionIndex[name]
 		if f == nil || f.method != recv {
-			p.fail(m.Property.Location(), "%s has no method %s(); %s", kind, name, methodList(recv))
+			p.fail(m.Property.Location(), "%s has no method %s(); %s", kind, name, p.lang.methodList(recv))
 			return
 		}
-		*node = call(name, m.Property.Location(), append([]ast.Node{m.Node}, n.Arguments...)...)
+		x := m.Node
+		if f.recvField != "" {
+			x = member(x, f.recvField, m.Property.Location())
+		}
+		*node = call(name, m.Property.Location(), append([]ast.Node{x}, n.Arguments...)...)
 		p.applied = true
 	case *ast.BinaryNode:
 		l, r := n.Left.Type(), n.Right.Type()
@@ -129,7 +141,7 @@ func (p *patcher) Visit(node *ast.Node) {
 				n.Right = call("_days", n.Right.Location(), n.Right)
 				p.applied = true
 			case (l == dateType) != (r == dateType) && l != anyType && r != anyType:
-				p.fail(n.Location(), "cannot compare %s with %s: a date compares only with a date, e.g. date(\"1950-01-01\")", typeName(l), typeName(r))
+				p.fail(n.Location(), "cannot compare %s with %s: a date compares only with a date, e.g. date(\"1950-01-01\")", p.lang.typeName(l), p.lang.typeName(r))
 			}
 		case "+":
 			if l == ruleType && r == ruleType {
@@ -140,26 +152,12 @@ func (p *patcher) Visit(node *ast.Node) {
 	}
 }
 
-var (
-	anyType = reflect.TypeOf((*any)(nil)).Elem()
-)
-
-// typeNames names the language's own types in messages.
-var typeNames = map[reflect.Type]string{ruleType: "a rule", dateType: "a date", contactType: "contact"}
-
-func isBuiltin(name string) bool {
-	for _, b := range builtins {
-		if b == name {
-			return true
-		}
-	}
-	return false
-}
+func isBuiltin(name string) bool { return slices.Contains(builtins, name) }
 
 // methodList lists the methods of one of the language's types.
-func methodList(t reflect.Type) string {
+func (l *language) methodList(t reflect.Type) string {
 	var names []string
-	for _, f := range functions {
+	for _, f := range l.functions {
 		if f.method == t {
 			names = append(names, f.name+"()")
 		}
@@ -168,8 +166,8 @@ func methodList(t reflect.Type) string {
 }
 
 // typeName names a Go type the way a rules author knows it.
-func typeName(t reflect.Type) string {
-	if n, ok := typeNames[t]; ok {
+func (l *language) typeName(t reflect.Type) string {
+	if n, ok := l.typeNames[t]; ok {
 		return n
 	}
 	switch t.Kind() {
@@ -185,17 +183,11 @@ func typeName(t reflect.Type) string {
 	return t.String()
 }
 
-// messageReplacer turns expr's Go type names into the language's words.
-var messageReplacer = strings.NewReplacer(
-	"*dsl.exprRule", "rule", "dsl.exprRule", "rule",
-	"dsl.exprDate", "date", "dsl.exprContact", "contact",
-	"interface {}", "unknown", "func(...interface {}) (interface {}, error)", "function",
-)
-
 // folder evaluates the language's function calls whose arguments are
 // literals, at load time: a rule like birthday_window(30, 60) becomes a
 // constant, and a bad argument is reported at its position.
 type folder struct {
+	lang *language
 	errs []locError
 }
 
@@ -205,7 +197,11 @@ func (f *folder) Visit(node *ast.Node) {
 		return
 	}
 	id, ok := c.Callee.(*ast.IdentifierNode)
-	if !ok || functionIndex[id.Value] == nil || reflect.TypeOf(functionIndex[id.Value].typ).Elem().NumIn() != len(c.Arguments) {
+	if !ok {
+		return
+	}
+	fn := f.lang.functionIndex[id.Value]
+	if fn == nil || fn.signature().NumIn() != len(c.Arguments) {
 		return
 	}
 	args := make([]any, len(c.Arguments))
@@ -220,11 +216,11 @@ func (f *folder) Visit(node *ast.Node) {
 		default:
 			return
 		}
-		if reflect.TypeOf(args[i]) != reflect.TypeOf(functionIndex[id.Value].typ).Elem().In(i) {
+		if reflect.TypeOf(args[i]) != fn.signature().In(i) {
 			return // an argument of unknown type: the evaluation reports it
 		}
 	}
-	v, err := functionIndex[id.Value].call(args...)
+	v, err := fn.call(args...)
 	if err != nil {
 		loc := c.Location()
 		if ae := (*argError)(nil); errors.As(err, &ae) {
@@ -246,7 +242,10 @@ func (untype) Visit(node *ast.Node) { (*node).SetNature(nature.Nature{}) }
 // untyped finds the first argument of a rules function whose type the
 // checker could not tell (a mixed array's element, a conditional with two
 // types): it is refused at load time rather than failing per contact.
-type untyped struct{ err *locError }
+type untyped struct {
+	lang *language
+	err  *locError
+}
 
 func (u *untyped) Visit(node *ast.Node) {
 	c, ok := (*node).(*ast.CallNode)
@@ -254,43 +253,52 @@ func (u *untyped) Visit(node *ast.Node) {
 		return
 	}
 	id, ok := c.Callee.(*ast.IdentifierNode)
-	if !ok || functionIndex[id.Value] == nil {
+	if !ok || u.lang.functionIndex[id.Value] == nil {
 		return
 	}
-	ft := reflect.TypeOf(functionIndex[id.Value].typ).Elem()
+	ft := u.lang.functionIndex[id.Value].signature()
 	for i, a := range c.Arguments {
 		if a.Type() == anyType {
-			u.err = &locError{a.Location(), fmt.Sprintf("argument %d of %s is of unknown type: expected %s", i+1, id.Value, typeName(ft.In(i)))}
+			u.err = &locError{a.Location(), fmt.Sprintf("argument %d of %s is of unknown type: expected %s", i+1, id.Value, u.lang.typeName(ft.In(i)))}
 			return
 		}
 	}
 }
 
-// usesVisitor finds what a program reads of the environment.
-type usesVisitor struct {
-	uses              uses
+// readsVisitor finds what a program reads of the environment: the indexes
+// of the fields it names (language.fields).
+type readsVisitor struct {
+	lang              *language
+	reads             []bool
 	contacts, members int
 }
 
-func (u *usesVisitor) Visit(node *ast.Node) {
+func (r *readsVisitor) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		if n.Value == "today" {
-			u.uses |= useToday
-		}
-		if n.Value == "contact" {
-			u.contacts++
+		switch n.Value {
+		case "today":
+			r.reads[r.lang.todayIndex()] = true
+		case "contact":
+			r.contacts++
 		}
 	case *ast.MemberNode:
-		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "contact" {
-			u.members++
-			u.uses |= useField(n.Property.(*ast.StringNode).Value)
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || id.Value != "contact" {
+			return
+		}
+		r.members++
+		// A checked program names only fields of contact, by a literal:
+		// anything else is refused by the checker.
+		if p, ok := n.Property.(*ast.StringNode); ok {
+			r.reads[r.lang.byName[p.Value]] = true
 		}
 	}
 }
 
 // program is a compiled rule expression.
 type program struct {
+	lang    *language
 	st      *stmt
 	origin  string
 	states  []string
@@ -298,8 +306,9 @@ type program struct {
 	// static rules do not depend on the contact: rule is their value.
 	static bool
 	rule   rules.Rule
-	// uses says which fields of the environment the program reads.
-	uses uses
+	// reads lists the fields of the environment the program reads
+	// (indexes of lang.fields), the ones a worker fills.
+	reads []int
 	// buffer is the set's default buffer, for the span check.
 	buffer int
 	pool   *sync.Pool
@@ -310,71 +319,10 @@ func (s *stmt) errorAt(i int, format string, args ...any) *Diagnostic {
 	return s.file.diag(s.at(i), format, args...)
 }
 
-// exprError converts an error of expr (a *exprfile.Error, normally) into a
-// diagnostic.
-func (s *stmt) exprError(err error) *Diagnostic {
-	var fe *exprfile.Error
-	if errors.As(err, &fe) {
-		return s.errorAt(fe.From, "%s", message(fe.Message))
-	}
-	return s.errorAt(0, "%s", message(err.Error()))
-}
-
-// message rewrites an expr message for a rules author.
-func message(msg string) string {
-	msg = strings.TrimSpace(messageReplacer.Replace(msg))
-	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if name == "now" {
-			return "now() is not available: a rule may not read the clock; use today (the run date)"
-		}
-		for _, f := range contactFields() {
-			if f == name {
-				return "unknown name " + name + " (did you mean contact." + name + "?)"
-			}
-		}
-		return "unknown name " + name + suggest(name, knownNames())
-	}
-	if m := tokenRE.FindStringSubmatch(msg); m != nil {
-		return "unexpected " + strconv.Quote(m[1]) + msg[len(m[0]):]
-	}
-	if m := condRE.FindStringSubmatch(msg); m != nil {
-		return "a condition must be true or false (bool), not " + m[1]
-	}
-	if name, ok := strings.CutPrefix(msg, "type contact has no field "); ok {
-		return "contact has no field " + name + suggest(name, contactFields()) + "; its fields are " + strings.Join(contactFields(), ", ")
-	}
-	for _, p := range []string{"not enough arguments to call ", "too many arguments to call "} {
-		if name, ok := strings.CutPrefix(msg, p); ok && functionIndex[name] != nil && functionIndex[name].sig != "" {
-			return msg + ": expected " + functionIndex[name].sig
-		}
-	}
-	if strings.HasSuffix(msg, "exceeds maximum allowed nodes") {
-		return fmt.Sprintf("the rule is too long: more than %d parts", MaxNodes)
-	}
-	if msg == "unexpected token EOF" {
-		return "the rule ends too early: is a \")\" missing?"
-	}
-	return msg
-}
-
-var (
-	tokenRE = regexp.MustCompile(`^unexpected token \w+\("(.*?)"\)`)
-	condRE  = regexp.MustCompile(`^non-bool expression \(type (.*)\) used as condition$`)
-)
-
-// contactFields lists the fields of contact.
-func contactFields() []string {
-	var names []string
-	for i := range contactType.NumField() {
-		names = append(names, contactType.Field(i).Tag.Get("expr"))
-	}
-	return names
-}
-
 // knownNames lists the names a rule may use.
-func knownNames() []string {
+func (l *language) knownNames() []string {
 	names := []string{"contact", "today"}
-	for _, f := range functions {
+	for _, f := range l.functions {
 		if !f.internal && f.method == nil {
 			names = append(names, f.name)
 		}
@@ -428,13 +376,14 @@ func distance(a, b string) int {
 
 // compile checks and compiles a rule statement's expression. It reports
 // every problem it finds to diags and returns nil when there is one.
-func compile(st *stmt, diags *Diagnostics) *program {
-	p := &patcher{}
-	cfg := newConfig(p)
+func (l *language) compile(st *stmt, diags *Diagnostics) *program {
+	p := &patcher{lang: l}
+	cfg := l.config(p)
 	src := string(st.text)
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
-		*diags = append(*diags, st.exprError(err))
+		at, msg := l.parseError(src, cfg, err)
+		*diags = append(*diags, st.errorAt(at, "%s", msg))
 		return nil
 	}
 	_, err = new(checker.Checker).PatchAndCheck(tree, cfg)
@@ -452,10 +401,11 @@ func compile(st *stmt, diags *Diagnostics) *program {
 		return nil
 	}
 	if err != nil {
-		*diags = append(*diags, st.exprError(err))
+		at, msg := l.checkError(tree, err)
+		*diags = append(*diags, st.errorAt(at, "%s", msg))
 		return nil
 	}
-	u := &untyped{}
+	u := &untyped{lang: l}
 	ast.Walk(&tree.Node, u)
 	if u.err != nil {
 		*diags = append(*diags, st.errorAt(u.err.loc.From, "%s", u.err.msg))
@@ -474,14 +424,14 @@ func compile(st *stmt, diags *Diagnostics) *program {
 			}
 		}
 		*diags = append(*diags, st.errorAt(n.Location().From,
-			"a rule must yield a rule, such as birthday_window(30, 60), year_round() or no_exclusion(), but this yields %s", typeName(n.Type())))
+			"a rule must yield a rule, such as birthday_window(30, 60), year_round() or no_exclusion(), but this yields %s", l.typeName(n.Type())))
 		return nil
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		*diags = append(*diags, st.exprError(err))
+		*diags = append(*diags, st.exprError(l, err))
 		return nil
 	}
-	f := &folder{}
+	f := &folder{lang: l}
 	ast.Walk(&tree.Node, f)
 	for _, e := range f.errs {
 		*diags = append(*diags, st.errorAt(e.loc.From, "%s", e.msg))
@@ -491,21 +441,30 @@ func compile(st *stmt, diags *Diagnostics) *program {
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
-		*diags = append(*diags, st.exprError(err))
+		*diags = append(*diags, st.exprError(l, err))
 		return nil
 	}
-	var uv usesVisitor
-	ast.Walk(&tree.Node, &uv)
-	if uv.contacts > uv.members {
-		uv.uses |= useToday - 1 // contact as a whole: every field
+	rv := &readsVisitor{lang: l, reads: make([]bool, len(l.fields))}
+	ast.Walk(&tree.Node, rv)
+	if rv.contacts > rv.members {
+		// contact as a whole: every field
+		for i := range l.todayIndex() {
+			rv.reads[i] = true
+		}
 	}
-	pr := &program{st: st, program: prog, static: uv.uses == 0, uses: uv.uses}
+	pr := &program{lang: l, st: st, program: prog}
+	for i, r := range rv.reads {
+		if r {
+			pr.reads = append(pr.reads, i)
+		}
+	}
+	pr.static = len(pr.reads) == 0
 	p0 := st.at(0)
 	pr.origin = fmt.Sprintf("%s:%d:%d", st.file.name, p0.Line, p0.Column)
 	if pr.static {
-		r, err := pr.run(&vm.VM{MemoryBudget: MemoryBudget}, &runEnv{})
+		r, err := pr.run(&vm.VM{MemoryBudget: MemoryBudget}, l.newWorker().env)
 		if err != nil {
-			*diags = append(*diags, st.exprError(err))
+			*diags = append(*diags, st.exprError(l, err))
 			return nil
 		}
 		pr.rule = r
@@ -514,8 +473,8 @@ func compile(st *stmt, diags *Diagnostics) *program {
 }
 
 // run evaluates the program once.
-func (pr *program) run(m *vm.VM, e *runEnv) (rules.Rule, error) {
-	out, err := m.Run(pr.program, e)
+func (pr *program) run(m *vm.VM, env any) (rules.Rule, error) {
+	out, err := m.Run(pr.program, env)
 	if err != nil {
 		return rules.Rule{}, err
 	}
@@ -543,13 +502,6 @@ func checkSpan(r rules.Rule, buffer int) error {
 		}
 	}
 	return nil
-}
-
-// worker is what one goroutine needs to evaluate rules: a VM and an
-// environment, both reused.
-type worker struct {
-	vm  vm.VM
-	env runEnv
 }
 
 // EvalError is the error of a rule that failed for one contact. The
@@ -581,8 +533,8 @@ func (pr *program) eval(in rules.Input) (r rules.Rule, err error) {
 		}
 		pr.pool.Put(w)
 	}()
-	w.env.fill(&in, pr.uses)
-	r, err = pr.run(&w.vm, &w.env)
+	w.fill(pr.lang, in, pr.reads)
+	r, err = pr.run(&w.vm, w.env)
 	if err != nil {
 		return rules.Rule{}, pr.evalError(err)
 	}
@@ -590,10 +542,6 @@ func (pr *program) eval(in rules.Input) (r rules.Rule, err error) {
 }
 
 func (pr *program) evalError(err error) error {
-	i, msg := 0, err.Error()
-	var fe *exprfile.Error
-	if errors.As(err, &fe) {
-		i, msg = fe.From, message(fe.Message)
-	}
-	return &EvalError{Origin: pr.origin, File: pr.st.file.name, Pos: pr.st.at(i), Msg: msg, Err: err}
+	at, msg := pr.lang.runError(err)
+	return &EvalError{Origin: pr.origin, File: pr.st.file.name, Pos: pr.st.at(at), Msg: msg, Err: err}
 }

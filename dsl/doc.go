@@ -1,7 +1,7 @@
-// Package dsl reads rules files: the exclusion windows of SPEC §4 written
-// as text, so that compliance staff can change a state's window, add a
-// state or add a condition without touching Go code. It compiles them into
-// a [rules.Set], the model the scheduler uses.
+// Package dsl reads rules files: the exclusion windows of each state
+// written as text, so that compliance staff can change a state's window,
+// add a state or add a condition without touching Go code. It compiles
+// them into a [rules.Set], the model the scheduler uses.
 //
 // # A rules file
 //
@@ -52,6 +52,7 @@
 //
 //	birthday_window(before, after)        from before days before to after days after each birthday
 //	effective_date_window(before, after)  the same around each policy effective-date anniversary
+//	<anchor>_window(before, after)        the same around another anchor (see Anchors below)
 //	year_round()                          no marketing email at all
 //	no_exclusion()                        no window
 //	w.from_month_start()                  anchor the window on the 1st of the anniversary's month
@@ -65,12 +66,12 @@
 // A condition is "condition ? rule : rule", with the usual operators (and,
 // or, not, ==, <, in [...], matches "regexp", +, -, *, ...) over:
 //
-//	contact.age                 age in whole years on the run date; -1 when the birthday is unknown
-//	contact.age_on(d)           age in whole years on date d; -1 when unknown
+//	contact.age                 age in whole years on the run date; -1 when the birthday is missing
+//	contact.age_on(d)           age in whole years on date d; -1 when the birthday is missing
 //	contact.birthday            date (check contact.has_birthday first: a missing date is the earliest)
 //	contact.effective_date      date (check contact.has_effective_date first)
-//	contact.has_birthday        bool: the birthday is known and readable
-//	contact.has_effective_date  bool
+//	contact.has_birthday        bool: the birthday is set, readable and not after the run date
+//	contact.has_effective_date  bool: the effective date is set and readable
 //	contact.state               the resolved state whose rule this is ("CA")
 //	contact.zip                 the ZIP code as stored ("89101" or "89101-1234")
 //	contact.carrier             the insurance carrier as stored
@@ -84,6 +85,24 @@
 // Dates compare with dates (<, <=, ==, ...). The builtins abs, len, lower,
 // upper, trim, hasPrefix, hasSuffix, min and max are available; the others
 // (now, JSON, repeat, predicates such as all or filter) are not.
+//
+// An expression sees a contact's dates exactly as the rule set's windows
+// do: both read them with [rules.Anchor.Read], so a date that is missing,
+// unreadable (a FieldIssue) or, for the birthday, after the run date is
+// missing for a condition too (has_birthday is false, age is -1), and a
+// condition cannot pick a window whose date then turns out to be missing.
+//
+// # Anchors
+//
+// The dates windows are anchored on are declared in package rules
+// ([rules.AnchorSpec]), and the language follows the declarations: each
+// anchor named N has the function N_window(before, after) and the fields
+// contact.N and contact.has_N. The built-in anchors are birthday and
+// effective_date. A rule set that windows another contact date declares an
+// anchor for it with [rules.NewAnchor] and loads its files with
+// [Options].Anchors; its skip reasons name the anchor
+// ("exclusion_window:CA:N", "missing_anchor:CA:N"). A set has at most
+// [rules.MaxAnchors] anchors.
 //
 // # Errors
 //
@@ -127,5 +146,6 @@
 // dsl/default.rules is its embedded copy, refreshed by "go generate ./dsl"
 // (a test fails when they differ). Another test proves that [Default] and
 // the Go-built [rules.Default] answer alike for random contacts and dates
-// in every state.
+// in every state, and one that random rule tables, with conditions over
+// every field, answer alike built in Go and loaded from a rules file.
 package dsl

@@ -153,6 +153,27 @@ func TestConditional(t *testing.T) {
 	}
 }
 
+// TestWholeContact: a rule that takes contact as a whole (into a let
+// variable) reads every field, not only those it names.
+func TestWholeContact(t *testing.T) {
+	set, err := dsl.Load("w.rules", []byte(`FL: let c = contact; c.age >= 76 && c.zip == "89101" && c.has_birthday && c.carrier == "Acme" ? year_round() : no_exclusion()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		c    *emailsched.Contact
+		want rules.Rule
+	}{
+		{contact("89101", day(1940, 1, 1), datecalc.Date{}), rules.YearRound()},
+		{contact("89102", day(1940, 1, 1), datecalc.Date{}), rules.NoExclusion()},
+		{contact("89101", day(1960, 1, 1), datecalc.Date{}), rules.NoExclusion()},
+	} {
+		if a := set.Apply(tt.c, st("FL"), today); a.Err() != nil || !a.Rule().Equal(tt.want) {
+			t.Errorf("%+v: %v %v", tt.c, a.Rule(), a.Err())
+		}
+	}
+}
+
 func TestEvalError(t *testing.T) {
 	src := "KY: birthday_window(0, contact.age)\nNY: contact.age > 70\n  ? birthday_window(contact.age * 4, 10)\n  : no_exclusion()\nMA: contact.age > 0 && len(1..100000) > 0 ? year_round() : no_exclusion()\n"
 	set, err := dsl.Load("e.rules", []byte(src))

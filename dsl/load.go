@@ -13,8 +13,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/rules"
 )
@@ -29,14 +27,45 @@ type Source struct {
 // ErrNoFiles is returned by LoadFS when the pattern matches no file.
 var ErrNoFiles = errors.New("dsl: no rules file")
 
-// Load loads one rules file. The error, when the file has problems, is
-// Diagnostics.
-func Load(name string, src []byte) (*rules.Set, error) {
-	return LoadSources(Source{Name: name, Text: src})
+// Options change how rules files are read. The zero Options read the
+// language of the built-in anchors, as the package-level loaders do.
+type Options struct {
+	// Anchors are anchors besides the built-in ones (birthday,
+	// effective_date), for rule sets that window other contact dates: each
+	// adds the function <name>_window(before, after) and the fields
+	// contact.<name> and contact.has_<name> to the language, and is passed
+	// on to the rule set (rules.Options.Anchors). At most
+	// rules.MaxAnchors anchors in all; a name whose fields would collide
+	// with another field is refused.
+	Anchors []rules.Anchor
 }
 
+// Load loads one rules file. The error, when the file has problems, is
+// Diagnostics.
+func Load(name string, src []byte) (*rules.Set, error) { return Options{}.Load(name, src) }
+
 // LoadFiles reads and loads rules files as one rule set.
-func LoadFiles(paths ...string) (*rules.Set, error) {
+func LoadFiles(paths ...string) (*rules.Set, error) { return Options{}.LoadFiles(paths...) }
+
+// LoadFS loads, as one rule set, the files of fsys that match pattern
+// (fs.Glob syntax), in lexical order.
+func LoadFS(fsys fs.FS, pattern string) (*rules.Set, error) { return Options{}.LoadFS(fsys, pattern) }
+
+// LoadSources loads rules files as one rule set: the files' rules
+// together (a state may have a rule in one file only) and their settings
+// (files that set the same setting must agree). Every problem of every
+// file is reported at once, as Diagnostics. The set's checksum is the
+// SHA-256 of the files' names and texts (and of the declarations of
+// Options.Anchors).
+func LoadSources(srcs ...Source) (*rules.Set, error) { return Options{}.LoadSources(srcs...) }
+
+// Load is the package's Load with o.
+func (o Options) Load(name string, src []byte) (*rules.Set, error) {
+	return o.LoadSources(Source{Name: name, Text: src})
+}
+
+// LoadFiles is the package's LoadFiles with o.
+func (o Options) LoadFiles(paths ...string) (*rules.Set, error) {
 	srcs := make([]Source, len(paths))
 	for i, p := range paths {
 		b, err := os.ReadFile(p)
@@ -45,12 +74,11 @@ func LoadFiles(paths ...string) (*rules.Set, error) {
 		}
 		srcs[i] = Source{Name: p, Text: b}
 	}
-	return LoadSources(srcs...)
+	return o.LoadSources(srcs...)
 }
 
-// LoadFS loads, as one rule set, the files of fsys that match pattern
-// (fs.Glob syntax), in lexical order.
-func LoadFS(fsys fs.FS, pattern string) (*rules.Set, error) {
+// LoadFS is the package's LoadFS with o.
+func (o Options) LoadFS(fsys fs.FS, pattern string) (*rules.Set, error) {
 	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("dsl: %w", err)
@@ -66,16 +94,19 @@ func LoadFS(fsys fs.FS, pattern string) (*rules.Set, error) {
 		}
 		srcs[i] = Source{Name: n, Text: b}
 	}
-	return LoadSources(srcs...)
+	return o.LoadSources(srcs...)
 }
 
-// LoadSources loads rules files as one rule set: the files' rules
-// together (a state may have a rule in one file only) and their settings
-// (files that set the same setting must agree). Every problem of every
-// file is reported at once, as Diagnostics. The set's checksum is the
-// SHA-256 of the files' names and texts.
-func LoadSources(srcs ...Source) (*rules.Set, error) {
-	l := &loader{}
+// LoadSources is the package's LoadSources with o.
+func (o Options) LoadSources(srcs ...Source) (*rules.Set, error) {
+	lang := defaultLanguage()
+	if len(o.Anchors) > 0 {
+		var err error
+		if lang, err = languageFor(o.Anchors); err != nil {
+			return nil, err
+		}
+	}
+	l := &loader{lang: lang}
 	for _, src := range srcs {
 		l.load(src)
 	}
@@ -94,6 +125,7 @@ type setting struct {
 }
 
 type loader struct {
+	lang     *language
 	diags    Diagnostics
 	settings map[string]setting
 	// listed says where each state's rule is ("file:line:col" of its code).
@@ -252,7 +284,7 @@ func (l *loader) rule(st *stmt, key string) {
 			`expected a rule after ":", such as birthday_window(30, 60), year_round() or no_exclusion()`))
 		return
 	}
-	pr := compile(st, &l.diags)
+	pr := l.lang.compile(st, &l.diags)
 	if pr == nil || !ok {
 		return
 	}
@@ -266,7 +298,8 @@ func (l *loader) build(srcs []Source) (*rules.Set, error) {
 	if s, ok := l.settings[settingBuffer]; ok {
 		buffer = s.value
 	}
-	pool := &sync.Pool{New: func() any { return &worker{vm: vm.VM{MemoryBudget: MemoryBudget}} }}
+	lang := l.lang
+	pool := &sync.Pool{New: func() any { return lang.newWorker() }}
 	entries := make([]rules.Entry, 0, len(l.programs))
 	for _, pr := range l.programs {
 		pr.buffer, pr.pool = buffer, pool
@@ -289,6 +322,9 @@ func (l *loader) build(srcs []Source) (*rules.Set, error) {
 		return nil, l.diags.sorted()
 	}
 	h := sha256.New()
+	for _, a := range l.lang.extra {
+		fmt.Fprintf(h, "anchor\x00%s\x00", a.Describe())
+	}
 	names := make([]string, len(srcs))
 	for i, s := range srcs {
 		fmt.Fprintf(h, "%s\x00%d\x00", s.Name, len(s.Text))
@@ -299,6 +335,7 @@ func (l *loader) build(srcs []Source) (*rules.Set, error) {
 		Buffer:   buffer,
 		Name:     strings.Join(names, "+"),
 		Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)),
+		Anchors:  l.lang.extra,
 	}, entries...)
 	if err != nil {
 		return nil, fmt.Errorf("dsl: %w", err) // unreachable: the loader checks what Build checks

@@ -12,48 +12,49 @@ import (
 // one from Set.Apply (the zero Applied excludes nothing). It is a value that does not allocate and is valid as
 // long as the Contact it was made from is unchanged.
 type Applied struct {
-	state    emailsched.State
-	rule     Rule
-	buffer   int
-	err      error
-	birthday datecalc.Date
-	ed       datecalc.Date
-	// The anchors' months and days, computed once: every anniversary is
-	// then one cheap conversion.
-	bMonth, eMonth time.Month
-	bDay, eDay     int
-	reasons        *stateReasons
-	origin         string
+	state emailsched.State
+	// buffer is the set's, at hand for every period (it fits beside
+	// state).
+	buffer int32
+	rule   Rule
+	err    error
+	// set is the set applied: its anchors, reasons and origins. Applied
+	// is returned by value, so it holds no more than it must.
+	set *Set
+	// dates holds, at each anchor's slot, the date Apply read; months and
+	// days its month and day, computed once: every anniversary is then
+	// one cheap conversion.
+	dates        [MaxAnchors]datecalc.Date
+	months, days [MaxAnchors]uint8
 }
 
 // Apply evaluates the rule of the contact's resolved state st on day today.
 // A rule function's failure does not return an error: the Applied reports it
 // through Err and excludes every date (the contact's emails that respect
-// windows are skipped with a rule_error reason). A contact's birthday or
-// effective date counts only when it is set and has no FieldIssue.
-func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.Date) Applied {
-	a := Applied{state: st, buffer: s.opts.Buffer}
-	if !c.HasIssue(emailsched.FieldBirthday) && !c.Birthday.After(today) {
-		a.birthday = c.Birthday
-		a.bMonth, a.bDay = c.Birthday.MonthDay()
-	}
-	if !c.HasIssue(emailsched.FieldEffectiveDate) {
-		a.ed = c.EffectiveDate
-		a.eMonth, a.eDay = c.EffectiveDate.MonthDay()
+// windows are skipped with a rule_error reason). Every anchor of the set is
+// read with Anchor.Read: a date counts only when it is set, has no
+// FieldIssue and, for the birthday, is not after today.
+func (s *Set) Apply(c *emailsched.Contact, st emailsched.State, today datecalc.Date) (a Applied) {
+	// a is the result itself, filled in place: Applied is large enough
+	// that copying it out costs as much as reading the anchors.
+	a.state, a.buffer, a.set = st, int32(s.opts.Buffer), s
+	for i := range s.anchors.n {
+		if d := s.anchors.list[i].Read(c, today); !d.IsZero() {
+			m, day := d.MonthDay()
+			a.dates[i], a.months[i], a.days[i] = d, uint8(m), uint8(day)
+		}
 	}
 	if !st.Valid() {
 		// Never reached through ResolveState; block rather than allow.
-		a.reasons, a.err = &s.reasons[emailsched.NoState], ErrNoState
+		a.err = ErrNoState
 		return a
 	}
 	e := &s.entries[st]
-	a.reasons = &s.reasons[st]
-	a.origin = e.origin
 	a.rule = e.rule
 	if e.fn != nil {
 		r, err := e.fn(Input{Contact: c, State: st, Today: today})
 		if err == nil {
-			err = r.Validate()
+			err = s.check(r)
 		}
 		if err != nil {
 			a.err = err
@@ -72,7 +73,20 @@ func (a *Applied) State() emailsched.State { return a.state }
 func (a *Applied) Rule() Rule { return a.rule }
 
 // Origin returns where the applied rule was written.
-func (a *Applied) Origin() string { return a.origin }
+func (a *Applied) Origin() string {
+	if a.set == nil || !a.state.Valid() {
+		return ""
+	}
+	return a.set.entries[a.state].origin
+}
+
+// reasons returns the precomputed skip reasons of the applied state.
+func (a *Applied) reasons() *stateReasons {
+	if !a.state.Valid() {
+		return &a.set.reasons[emailsched.NoState]
+	}
+	return &a.set.reasons[a.state]
+}
 
 // Err returns the rule function's error, if it failed for this contact.
 func (a *Applied) Err() error { return a.err }
@@ -104,15 +118,14 @@ type Exclusion struct {
 // rule or missing anchor), so that no date can be computed after it.
 func (a *Applied) Blocking() (Exclusion, bool) {
 	if a.err != nil {
-		return Exclusion{Reason: a.reasons.ruleError, Unknown: true}, true
+		return Exclusion{Reason: a.reasons().ruleError, Unknown: true}, true
 	}
 	switch a.rule.kind {
 	case KindYearRound:
-		return Exclusion{Reason: a.reasons.yearRound, YearRound: true}, true
+		return Exclusion{Reason: a.reasons().yearRound, YearRound: true}, true
 	case KindWindows:
-		if i := a.missingAnchor(); i >= 0 {
-			w := a.rule.windows[i]
-			return Exclusion{Reason: a.reasons.missing[w.Anchor], Unknown: true, Window: w}, true
+		if i, slot := a.missingAnchor(); i >= 0 {
+			return Exclusion{Reason: a.reasons().missing[slot], Unknown: true, Window: a.rule.windows[i]}, true
 		}
 	}
 	return Exclusion{}, false
@@ -124,32 +137,39 @@ func (a *Applied) blocked() bool {
 	case a.err != nil || a.rule.kind == KindYearRound:
 		return true
 	case a.rule.kind == KindWindows:
-		return a.missingAnchor() >= 0
+		i, _ := a.missingAnchor()
+		return i >= 0
 	}
 	return false
 }
 
 // missingAnchor returns the index of the first window whose anchor date
-// the contact lacks, or -1.
-func (a *Applied) missingAnchor() int {
+// the contact lacks, and the anchor's slot; or -1.
+func (a *Applied) missingAnchor() (index, slot int) {
 	for i := range a.rule.windows {
-		if d, _, _ := a.Anchor(a.rule.windows[i].Anchor); d.IsZero() {
-			return i
+		slot := a.set.anchors.slot(a.rule.windows[i].Anchor)
+		if a.dates[slot].IsZero() {
+			return i, slot
 		}
 	}
-	return -1
+	return -1, 0
 }
 
 // Anchor returns the contact's date that windows anchored on an are built
-// around, as Apply took it, with its month and day: the zero Date when the
-// contact lacks it, has it with a FieldIssue or, for a birthday, has it
-// after the run date. A planner can take the contact's anniversaries from
-// it without converting the date again.
+// around, as Apply read it (Anchor.Read), with its month and day: the zero
+// Date when the contact lacks it, has it with a FieldIssue or, for a
+// birthday, has it after the run date, and for an anchor the set does not
+// declare. A planner can take the contact's anniversaries from it without
+// converting the date again.
 func (a *Applied) Anchor(an Anchor) (datecalc.Date, time.Month, int) {
-	if an == AnchorBirthday {
-		return a.birthday, a.bMonth, a.bDay
+	if a.set == nil {
+		return datecalc.Date{}, 0, 0
 	}
-	return a.ed, a.eMonth, a.eDay
+	slot := a.set.anchors.slot(an)
+	if slot < 0 {
+		return datecalc.Date{}, 0, 0
+	}
+	return a.dates[slot], time.Month(a.months[slot]), int(a.days[slot])
 }
 
 // CanExclude reports whether the applied rule can exclude any date: false
@@ -170,12 +190,12 @@ func (a *Applied) Excluded(d datecalc.Date) (Exclusion, bool) {
 	if a.blocked() {
 		return a.Blocking()
 	}
-	i, ann, p, ok := a.find(d)
+	i, slot, ann, p, ok := a.find(d)
 	if !ok {
 		return Exclusion{}, false
 	}
 	w := &a.rule.windows[i]
-	return Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: *w, Index: i, Anniversary: ann, Period: p}, true
+	return Exclusion{Reason: a.reasons().exclusion[slot], Window: *w, Index: i, Anniversary: ann, Period: p}, true
 }
 
 // Excludes reports whether day d is excluded: Excluded without the
@@ -184,20 +204,23 @@ func (a *Applied) Excludes(d datecalc.Date) bool {
 	if a.blocked() {
 		return true
 	}
-	_, _, _, ok := a.find(d)
+	_, _, _, _, ok := a.find(d)
 	return ok
 }
 
-// find returns, for a rule that does not block, the window, the
-// anniversary and the period that exclude d (see Excluded), or false.
-func (a *Applied) find(d datecalc.Date) (index int, ann datecalc.Date, period datecalc.Interval, ok bool) {
+// find returns, for a rule that does not block, the window (its index and
+// its anchor's slot), the anniversary and the period that exclude d (see
+// Excluded), or false.
+func (a *Applied) find(d datecalc.Date) (index, slot int, ann datecalc.Date, period datecalc.Interval, ok bool) {
 	if a.rule.kind != KindWindows || d.IsZero() {
-		return 0, datecalc.Date{}, datecalc.Interval{}, false
+		return 0, 0, datecalc.Date{}, datecalc.Interval{}, false
 	}
 	index = -1
 	y := d.Year()
 	for i := range a.rule.windows {
 		w := &a.rule.windows[i]
+		s := a.set.anchors.slot(w.Anchor)
+		m, day := time.Month(a.months[s]), int(a.days[s])
 		back, fwd := a.yearSpan(w)
 		// Only anniversaries from d − After to d + Before + buffer (plus a
 		// month for the month-start anchor) have periods that can contain
@@ -205,13 +228,13 @@ func (a *Applied) find(d datecalc.Date) (index int, ann datecalc.Date, period da
 		lo := max(y-back, d.AddDays(-w.After).Year())
 		hi := min(y+fwd, d.AddDays(w.Before+a.bufferOf(w)+30).Year())
 		for yy := lo; yy <= hi; yy++ {
-			p, an := a.period(w, yy)
+			p, an := a.period(w, m, day, yy)
 			if p.Contains(d) && (index < 0 || p.End.After(period.End)) {
-				index, ann, period = i, an, p
+				index, slot, ann, period = i, s, an, p
 			}
 		}
 	}
-	return index, ann, period, index >= 0
+	return index, slot, ann, period, index >= 0
 }
 
 // yearSpan returns how many years before and after a day's year hold
@@ -231,16 +254,12 @@ func (a *Applied) bufferOf(w *Window) int {
 	if w.OwnBuffer {
 		return w.Buffer
 	}
-	return a.buffer
+	return int(a.buffer)
 }
 
-// period returns the exclusion period of window w for the anniversary of
-// anchor in year, and that anniversary.
-func (a *Applied) period(w *Window, year int) (datecalc.Interval, datecalc.Date) {
-	m, day := a.bMonth, a.bDay
-	if w.Anchor != AnchorBirthday {
-		m, day = a.eMonth, a.eDay
-	}
+// period returns the exclusion period of window w for the anniversary in
+// year of its anchor's month m and day, and that anniversary.
+func (a *Applied) period(w *Window, m time.Month, day, year int) (datecalc.Interval, datecalc.Date) {
 	ann := datecalc.Anniversary(year, m, day)
 	start := ann
 	if w.FromMonthStart {
@@ -262,11 +281,12 @@ func (a *Applied) Periods(dst []Exclusion, iv datecalc.Interval) []Exclusion {
 	n := len(dst)
 	for i := range a.rule.windows {
 		w := &a.rule.windows[i]
+		slot := a.set.anchors.slot(w.Anchor)
 		back, fwd := a.yearSpan(w)
 		for yy := iv.Start.Year() - back; yy <= iv.End.Year()+fwd; yy++ {
-			p, ann := a.period(w, yy)
+			p, ann := a.period(w, time.Month(a.months[slot]), int(a.days[slot]), yy)
 			if p.Overlaps(iv) {
-				dst = append(dst, Exclusion{Reason: a.reasons.exclusion[w.Anchor], Window: *w, Index: i, Anniversary: ann, Period: p})
+				dst = append(dst, Exclusion{Reason: a.reasons().exclusion[slot], Window: *w, Index: i, Anniversary: ann, Period: p})
 			}
 		}
 	}
@@ -294,7 +314,7 @@ func (a *Applied) NextAllowed(d datecalc.Date) (datecalc.Date, bool) {
 	}
 	limit := d.AddDays(maxAllowedSearch)
 	for !d.After(limit) {
-		_, _, p, ok := a.find(d)
+		_, _, _, p, ok := a.find(d)
 		if !ok {
 			return d, true
 		}

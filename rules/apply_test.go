@@ -266,7 +266,7 @@ func TestApplyWithoutStateBlocks(t *testing.T) {
 	for _, st := range []emailsched.State{emailsched.NoState, emailsched.State(200)} {
 		a := rules.Default().Apply(&emailsched.Contact{ID: 1}, st, testToday)
 		x, ok := a.Blocking()
-		if !ok || !x.Unknown || x.Reason != "rule_error:no_state" || !errors.Is(a.Err(), rules.ErrNoState) {
+		if !ok || !x.Unknown || x.Reason != "rule_error:no_state" || !errors.Is(a.Err(), rules.ErrNoState) || a.Origin() != "" {
 			t.Errorf("state %d: Blocking() = %+v, %v; Err() = %v", st, x, ok, a.Err())
 		}
 	}

@@ -3,9 +3,7 @@ package rules_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,35 +15,9 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/proptest"
 	"github.com/emailsched/emailsched/rules"
 )
-
-// defaultGopterSeed is the fixed seed used when GOPTER_SEED is not set, so
-// that CI runs are reproducible.
-const defaultGopterSeed int64 = 20250601
-
-// newProperties returns the one gopter Properties of the calling test
-// function, seeded from GOPTER_SEED when set (else defaultGopterSeed); the
-// seed is printed when the test fails.
-func newProperties(t *testing.T, minSuccessful int) *gopter.Properties {
-	t.Helper()
-	seed := defaultGopterSeed
-	if s := os.Getenv("GOPTER_SEED"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("GOPTER_SEED=%q is not an int64: %v", s, err)
-		}
-		seed = n
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("gopter seed %d (reproduce with GOPTER_SEED=%d)", seed, seed)
-		}
-	})
-	params := gopter.DefaultTestParametersWithSeed(seed)
-	params.MinSuccessfulTests = minSuccessful
-	return gopter.NewProperties(params)
-}
 
 // ---- the reference, written from the text of SPEC §4 ----
 //
@@ -398,7 +370,7 @@ func checkExcluded(a *rules.Applied, ref refOutcome, d datecalc.Date) string {
 // brute-force reference of SPEC §4 for the default table.
 func TestPropExcludedMatchesReference(t *testing.T) {
 	sets := newSetCache(t)
-	props := newProperties(t, 5000)
+	props := proptest.New(t, 5000)
 	props.Property("Excluded = reference", prop.ForAll(func(p propCase) string {
 		a := sets.byBuffer[p.buffer].Apply(p.contact(), p.state, p.today)
 		r, ok := specRules[p.state.String()]
@@ -410,7 +382,7 @@ func TestPropExcludedMatchesReference(t *testing.T) {
 // TestPropExcludedRandomWindowsMatchesReference is property (1) for random
 // windowed rules (own buffers, month starts, up to MaxWindowDays).
 func TestPropExcludedRandomWindowsMatchesReference(t *testing.T) {
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	props.Property("Excluded = reference", prop.ForAll(func(p propCase) string {
 		set, err := customSet(p)
 		if err != nil {
@@ -458,7 +430,7 @@ func checkNextAllowed(a *rules.Applied, d datecalc.Date) string {
 // TestPropNextAllowed is property (2) on the default table.
 func TestPropNextAllowed(t *testing.T) {
 	sets := newSetCache(t)
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	props.Property("NextAllowed is the first day not excluded", prop.ForAll(func(p propCase) string {
 		a := sets.byBuffer[p.buffer].Apply(p.contact(), p.state, p.today)
 		if _, ok := a.NextAllowed(p.d); !ok {
@@ -474,7 +446,7 @@ func TestPropNextAllowed(t *testing.T) {
 // TestPropNextAllowedRandomWindows is property (2) on random windows, long
 // ones included (which may cover every day).
 func TestPropNextAllowedRandomWindows(t *testing.T) {
-	props := newProperties(t, 1000)
+	props := proptest.New(t, 1000)
 	props.Property("NextAllowed is the first day not excluded", prop.ForAll(func(p propCase) string {
 		set, err := customSet(p)
 		if err != nil {
@@ -532,7 +504,7 @@ func checkPeriods(a *rules.Applied, r refRule, ok bool, p propCase) string {
 // exactly the periods that overlap iv, sorted by start.
 func TestPropPeriods(t *testing.T) {
 	sets := newSetCache(t)
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	props.Property("Periods = overlapping periods by start", prop.ForAll(func(p propCase) string {
 		a := sets.byBuffer[p.buffer].Apply(p.contact(), p.state, p.today)
 		r, ok := specRules[p.state.String()]
@@ -543,7 +515,7 @@ func TestPropPeriods(t *testing.T) {
 
 // TestPropPeriodsRandomWindows is property (3) on random windows.
 func TestPropPeriodsRandomWindows(t *testing.T) {
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	props.Property("Periods = overlapping periods by start", prop.ForAll(func(p propCase) string {
 		set, err := customSet(p)
 		if err != nil {
@@ -589,7 +561,7 @@ func TestPropDefaultEqualsBuilt(t *testing.T) {
 		x.StateString = a.State().String()
 		return x
 	}
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	props.Property("Default = Build(table) = Build(functions)", prop.ForAll(func(p propCase) string {
 		want := answer(def, p)
 		for name, s := range map[string]*rules.Set{"Build": built, "functions": funcs} {
@@ -606,7 +578,7 @@ func TestPropDefaultEqualsBuilt(t *testing.T) {
 // the state field; else no state (SPEC §2), with a mismatch exactly when a
 // valid field disagrees with the ZIP.
 func TestPropResolveState(t *testing.T) {
-	props := newProperties(t, 3000)
+	props := proptest.New(t, 3000)
 	zips := []string{"90210", "75001", "10001", "63101", "89501", "00000", "", "1234", "96799", "99501-1234"}
 	fields := []string{"CA", "tx", " ny ", "XX", "", "Texas", "dc"}
 	props.Property("ZIP, then state field, then nothing", prop.ForAll(func(zi, fi int) bool {

@@ -5,35 +5,14 @@ import (
 	"strings"
 )
 
-// Anchor is the contact date a window is anchored on.
-type Anchor uint8
-
-// The anchors.
-const (
-	AnchorBirthday Anchor = iota + 1
-	AnchorEffectiveDate
-)
-
-// String returns "birthday" or "effective_date", the words used in skip
-// reasons and rule files.
-func (a Anchor) String() string {
-	switch a {
-	case AnchorBirthday:
-		return "birthday"
-	case AnchorEffectiveDate:
-		return "effective_date"
-	}
-	return fmt.Sprintf("Anchor(%d)", uint8(a))
-}
-
 // MaxWindowDays bounds Before, After and Buffer: a window longer than a year
 // is a mistake in a rule, not a regulation.
 const MaxWindowDays = 366
 
 // Window is an exclusion window anchored on the anniversary A of a contact
-// date: the statutory window is [A − Before, A + After], both ends
-// included, and the exclusion period adds the pre-window buffer in front of
-// it: [A − Before − buffer, A + After].
+// date (its Anchor): the statutory window is [A − Before, A + After], both
+// ends included, and the exclusion period adds the pre-window buffer in
+// front of it: [A − Before − buffer, A + After].
 type Window struct {
 	Anchor Anchor
 	Before int
@@ -48,15 +27,11 @@ type Window struct {
 }
 
 // BirthdayWindow returns a window of before/after days around the birthday.
-func BirthdayWindow(before, after int) Window {
-	return Window{Anchor: AnchorBirthday, Before: before, After: after}
-}
+func BirthdayWindow(before, after int) Window { return AnchorBirthday.Window(before, after) }
 
 // EffectiveDateWindow returns a window of before/after days around the
 // policy's effective-date anniversary.
-func EffectiveDateWindow(before, after int) Window {
-	return Window{Anchor: AnchorEffectiveDate, Before: before, After: after}
-}
+func EffectiveDateWindow(before, after int) Window { return AnchorEffectiveDate.Window(before, after) }
 
 // MonthStart returns w anchored on the first day of the anniversary's month.
 func (w Window) MonthStart() Window { w.FromMonthStart = true; return w }
@@ -64,10 +39,11 @@ func (w Window) MonthStart() Window { w.FromMonthStart = true; return w }
 // WithBuffer returns w with its own pre-window buffer of days.
 func (w Window) WithBuffer(days int) Window { w.OwnBuffer, w.Buffer = true, days; return w }
 
-// Validate reports a window with an unknown anchor or a day count outside
-// 0 … MaxWindowDays.
+// Validate reports a window without an anchor or with a day count outside
+// 0 … MaxWindowDays. Whether a rule set knows the window's anchor is the
+// set's question (Build and Apply ask it).
 func (w Window) Validate() error {
-	if w.Anchor != AnchorBirthday && w.Anchor != AnchorEffectiveDate {
+	if w.Anchor.IsZero() {
 		return fmt.Errorf("rules: window has no anchor")
 	}
 	if !w.OwnBuffer && w.Buffer != 0 {

@@ -16,12 +16,11 @@ func TestAnchorString(t *testing.T) {
 	}{
 		{rules.AnchorBirthday, "birthday"},
 		{rules.AnchorEffectiveDate, "effective_date"},
-		{0, "Anchor(0)"},
-		{7, "Anchor(7)"},
+		{rules.Anchor{}, "Anchor(none)"},
 	}
 	for _, tt := range tests {
 		if got := tt.a.String(); got != tt.want {
-			t.Errorf("Anchor(%d).String() = %q, want %q", uint8(tt.a), got, tt.want)
+			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
 	}
 }
@@ -62,7 +61,7 @@ func TestWindowString(t *testing.T) {
 		{rules.BirthdayWindow(0, 60).MonthStart(), "birthday_window(0, 60).from_month_start()"},
 		{rules.BirthdayWindow(0, 60).WithBuffer(10), "birthday_window(0, 60).buffer(10)"},
 		{rules.BirthdayWindow(0, 60).MonthStart().WithBuffer(0), "birthday_window(0, 60).from_month_start().buffer(0)"},
-		{rules.Window{Before: 1, After: 2}, "Anchor(0)_window(1, 2)"},
+		{rules.Window{Before: 1, After: 2}, "Anchor(none)_window(1, 2)"},
 	}
 	for _, tt := range tests {
 		if got := tt.w.String(); got != tt.want {
@@ -81,7 +80,6 @@ func TestWindowValidate(t *testing.T) {
 		{"max days", rules.BirthdayWindow(rules.MaxWindowDays, rules.MaxWindowDays).WithBuffer(rules.MaxWindowDays), ""},
 		{"effective date", rules.EffectiveDateWindow(30, 33), ""},
 		{"no anchor", rules.Window{Before: 1, After: 1}, "no anchor"},
-		{"unknown anchor", rules.Window{Anchor: 3}, "no anchor"},
 		{"negative before", rules.BirthdayWindow(-1, 0), "days before is -1, must be 0-366"},
 		{"negative after", rules.BirthdayWindow(0, -1), "days after is -1, must be 0-366"},
 		{"before too long", rules.BirthdayWindow(367, 0), "days before is 367"},

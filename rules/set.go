@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,9 +49,13 @@ type Options struct {
 	// Name names the set in reports ("default.rules", "builtin").
 	Name string
 	// Checksum identifies the set's source. When empty, Build computes one
-	// from the static rules; a set with rule functions must be given one
-	// (the checksum of its source text).
+	// from the static rules (and the declarations of Anchors); a set with
+	// rule functions must be given one (the checksum of its source text).
 	Checksum string
+	// Anchors are the anchors the set's windows may use besides the
+	// built-in ones (birthday, effective_date), up to MaxAnchors in all.
+	// Each gets its own skip reasons and its slot in Applied.
+	Anchors []Anchor
 }
 
 // ErrInvalidSet is wrapped by every error of Build.
@@ -61,6 +66,7 @@ var ErrInvalidSet = errors.New("rules: invalid rule set")
 // A Set is safe for concurrent use.
 type Set struct {
 	opts    Options
+	anchors anchorList
 	entries [emailsched.NumStates + 1]entry
 	// reasons are precomputed so that answering does not allocate.
 	reasons [emailsched.NumStates + 1]stateReasons
@@ -74,26 +80,33 @@ type entry struct {
 }
 
 type stateReasons struct {
-	exclusion [3]emailsched.SkipReason // by Anchor
-	missing   [3]emailsched.SkipReason // by Anchor
+	exclusion [MaxAnchors]emailsched.SkipReason // by anchor slot
+	missing   [MaxAnchors]emailsched.SkipReason // by anchor slot
 	yearRound emailsched.SkipReason
 	ruleError emailsched.SkipReason
 }
 
 // Build validates a rule table and returns the set. Every state may appear
-// in at most one entry; every static rule must be valid.
+// in at most one entry; every static rule must be valid and use only the
+// set's anchors.
 func Build(opts Options, entries ...Entry) (*Set, error) {
 	if opts.Buffer < 0 || opts.Buffer > MaxWindowDays {
 		return nil, fmt.Errorf("%w: buffer is %d, must be 0-%d", ErrInvalidSet, opts.Buffer, MaxWindowDays)
 	}
+	all, err := AllAnchors(opts.Anchors...)
+	if err != nil {
+		return nil, err
+	}
+	opts.Anchors = slices.Clone(opts.Anchors)
 	s := &Set{opts: opts}
+	s.anchors.n = copy(s.anchors.list[:], all)
 	hasFunc := false
 	for i, e := range entries {
 		if len(e.States) == 0 {
 			return nil, fmt.Errorf("%w: entry %d (%s) names no state", ErrInvalidSet, i+1, e.Origin)
 		}
 		if e.Func == nil {
-			if err := e.Rule.Validate(); err != nil {
+			if err := s.check(e.Rule); err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrInvalidSet, e.Origin, err)
 			}
 		} else {
@@ -119,9 +132,9 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 	s.reasons[emailsched.NoState].ruleError = emailsched.ReasonPrefixRuleError + ":no_state"
 	for _, st := range emailsched.States() {
 		r := &s.reasons[st]
-		for _, a := range []Anchor{AnchorBirthday, AnchorEffectiveDate} {
-			r.exclusion[a] = emailsched.ExclusionReason(st, a.String())
-			r.missing[a] = emailsched.MissingAnchorReason(st, a.String())
+		for i, a := range all {
+			r.exclusion[i] = emailsched.ExclusionReason(st, a.Name())
+			r.missing[i] = emailsched.MissingAnchorReason(st, a.Name())
 		}
 		r.yearRound = emailsched.YearRoundReason(st)
 		r.ruleError = emailsched.RuleErrorReason(st, s.entries[st].origin)
@@ -129,10 +142,25 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 	return s, nil
 }
 
+// check validates a rule for the set: its windows, and that the set knows
+// their anchors (else Apply would have no date for them).
+func (s *Set) check(r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	for _, w := range r.windows {
+		if s.anchors.slot(w.Anchor) < 0 {
+			return fmt.Errorf("rules: %s is anchored on %s, which the rule set does not declare (Options.Anchors)", w, w.Anchor)
+		}
+	}
+	return nil
+}
+
 // describe is the canonical text of the static part of the set.
 func (s *Set) describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pre_window_buffer: %d\n", s.opts.Buffer)
+	b.WriteString(s.anchors.describe())
 	for _, st := range emailsched.States() {
 		if e := s.entries[st]; e.set {
 			fmt.Fprintf(&b, "%s: %s\n", st, e.rule)
@@ -156,6 +184,10 @@ func (s *Set) WithBuffer(days int) (*Set, error) {
 	c.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
 	return &c, nil
 }
+
+// Anchors returns the anchors the set's windows may use: the built-in ones,
+// then those of Options.Anchors.
+func (s *Set) Anchors() []Anchor { return slices.Clone(s.anchors.list[:s.anchors.n]) }
 
 // Buffer returns the default pre-window buffer in days.
 func (s *Set) Buffer() int { return s.opts.Buffer }
