@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
@@ -101,5 +102,58 @@ func TestSecondRunWritesNothing(t *testing.T) {
 				t.Errorf("%d rows carry run-1 (want %d), %d without timestamps", n, c1.Inserted+c1.Updated, bad)
 			}
 		})
+	}
+}
+
+// TestChangeReplans: after a change of a plan-deciding value, a read-only
+// explanation and dry run say that the run re-plans, the run does, its
+// checkpoint records the new settings, and the next run writes nothing.
+func TestChangeReplans(t *testing.T) {
+	ctx := context.Background()
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 5, Contacts: 400}, Shape: sqlitefixture.Production,
+		Unique: sqlitefixture.UniqueEventYear})
+	s, _ := openStore(t, path, sqlite.Options{})
+	runPlan(t, s, "run-1")
+	changed, err := scheduler.New(scheduler.Config{BirthdayDaysBefore: scheduler.Int(21),
+		Clock: func() time.Time { return time.Date(2025, time.March, 3, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ro := sqlite.New(db, sqlite.Options{})
+	ex, err := changed.ExplainAt(ctx, testToday, ro, readAll(t, s)[0].ID)
+	if err != nil || !ex.Replan.Config || ex.Replan.Rules {
+		t.Fatalf("explain after the change: replan %+v, %v", ex.Replan, err)
+	}
+	dry, err := changed.RunAt(ctx, testToday, ro, store.Discard{})
+	if err != nil || !dry.Replan.Config {
+		t.Fatalf("dry run after the change: replan %+v, %v", dry.Replan, err)
+	}
+
+	rep, err := changed.RunAt(ctx, testToday, s, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Replan.Config || rep.Rows.Updated == 0 {
+		t.Errorf("run after the change: replan %+v, rows %+v", rep.Replan, rep.Rows)
+	}
+	if dry.Rows.Updated != rep.Rows.Updated {
+		t.Errorf("the dry run counted %d updates, the run wrote %d", dry.Rows.Updated, rep.Rows.Updated)
+	}
+	cps, err := s.Checkpoints(ctx)
+	if err != nil || len(cps) != 2 {
+		t.Fatalf("checkpoints %+v, %v", cps, err)
+	}
+	if id := changed.Identity(); cps[1].ConfigChecksum != id.Config || cps[1].RulesChecksum != id.Rules || cps[0].ConfigChecksum == id.Config {
+		t.Errorf("checkpoints record %q / %q, the run's settings are %+v", cps[0].ConfigChecksum, cps[1].ConfigChecksum, id)
+	}
+	again, err := changed.RunAt(ctx, testToday, s, s)
+	if err != nil || again.Replan.Changed() || again.Rows.Written() != 0 {
+		t.Errorf("second run with the new settings: replan %+v, rows %+v, %v", again.Replan, again.Rows, err)
 	}
 }
