@@ -218,7 +218,9 @@ type identityFails struct {
 	err error
 }
 
-func (f identityFails) StoredIdentities(context.Context) ([]store.PlanIdentity, error) { return nil, f.err }
+func (f identityFails) StoredIdentities(context.Context) ([]store.PlanIdentity, error) {
+	return nil, f.err
+}
 
 func TestStoredIdentitiesFail(t *testing.T) {
 	ctx := context.Background()
