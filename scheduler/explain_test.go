@@ -330,6 +330,10 @@ func TestExplainReplan(t *testing.T) {
 	if rep.Replan != (Replan{Config: true}) || rep.Rows.Updated != 1 || rep.Rows.Inserted != 0 || rep.Rows.Deleted != 0 {
 		t.Errorf("run after the change: replan %+v, rows %+v; want one update", rep.Replan, rep.Rows)
 	}
+	b.Reset()
+	if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "Re-planned: the configuration changed since the stored plan, so stored dates were not kept") {
+		t.Errorf("the summary does not say that the run re-planned (%v):\n%s", err, b.String())
+	}
 	after, _ := m.Rows(1)
 	for _, e := range after {
 		if e.ID == bdayID && e.Date != d(2025, 2, 27) {

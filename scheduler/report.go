@@ -251,6 +251,9 @@ func (r *Report) finish() {
 func (r *Report) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run %s for %s (rules %s, %s)\n", r.RunID, r.Today, r.RulesName, shortSum(r.RulesChecksum))
+	if r.Replan.Changed() {
+		fmt.Fprintf(&b, "Re-planned: %s, so stored dates were not kept\n", r.Replan)
+	}
 	fmt.Fprintf(&b, "\nContacts  %9d read\n", r.Contacts)
 	fmt.Fprintf(&b, "          %9d planned\n", r.Valid)
 	fmt.Fprintf(&b, "          %9d opted out (do_not_communicate)\n", r.OptedOut)

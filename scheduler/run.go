@@ -65,7 +65,7 @@ func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.
 		return x.rep, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
 	}
 	if sink != nil {
-		x.log.Info("run started", "today", today.String(), "rules", x.rep.RulesName)
+		x.log.Info(x.what()+" started", "today", today.String(), "rules", x.rep.RulesName)
 	}
 	steps := []func(context.Context) error{x.readCatalogue, x.readStored, x.begin, x.countLoad}
 	for _, step := range steps {
@@ -93,6 +93,15 @@ func (s *Scheduler) newExecution(today datecalc.Date, src store.ContactSource, s
 	}
 	return &execution{s: s, today: today, src: src, sink: sink, watch: watch, rep: rep,
 		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), load: loadCounter{today: today}, t0: time.Now()}
+}
+
+// what names the execution in the log: a run, or a preview (a watched run
+// with a sink that writes nothing).
+func (x *execution) what() string {
+	if x.watch != nil {
+		return "preview"
+	}
+	return "run"
 }
 
 // readCatalogue reads the campaign catalogue, when the source has one.
@@ -279,7 +288,7 @@ func (x *execution) commit(ctx context.Context) error {
 	if x.w == nil {
 		return nil
 	}
-	x.log.Info("run finished", "contacts", rep.Contacts, "planned", rep.Planned(),
+	x.log.Info(x.what()+" finished", "contacts", rep.Contacts, "planned", rep.Planned(),
 		"inserted", rep.Rows.Inserted, "updated", rep.Rows.Updated, "deleted", rep.Rows.Deleted, "unchanged", rep.Rows.Unchanged)
 	return nil
 }
