@@ -287,7 +287,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cf := configfile.Defaults()
 	if o.config != "" {
 		var err error
-		if cf, err = configfile.Load(o.config); err != nil {
+		if cf, err = configfile.Load(ctx, o.config); err != nil {
 			return fail(exitInput, "%v", err)
 		}
 	}
