@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -267,6 +270,37 @@ func TestReadOnlyCommands(t *testing.T) {
 		}
 		if diff := cmp.Diff(before, fileHashes(t, tmp)); diff != "" {
 			t.Errorf("schedule %v changed the database's files (-before +after):\n%s", args, diff)
+		}
+	}
+}
+
+// TestSpecialFiles: a configuration or rules path that is a device or a
+// FIFO is refused at once as bad input, never read without end or waited
+// on.
+func TestSpecialFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs or /dev/zero")
+	}
+	tmp := t.TempDir()
+	db := createDB(t, tmp, 20, false)
+	fifo := filepath.Join(tmp, "config.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	for _, args := range [][]string{
+		{"-db", db, "-config", "/dev/zero", "-dry-run"},
+		{"-db", db, "-config", fifo, "-dry-run"},
+	} {
+		done := make(chan int, 1)
+		var stderr bytes.Buffer
+		go func() { done <- run(context.Background(), args, io.Discard, &stderr) }()
+		select {
+		case code := <-done:
+			if code != exitInput || !strings.Contains(stderr.String(), "not a regular file") {
+				t.Errorf("schedule %v: exit %d, stderr %q", args, code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("schedule %v did not return", args)
 		}
 	}
 }
