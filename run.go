@@ -16,6 +16,8 @@ type RunInfo struct {
 	StartedAt time.Time
 	// SendTime is the local time of day emails are sent, "HH:MM".
 	SendTime string
-	// RulesChecksum identifies the exclusion rules that produced the plan.
-	RulesChecksum string
+	// RulesChecksum identifies the exclusion rules that produced the plan,
+	// and ConfigChecksum every configuration value that decides it, both
+	// by content (store.PlanIdentity).
+	RulesChecksum, ConfigChecksum string
 }

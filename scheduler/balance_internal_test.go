@@ -35,7 +35,7 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	newBalancer := func() *balancer {
-		counter, valid, err := s.countingPass(ctx, today, camp, m)
+		counter, valid, err := s.countingPass(ctx, pass{today: today, camp: camp}, m)
 		if err != nil {
 			t.Fatal(err)
 		}

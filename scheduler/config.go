@@ -148,8 +148,9 @@ type settings struct {
 	balance *loadbalance.Config
 	// fullCount: never start from a stored load (Config.FullCountingPass).
 	fullCount bool
-	// key identifies the rules and settings in a stored load.
-	key string
+	// configSum is the configuration's checksum (configChecksum), key
+	// identifies the rules and settings in a stored load.
+	configSum, key string
 	// freqMax is 0 when the frequency limit is disabled.
 	freqMax       int
 	freqPeriod    int
@@ -198,6 +199,7 @@ func (c Config) resolve() (settings, error) {
 	if s.newRunID == nil {
 		s.newRunID = defaultRunID
 	}
+	s.configSum = s.configChecksum()
 	s.key = s.loadKey()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

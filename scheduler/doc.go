@@ -48,6 +48,17 @@
 // and legal. A nightly run on an unchanged organisation therefore rewrites
 // only the rows whose day has come.
 //
+// Stability protects a plan made with the run's own settings only. Every
+// run records the identity of its settings, by content (Identity: the
+// rules' checksum and the checksum of every plan-deciding configuration
+// value; file names play no part). When the stored plan was made with other
+// settings (store.IdentitySource; Report.Replan), stored dates do not hold:
+// every email takes the date, status and reason the new settings give it,
+// balancing included, as on a database without a stored plan, and the
+// emails the change does not affect keep their rows untouched. Explain
+// says which happened, and for each email whether its row is kept, updated
+// (and what changes) or new.
+//
 // # Decisions where the specification is silent
 //
 //   - History rows without an event count for an anniversary when they are

@@ -98,15 +98,15 @@ func ExampleScheduler_ExplainAt() {
 	//   Exclusion period 2024-10-17 … 2025-03-16 (birthday_window(30, 60) around 2025-01-15)
 	//   Exclusion period 2025-10-17 … 2026-03-16 (birthday_window(30, 60) around 2026-01-15)
 	//
-	//   2025-01-01 birthday: skipped (exclusion_window:CA:birthday), priority 10
+	//   2025-01-01 birthday: skipped (exclusion_window:CA:birthday), priority 10; new row
 	//     - event 2025-01-15; ideal send date 2025-01-01 (14 days before)
 	//     - skipped on 2025-01-01: exclusion_window:CA:birthday, birthday_window(30, 60) around the anniversary 2025-01-15: excluded 2024-10-17…2025-03-16
 	//
-	//   2025-03-17 post_window: pre-scheduled, priority 30
+	//   2025-03-17 post_window: pre-scheduled, priority 30; new row
 	//     - the window of the anniversary 2025-01-15 blocked an email and ends 2025-03-16; first day no window excludes: 2025-03-17
 	//     - pre-scheduled for 2025-03-17
 	//
-	//   2025-09-15 aep: pre-scheduled, priority 20
+	//   2025-09-15 aep: pre-scheduled, priority 20; new row
 	//     - event 2025-09-15; ideal send date 2025-09-15 (0 days before)
 	//     - pre-scheduled for 2025-09-15
 }

@@ -60,6 +60,11 @@ type Explanation struct {
 	// Estimate is set when the contact was read alone with a stored
 	// volume: the dates balancing gives are an estimate.
 	Estimate bool `json:"estimate,omitempty"`
+	// Replan is set when the stored plan was made with other settings:
+	// stored dates were not kept (see Report.Replan).
+	Replan Replan `json:"replan,omitzero"`
+	// Deleted lists the stored rows a run would delete, in words.
+	Deleted []string `json:"deleted_rows,omitempty"`
 }
 
 // ExplainedPeriod is one exclusion period of the contact's rule.
@@ -81,6 +86,9 @@ type ExplainedEmail struct {
 	Priority   int                   `json:"priority"`
 	Campaign   int64                 `json:"campaign_instance_id,omitempty"`
 	Trail      []string              `json:"trail"`
+	// Row says what a run writes for it: "new row", "keeps row N" (its
+	// stored row is unchanged) or "updates row N (was ...)".
+	Row string `json:"row"`
 }
 
 // Explain returns the decision trail of contact id for today (see Today).
@@ -126,6 +134,7 @@ func (s *Scheduler) ExplainAt(ctx context.Context, today datecalc.Date, src stor
 	}
 	x.ex.LoadFrom, x.ex.LoadPlanDate = rep.LoadFrom, rep.LoadPlanDate
 	x.ex.Estimate = one && rep.LoadFrom == LoadStored
+	x.ex.Replan = rep.Replan
 	return x.ex, nil
 }
 
@@ -140,18 +149,95 @@ type explainer struct {
 func (x *explainer) trace() int64   { return x.id }
 func (x *explainer) estimate() bool { return x.one }
 
-func (x *explainer) see(c *emailsched.Contact, o *outcome, _ *store.Delta) error {
+func (x *explainer) see(c *emailsched.Contact, o *outcome, d *store.Delta) error {
 	switch {
 	case c.ID < x.id:
 		return nil
 	case c.ID == x.id && !c.Deleted:
 		x.ex = explanation(x.today, c, o)
+		explainRows(x.ex, c, o, d)
 	}
 	return errStop
 }
 
+// explainRows says what a run writes for each email of the plan, and which
+// stored rows it deletes.
+func explainRows(ex *Explanation, c *emailsched.Contact, o *outcome, d *store.Delta) {
+	for i := range o.emails {
+		e, row := &o.emails[i], &ex.Emails[i].Row
+		*row = "keeps its stored row"
+		for j := range d.Insert {
+			if d.Insert[j].SameContent(e) {
+				*row = "new row"
+			}
+		}
+		for j := range d.Update {
+			if u := &d.Update[j]; u.SameContent(e) {
+				for k := range c.Stored {
+					if st := &c.Stored[k]; st.ID == u.ID {
+						*row = fmt.Sprintf("updates row %d (%s)", u.ID, rowChanges(st, u))
+					}
+				}
+			}
+		}
+		if *row == "keeps its stored row" {
+			for j := range c.Stored {
+				if st := &c.Stored[j]; st.SameContent(e) {
+					*row = fmt.Sprintf("keeps row %d unchanged", st.ID)
+				}
+			}
+		}
+	}
+	for _, e := range d.Delete {
+		ex.Deleted = append(ex.Deleted, fmt.Sprintf("row %d (%s %s %s)", e.ID, e.Type, e.Date, describeStatus(&e)))
+	}
+}
+
+// rowChanges says what differs between a stored row and what replaces it.
+func rowChanges(was, now *emailsched.Email) string {
+	var ch []string
+	add := func(what string, a, b any) { ch = append(ch, fmt.Sprintf("%s %v → %v", what, a, b)) }
+	if was.Type != now.Type {
+		add("type", was.Type, now.Type)
+	}
+	if was.Date != now.Date {
+		add("date", was.Date, now.Date)
+	}
+	if was.Status != now.Status || was.SkipReason != now.SkipReason {
+		add("status", describeStatus(was), describeStatus(now))
+	}
+	if was.Event != now.Event {
+		add("event", was.Event, now.Event)
+	}
+	if was.Priority != now.Priority {
+		add("priority", was.Priority, now.Priority)
+	}
+	if was.CampaignInstanceID != now.CampaignInstanceID {
+		add("campaign instance", was.CampaignInstanceID, now.CampaignInstanceID)
+	}
+	if was.CatchUpNote != now.CatchUpNote {
+		ch = append(ch, "catch-up note")
+	}
+	if was.EmailTemplate != now.EmailTemplate || was.SMSTemplate != now.SMSTemplate {
+		ch = append(ch, "templates")
+	}
+	if was.Metadata != now.Metadata {
+		ch = append(ch, "metadata")
+	}
+	return strings.Join(ch, ", ")
+}
+
+// describeStatus is a row's status with its skip reason.
+func describeStatus(e *emailsched.Email) string {
+	if e.SkipReason != "" {
+		return fmt.Sprintf("%s: %s", e.Status, e.SkipReason)
+	}
+	return string(e.Status)
+}
+
 // oneContact is a source of one contact, looked up in the source it
-// wraps, which keeps giving the campaign catalogue and the stored load.
+// wraps, which keeps giving the campaign catalogue, the stored load and the
+// stored plan's settings.
 type oneContact struct {
 	store.ContactSource
 	c *emailsched.Contact
@@ -173,6 +259,13 @@ func (o oneContact) StoredLoad(ctx context.Context) (store.PlanLoad, bool, error
 		return ls.StoredLoad(ctx)
 	}
 	return store.PlanLoad{}, false, nil
+}
+
+func (o oneContact) StoredIdentities(ctx context.Context) ([]store.PlanIdentity, error) {
+	if is, ok := o.ContactSource.(store.IdentitySource); ok {
+		return is.StoredIdentities(ctx)
+	}
+	return nil, nil
 }
 
 // trace collects the contact-level notes of an explanation.
@@ -278,6 +371,9 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	case ex.LoadFrom == LoadUnknown:
 		b.WriteString("  Load balancing: no daily volume is stored for this day, so no email was moved here (a run may move some)\n")
 	}
+	if ex.Replan.Changed() {
+		fmt.Fprintf(&b, "  Re-planned: %s, so stored dates are not kept; every email takes what the current settings give it\n", ex.Replan)
+	}
 	for _, n := range ex.Notes {
 		fmt.Fprintf(&b, "  Note: %s\n", n)
 	}
@@ -293,10 +389,19 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		if e.Campaign != 0 {
 			fmt.Fprintf(&b, ", campaign instance %d", e.Campaign)
 		}
+		if e.Row != "" {
+			fmt.Fprintf(&b, "; %s", e.Row)
+		}
 		b.WriteString("\n")
 		for _, t := range e.Trail {
 			fmt.Fprintf(&b, "    - %s\n", t)
 		}
+	}
+	if len(ex.Deleted) > 0 {
+		b.WriteString("\n")
+	}
+	for _, r := range ex.Deleted {
+		fmt.Fprintf(&b, "  Deletes stored %s: no longer in the plan\n", r)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

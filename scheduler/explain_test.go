@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"testing"
@@ -110,12 +111,13 @@ func TestExplainMatchesRun(t *testing.T) {
 	}
 	var written []ExplainedEmail
 	for _, e := range m.Plan() {
-		written = append(written, ExplainedEmail{Type: e.Type, Date: e.Date, Status: e.Status, SkipReason: e.SkipReason, Event: e.Event, Priority: e.Priority, Campaign: e.CampaignInstanceID})
+		written = append(written, ExplainedEmail{Type: e.Type, Date: e.Date, Status: e.Status, SkipReason: e.SkipReason,
+			Event: e.Event, Priority: e.Priority, Campaign: e.CampaignInstanceID})
 	}
 	strip := func(es []ExplainedEmail) []ExplainedEmail {
 		out := make([]ExplainedEmail, len(es))
 		for i, e := range es {
-			e.Trail = nil
+			e.Trail, e.Row = nil, "" // TestExplainReplan checks Row
 			out[i] = e
 		}
 		return out
@@ -259,4 +261,156 @@ type lookupFails struct{ *memory.Store }
 
 func (lookupFails) Contact(context.Context, int64) (*emailsched.Contact, error) {
 	return nil, errors.New("boom")
+}
+
+// TestExplainReplan: after a change of a timing parameter, Explain says
+// that the run re-plans and what it writes for each email, and the run
+// then does exactly that.
+func TestExplainReplan(t *testing.T) {
+	ctx := context.Background()
+	today := d(2024, 12, 10)
+	c := emailsched.Contact{ID: 1, Email: "tx@example.com", ZIP: "75001", Birthday: d(1950, 3, 20), EffectiveDate: d(2015, 9, 1)}
+	m, err := memory.New([]emailsched.Contact{c}, emailsched.Campaigns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newTestScheduler(t, Config{}).RunAt(ctx, today, m, m); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := m.Rows(1)
+	same := newTestScheduler(t, Config{})
+	if ex, err := same.ExplainAt(ctx, today.AddDays(1), m, 1); err != nil || ex.Replan.Changed() {
+		t.Fatalf("same settings: replan %+v, %v", ex.Replan, err)
+	}
+
+	changed := newTestScheduler(t, Config{BirthdayDaysBefore: Int(21)})
+	ex, err := changed.ExplainAt(ctx, today, &lookupStore{Store: m}, 1) // read alone, as from SQLite
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Replan != (Replan{Config: true}) {
+		t.Errorf("Replan = %+v, want the configuration changed", ex.Replan)
+	}
+	var bday, aepRow string
+	for _, e := range ex.Emails {
+		switch e.Type {
+		case bd:
+			bday = e.Row
+		case aep:
+			aepRow = e.Row
+		}
+	}
+	var bdayID, aepID int64
+	for _, e := range stored {
+		switch e.Type {
+		case bd:
+			bdayID = e.ID
+		case aep:
+			aepID = e.ID
+		}
+	}
+	if want := fmt.Sprintf("updates row %d (date 2025-03-06 → 2025-02-27)", bdayID); bday != want {
+		t.Errorf("birthday row: %q, want %q", bday, want)
+	}
+	if want := fmt.Sprintf("keeps row %d unchanged", aepID); aepRow != want {
+		t.Errorf("AEP row: %q, want %q", aepRow, want)
+	}
+	var b strings.Builder
+	if err := ex.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Re-planned: the configuration changed since the stored plan") {
+		t.Errorf("the text does not say that it re-plans:\n%s", b.String())
+	}
+
+	rep, err := changed.RunAt(ctx, today, m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Replan != (Replan{Config: true}) || rep.Rows.Updated != 1 || rep.Rows.Inserted != 0 || rep.Rows.Deleted != 0 {
+		t.Errorf("run after the change: replan %+v, rows %+v; want one update", rep.Replan, rep.Rows)
+	}
+	b.Reset()
+	if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "Re-planned: the configuration changed since the stored plan, so stored dates were not kept") {
+		t.Errorf("the summary does not say that the run re-planned (%v):\n%s", err, b.String())
+	}
+	after, _ := m.Rows(1)
+	for _, e := range after {
+		if e.ID == bdayID && e.Date != d(2025, 2, 27) {
+			t.Errorf("birthday row %d on %s, want 2025-02-27 (21 days before)", e.ID, e.Date)
+		}
+	}
+	// A second run with the same settings keeps everything.
+	if rep, err := changed.RunAt(ctx, today, m, m); err != nil || rep.Replan.Changed() || rep.Rows.Written() != 0 {
+		t.Errorf("second run: replan %+v, rows %+v, %v", rep.Replan, rep.Rows, err)
+	}
+}
+
+func TestRowChanges(t *testing.T) {
+	base := emailsched.Email{ID: 9, Type: bd, Date: d(2025, 3, 1), Status: emailsched.StatusPreScheduled, Event: d(2025, 3, 15), Priority: 10}
+	for _, tc := range []struct {
+		name   string
+		change func(e *emailsched.Email)
+		want   string
+	}{
+		{"type", func(e *emailsched.Email) { e.Type = pw }, "type birthday → post_window"},
+		{"date", func(e *emailsched.Email) { e.Date = d(2025, 3, 2) }, "date 2025-03-01 → 2025-03-02"},
+		{"status", func(e *emailsched.Email) { e.Status, e.SkipReason = emailsched.StatusSkipped, "year_round:NY" },
+			"status pre-scheduled → skipped: year_round:NY"},
+		{"event", func(e *emailsched.Email) { e.Event = d(2026, 3, 15) }, "event 2025-03-15 → 2026-03-15"},
+		{"priority", func(e *emailsched.Email) { e.Priority = 1 }, "priority 10 → 1"},
+		{"campaign", func(e *emailsched.Email) { e.CampaignInstanceID = 4 }, "campaign instance 0 → 4"},
+		{"notes", func(e *emailsched.Email) { e.CatchUpNote, e.SMSTemplate, e.Metadata = CatchUpNote, "x.txt", "{}" },
+			"catch-up note, templates, metadata"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := base
+			tc.change(&now)
+			if got := rowChanges(&base, &now); got != tc.want {
+				t.Errorf("rowChanges = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExplainDeletedRows: a stored row that leaves the plan is named.
+func TestExplainDeletedRows(t *testing.T) {
+	c := emailsched.Contact{ID: 1, Email: "tx@example.com", ZIP: "75001", Birthday: d(1950, 3, 20),
+		Stored: []emailsched.Email{{ID: 40, Type: "campaign_promotion", Date: d(2025, 1, 5), Status: emailsched.StatusSkipped,
+			SkipReason: "campaign_conflict", CampaignInstanceID: 99, Priority: 40}}}
+	m, err := memory.New([]emailsched.Contact{c}, emailsched.Campaigns{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := newTestScheduler(t, Config{}).ExplainAt(context.Background(), d(2024, 12, 10), m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"row 40 (campaign_promotion 2025-01-05 skipped: campaign_conflict)"}
+	if diff := cmp.Diff(want, ex.Deleted); diff != "" {
+		t.Errorf("Deleted (-want +got):\n%s", diff)
+	}
+	var b strings.Builder
+	if err := ex.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Deletes stored row 40 (campaign_promotion 2025-01-05 skipped: campaign_conflict): no longer in the plan") {
+		t.Errorf("the text does not name the deleted row:\n%s", b.String())
+	}
+}
+
+func TestReplanString(t *testing.T) {
+	for _, tc := range []struct {
+		r    Replan
+		want string
+	}{
+		{Replan{}, "the stored plan was made with these settings"},
+		{Replan{Rules: true}, "the rules changed since the stored plan"},
+		{Replan{Config: true}, "the configuration changed since the stored plan"},
+		{Replan{Rules: true, Config: true}, "the rules and the configuration changed since the stored plan"},
+	} {
+		if got := tc.r.String(); got != tc.want || tc.r.Changed() != (tc.r != Replan{}) {
+			t.Errorf("%+v: %q, changed %t", tc.r, got, tc.r.Changed())
+		}
+	}
 }

@@ -33,21 +33,11 @@ const (
 const MaxStoredLoadAgeDays = 7
 
 // loadKey identifies everything that decides the dates and priorities of a
-// plan besides the data: the rules, every parameter the table declares as
-// deciding the plan (Param.Plan) and the declaration of every event type,
-// so that a parameter or a type added to its table joins the key. A stored
-// load made under another key is not used.
+// plan besides the data (PlanIdentity): a stored load made under another
+// key is not used.
 func (s *settings) loadKey() string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "load-v3|%s", s.rules.Checksum())
-	for _, p := range params {
-		if p.Plan {
-			fmt.Fprintf(h, "|%s=%v", p.Key, s.cfg.ParamValue(p))
-		}
-	}
-	for _, t := range eventTypes {
-		fmt.Fprintf(h, "|type=%s,%s,%s,%t", t.typ, t.daysBefore, t.priority, t.smoothed)
-	}
+	fmt.Fprintf(h, "load-v3|%s|%s", s.rules.Checksum(), s.configSum)
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 

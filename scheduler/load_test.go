@@ -211,6 +211,31 @@ func TestStoredLoadFallsBackToCounting(t *testing.T) {
 	}
 }
 
+// identityFails is a store whose record of the stored plan's settings
+// cannot be read.
+type identityFails struct {
+	*memory.Store
+	err error
+}
+
+func (f identityFails) StoredIdentities(context.Context) ([]store.PlanIdentity, error) {
+	return nil, f.err
+}
+
+func TestStoredIdentitiesFail(t *testing.T) {
+	ctx := context.Background()
+	m, _ := memory.New(demodata.Generate(demodata.GenOptions{Seed: 3, Contacts: 5, Today: demodata.DefaultToday}), emailsched.Campaigns{})
+	s, _ := scheduler.New(scheduler.Config{})
+	boom := errors.New("boom")
+	rep, err := s.RunAt(ctx, demodata.DefaultToday, identityFails{m, boom}, m)
+	if !errors.Is(err, boom) || rep == nil || rep.Rows.Written() != 0 {
+		t.Errorf("RunAt with failing StoredIdentities: %v, report %+v", err, rep)
+	}
+	if runs := m.Runs(); len(runs) != 0 {
+		t.Errorf("the run began in the sink before it knew how to plan: %+v", runs)
+	}
+}
+
 // loadCap is the default daily cap for valid contacts (7 %, rounded up).
 func loadCap(valid int) int {
 	l, _ := loadbalance.LimitsFor(loadbalance.Config{ValidContacts: valid})

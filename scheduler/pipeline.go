@@ -25,6 +25,25 @@ type batch struct {
 	outs     []outcome
 }
 
+// A pass tells every planner of a pass over the contacts what it plans
+// for: the pass (PassCounting or PassPlanning), the run date and campaign
+// catalogue, the contact to trace (0: none) and whether stored dates give
+// way (the stored plan was made with other settings: Replan).
+type pass struct {
+	name    string
+	today   datecalc.Date
+	camp    *campaignSet
+	traceID int64
+	replan  bool
+}
+
+// planner returns a planner for the pass.
+func (ps pass) planner(s *settings) *planner {
+	p := newPlanner(s, ps.today, ps.camp)
+	p.counting, p.traceID, p.replan = ps.name == PassCounting, ps.traceID, ps.replan
+	return p
+}
+
 // stream reads src and plans each contact, calling visit for every contact
 // in source order with its outcome; visit runs on the calling goroutine.
 // With Config.Workers above one, reading (one goroutine), planning (the
@@ -32,9 +51,8 @@ type batch struct {
 // those of a single goroutine, because planning a contact depends on that
 // contact alone. A source error is returned wrapped with pass; a visit
 // error as it is.
-func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource, pass string,
-	traceID int64, visit func(*emailsched.Contact, *outcome) error) error {
-	counting := pass == PassCounting
+func (s *Scheduler) stream(ctx context.Context, src store.ContactSource, ps pass, visit func(*emailsched.Contact, *outcome) error) error {
+	counting := ps.name == PassCounting
 	readErr := func(err error) error {
 		if counting {
 			return fmt.Errorf("scheduler: reading contacts (counting pass): %w", err)
@@ -42,8 +60,7 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 		return fmt.Errorf("scheduler: reading contacts: %w", err)
 	}
 	if s.s.workers <= 1 {
-		p := newPlanner(&s.s, today, camp)
-		p.counting, p.traceID = counting, traceID
+		p := ps.planner(&s.s)
 		var o outcome
 		var order orderCheck
 		for c, err := range src.Contacts(ctx) {
@@ -111,8 +128,7 @@ func (s *Scheduler) stream(ctx context.Context, today datecalc.Date, camp *campa
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := newPlanner(&s.s, today, camp)
-			p.counting, p.traceID = counting, traceID
+			p := ps.planner(&s.s)
 			for b := range work {
 				for i := 0; i < b.n; i++ {
 					p.plan(&b.contacts[i], &b.outs[i])

@@ -123,6 +123,10 @@ type planner struct {
 	// needs the days, priorities and statuses of the emails and nothing
 	// else: no metadata, no order, no follow-up kind.
 	counting bool
+	// replan is set when the stored plan was made with other settings
+	// (Replan): stored dates give way to what these settings give, and
+	// stored emails these settings would not plan are not carried forward.
+	replan bool
 	// tr collects the decision trail of the contact traceID while it is
 	// planned; nil otherwise.
 	tr      *trace
@@ -339,6 +343,12 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, t *eventType, a
 // to, a stored date that is excluded is kept only when the new date would
 // be excluded too (the row stays skipped rather than moving).
 func (p *planner) keepStored(e *emailsched.Email, st *emailsched.Email, respects bool, info *emailInfo) {
+	if p.replan {
+		if p.tr != nil && (st.Date != e.Date || st.Status != e.Status) {
+			info.notef("stored date %s (row %d) not kept: the settings changed since the stored plan", st.Date, st.ID)
+		}
+		return
+	}
 	if respects && st.Date != e.Date && p.ap.CanExclude() {
 		if p.ap.Excludes(st.Date) {
 			if !p.ap.Excludes(e.Date) {
@@ -421,6 +431,9 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 		if st := storedRow(c, emailsched.TypePostWindow, b.ann); st != nil && !st.Date.Before(p.today) {
 			p.keepStored(e, st, true, info)
 		}
+	}
+	if p.replan {
+		return // a plan of these settings made from scratch has no such email
 	}
 	for i := range c.Stored {
 		st := &c.Stored[i]

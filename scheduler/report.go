@@ -25,8 +25,15 @@ type Report struct {
 	Today         datecalc.Date `json:"today"`
 	RulesName     string        `json:"rules_name"`
 	RulesChecksum string        `json:"rules_checksum"`
-	StartedAt     time.Time     `json:"started_at"`
-	FinishedAt    time.Time     `json:"finished_at"`
+	// ConfigChecksum identifies every plan-deciding configuration value
+	// (Scheduler.Identity).
+	ConfigChecksum string `json:"config_checksum"`
+	// Replan is set when the stored plan was made with other settings:
+	// the run did not keep stored dates, every email took what the run's
+	// settings give it, and unaffected emails kept their rows.
+	Replan     Replan    `json:"replan,omitzero"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
 
 	// Contacts is the number of contacts read; Valid of them were planned,
 	// OptedOut have do_not_communicate set, Invalid got no plan.
@@ -244,6 +251,9 @@ func (r *Report) finish() {
 func (r *Report) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run %s for %s (rules %s, %s)\n", r.RunID, r.Today, r.RulesName, shortSum(r.RulesChecksum))
+	if r.Replan.Changed() {
+		fmt.Fprintf(&b, "Re-planned: %s, so stored dates were not kept\n", r.Replan)
+	}
 	fmt.Fprintf(&b, "\nContacts  %9d read\n", r.Contacts)
 	fmt.Fprintf(&b, "          %9d planned\n", r.Valid)
 	fmt.Fprintf(&b, "          %9d opted out (do_not_communicate)\n", r.OptedOut)

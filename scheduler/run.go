@@ -65,9 +65,9 @@ func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.
 		return x.rep, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
 	}
 	if sink != nil {
-		x.log.Info("run started", "today", today.String(), "rules", x.rep.RulesName)
+		x.log.Info(x.what()+" started", "today", today.String(), "rules", x.rep.RulesName)
 	}
-	steps := []func(context.Context) error{x.readCatalogue, x.readStoredLoad, x.begin, x.countLoad}
+	steps := []func(context.Context) error{x.readCatalogue, x.readStored, x.begin, x.countLoad}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return x.rep, x.abort(ctx, err)
@@ -87,12 +87,21 @@ func (s *Scheduler) newExecution(today datecalc.Date, src store.ContactSource, s
 	}
 	rep := &Report{
 		RunID: id, Today: today, StartedAt: start,
-		RulesName: s.s.rules.Name(), RulesChecksum: s.s.rules.Checksum(),
+		RulesName: s.s.rules.Name(), RulesChecksum: s.s.rules.Checksum(), ConfigChecksum: s.s.configSum,
 		InvalidByReason: map[InvalidReason]int{}, FieldIssues: map[string]int{},
 		SkipReasons: map[emailsched.SkipReason]int{},
 	}
 	return &execution{s: s, today: today, src: src, sink: sink, watch: watch, rep: rep,
 		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), load: loadCounter{today: today}, t0: time.Now()}
+}
+
+// what names the execution in the log: a run, or a preview (a watched run
+// with a sink that writes nothing).
+func (x *execution) what() string {
+	if x.watch != nil {
+		return "preview"
+	}
+	return "run"
 }
 
 // readCatalogue reads the campaign catalogue, when the source has one.
@@ -109,14 +118,29 @@ func (x *execution) readCatalogue(ctx context.Context) error {
 	return nil
 }
 
-// readStoredLoad takes the per-day volume the source stored with its plan,
-// when it fits the run. It comes before begin, which may record this run
-// in the store as the latest one.
-func (x *execution) readStoredLoad(ctx context.Context) error {
+// readStored learns what the source knows of its stored plan: whether it
+// was made with the run's settings (Report.Replan) and the per-day volume
+// stored with it, when that fits the run. It comes before begin, which may
+// record this run in the store as the latest one.
+func (x *execution) readStored(ctx context.Context) error {
+	replan, err := x.s.storedReplan(ctx, x.src)
+	if err != nil {
+		return err
+	}
+	x.rep.Replan = replan
+	if replan.Changed() {
+		x.log.Info("re-planning every email: "+replan.String(), "rules", shortSum(x.rep.RulesChecksum),
+			"config", shortSum(x.rep.ConfigChecksum))
+	}
 	est, err := x.s.storedCounter(ctx, x.today, x.src)
 	x.est = est
 	x.rep.Timings.Count = time.Since(x.t0)
 	return err
+}
+
+// pass is what the planners of the run's passes are told.
+func (x *execution) pass() pass {
+	return pass{today: x.today, camp: x.camp, replan: x.rep.Replan.Changed()}
 }
 
 // begin opens the sink's Writer (none without a sink).
@@ -125,7 +149,7 @@ func (x *execution) begin(ctx context.Context) error {
 		return nil
 	}
 	info := emailsched.RunInfo{ID: x.rep.RunID, Today: x.today, StartedAt: x.rep.StartedAt, SendTime: x.s.s.sendTime,
-		RulesChecksum: x.rep.RulesChecksum}
+		RulesChecksum: x.rep.RulesChecksum, ConfigChecksum: x.rep.ConfigChecksum}
 	w, err := x.sink.Begin(ctx, info)
 	if err != nil {
 		return fmt.Errorf("scheduler: begin: %w", err)
@@ -152,7 +176,7 @@ func (x *execution) countLoad(ctx context.Context) error {
 			x.rep.LoadFrom = LoadUnknown
 		} else {
 			var err error
-			if counter, valid, err = x.s.countingPass(ctx, x.today, x.camp, x.src); err != nil {
+			if counter, valid, err = x.s.countingPass(ctx, x.pass(), x.src); err != nil {
 				return err
 			}
 		}
@@ -164,11 +188,12 @@ func (x *execution) countLoad(ctx context.Context) error {
 
 // planningPass plans, balances, accounts for and writes every contact.
 func (x *execution) planningPass(ctx context.Context) error {
-	var traceID int64
+	ps := x.pass()
+	ps.name = PassPlanning
 	if x.watch != nil {
-		traceID = x.watch.trace()
+		ps.traceID = x.watch.trace()
 	}
-	err := x.s.stream(ctx, x.today, x.camp, x.src, PassPlanning, traceID, x.visit)
+	err := x.s.stream(ctx, x.src, ps, x.visit)
 	x.skips.flush(x.rep.SkipReasons) // the report so far goes back on errors too
 	if errors.Is(err, errStop) {
 		return nil
@@ -263,7 +288,7 @@ func (x *execution) commit(ctx context.Context) error {
 	if x.w == nil {
 		return nil
 	}
-	x.log.Info("run finished", "contacts", rep.Contacts, "planned", rep.Planned(),
+	x.log.Info(x.what()+" finished", "contacts", rep.Contacts, "planned", rep.Planned(),
 		"inserted", rep.Rows.Inserted, "updated", rep.Rows.Updated, "deleted", rep.Rows.Deleted, "unchanged", rep.Rows.Unchanged)
 	return nil
 }

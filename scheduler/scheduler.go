@@ -59,10 +59,11 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 // countingPass is the first pass of load balancing: it plans every contact
 // and counts the pre-scheduled emails per day, and returns the count and
 // the number of valid contacts.
-func (s *Scheduler) countingPass(ctx context.Context, today datecalc.Date, camp *campaignSet, src store.ContactSource) (*loadbalance.Counter, int, error) {
-	counter := loadbalance.NewCounter(today)
+func (s *Scheduler) countingPass(ctx context.Context, ps pass, src store.ContactSource) (*loadbalance.Counter, int, error) {
+	counter := loadbalance.NewCounter(ps.today)
 	valid, done := 0, 0
-	err := s.stream(ctx, today, camp, src, PassCounting, 0, func(c *emailsched.Contact, o *outcome) error {
+	ps.name = PassCounting
+	err := s.stream(ctx, src, ps, func(c *emailsched.Contact, o *outcome) error {
 		if done++; done%s.s.progressEvery == 0 {
 			s.report(PassCounting, done)
 		}

@@ -45,3 +45,28 @@ type LoadSource interface {
 	// runs.
 	StoredLoad(ctx context.Context) (PlanLoad, bool, error)
 }
+
+// PlanIdentity identifies the settings a plan was made with, by content:
+// the checksum of the exclusion rules and the checksum of every
+// plan-deciding configuration value (emailsched.RunInfo's RulesChecksum and
+// ConfigChecksum). File names and spelling play no part in either.
+type PlanIdentity struct {
+	Rules, Config string
+}
+
+// IdentitySource is an optional capability of a ContactSource whose store
+// records the PlanIdentity of each run (emailsched.RunInfo).
+//
+// The scheduler keeps a stored email's date while it is still legal, so
+// that plans are stable from day to day, only when the stored plan was made
+// with the run's own settings: after a change of the rules or of a
+// plan-deciding value every email takes what the new settings give it. A
+// source without this capability is trusted to hold a plan of the run's
+// settings.
+type IdentitySource interface {
+	// StoredIdentities returns the identities of the runs whose rows the
+	// stored plan may hold: the last run that completed and every later
+	// one (interrupted, or still running), oldest first. It is empty when
+	// no run recorded one (an earlier scheduler's plan, say).
+	StoredIdentities(ctx context.Context) ([]PlanIdentity, error)
+}

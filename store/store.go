@@ -206,6 +206,15 @@ type Summary struct {
 	Load *PlanLoad
 }
 
+// DryRunner is an optional capability of a ContactSource whose store can
+// count, without writing, what a run would write to it: rows it would
+// decline included (RowCounts.Conflicting), which a sink that writes
+// nothing cannot know. Dry runs and previews use it when the source has
+// it. Its sink must work on a store opened read-only.
+type DryRunner interface {
+	DryRun() ScheduleSink
+}
+
 // Discard is a ScheduleSink that writes nothing, for dry runs and
 // benchmarks: pass store.Discard{}. It is a type rather than a variable so
 // that no package can replace it for the others.

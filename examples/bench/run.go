@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.wal, "wal", false, "generate the production database in WAL mode (production databases are in journal mode DELETE; full and old are always WAL)")
 	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
 	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
-	fs.BoolVar(&o.atomic, "atomic", false, "make each run one transaction (sqlite.Options.Atomic, the schedule command's default); by default the adapter commits in batches of -batch contacts")
+	fs.BoolVar(&o.atomic, "atomic", false, "make each run one transaction (sqlite.Options.Atomic, the schedule command's -atomic); by default the adapter commits in short transactions of whole contacts, as the schedule command does")
 	fs.DurationVar(&o.sender, "sender", 0, "play the sending system beside each measured run: take one pre-scheduled row over every `interval` (for example 100ms) and report how long its writes waited (0 = no sender)")
 	fs.IntVar(&o.runs, "runs", 1, "runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
 	fs.StringVar(&o.child, "child", "", "")

@@ -14,6 +14,7 @@
 //	schedule -db org-001.sqlite3 [-config scheduler.yaml] [-rules FILE|DIR] [-today YYYY-MM-DD]
 //	         [-dry-run] [-backup] [-atomic] [-batch N] [-wait DURATION] [-create] [-wal]
 //	         [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
+//	schedule -db org-001.sqlite3 -what-if [-config ...] [-rules ...] [-today ...] [-what-if-out FILE.csv]
 //	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
 //	schedule -db org-001.sqlite3 -status
 //
@@ -47,6 +48,12 @@
 //	-report FILE.json write the run report as indented JSON (the field names of scheduler.Report)
 //	-chart FILE.svg   draw the pre-scheduled emails per day of the next 12 months, before and
 //	                  after load balancing
+//	-what-if          preview what a run with these rules and configuration would change in the
+//	                  stored plan (read-only): by state and email type, the emails newly skipped,
+//	                  newly allowed, moved (and by how many days on average), otherwise changed,
+//	                  added and removed, and the rows a run would write
+//	-what-if-out FILE with -what-if, write one CSV line per changed row: contact, state, type,
+//	                  change, old date/status/reason, new date/status/reason
 //	-explain ID       print the decision trail of one contact (read-only)
 //	-status           print the last runs recorded in the database (read-only)
 //	-log-format F     "text" (default) or "json": the format of the log lines on stderr
@@ -57,31 +64,36 @@
 // line (contacts done, rate, time left) when stderr is a terminal, plain log
 // lines otherwise.
 //
-// -dry-run, -explain and -status open the database read-only: they change
-// nothing, not even the journal mode, and work on a database that this
-// program never wrote to.
+// -dry-run, -what-if, -explain and -status open the database read-only: they
+// change nothing, not even the journal mode, and work on a database that
+// this program never wrote to. A dry run and a what-if count the rows a
+// unique index of the database would decline, as a run does.
 //
-// A run reads and plans without holding the database's write lock, then
-// writes its changes in one short transaction: the sending system keeps
-// working meanwhile. A run that changes many rows (a first run) holds the
-// lock longer; the summary says how long ("Lock" line).
+// When the rules or a setting that decides the plan differ from those of
+// the stored plan (compared by content), a run re-plans every email instead
+// of keeping stored dates; the summary says so ("Re-planned" line), and
+// -what-if shows the effect beforehand.
 //
-// Ctrl-C (SIGINT) or SIGTERM stops a run. Until it has planned every contact
-// a run has written nothing, so an interruption leaves the previous plan
-// intact. Its changes are then committed in short transactions of whole
-// contacts (at most -batch contacts, about 200 ms each), so that the sending
-// system waits little: an interruption during the writes leaves every contact
-// with either its complete previous plan or its complete new one, and running
-// again finishes the job. With -atomic the run is one transaction: an
-// interruption leaves the previous plan entirely intact, and the sending
-// system waits while the whole change is written. A second Ctrl-C kills the
-// program at once.
+// A run writes its changes in short transactions of whole contacts (at most
+// -batch contacts, about 200 ms each, with pauses between them), so that the
+// sending system keeps working: in WAL mode while it reads, in
+// rollback-journal mode once it has planned every contact. The summary says
+// how long the run held the write lock at most ("Lock" line). Ctrl-C
+// (SIGINT) or SIGTERM stops a run: every contact keeps either its complete
+// previous plan or its complete new one, and running again finishes the
+// job. With -atomic the run is one transaction: an interruption leaves the
+// previous plan entirely intact, and the sending system waits while the
+// whole change is written. A second Ctrl-C kills the program at once.
 //
 // # Exit status
 //
-//	0  success (also for -explain and -status)
-//	1  the run failed or was interrupted, or the contact to explain does not exist
-//	2  bad usage, configuration or rules (nothing was read or written)
+//	0  success (also for -what-if, -explain and -status)
+//	1  the run failed or was interrupted
+//	3  bad usage or input: flags, configuration, rules, the database's path or
+//	   schema, a contact to explain that does not exist (nothing was written)
+//	4  another run of the database is in progress (see -wait)
+//
+// 2 is never used: it is what a Go program that crashes exits with.
 package main
 
 import (
@@ -108,11 +120,18 @@ import (
 	"github.com/emailsched/emailsched/store/sqlite"
 )
 
-// The exit statuses.
+// The exit statuses. 2 is left out: it is the status of a Go runtime crash,
+// which a wrapper must be able to tell from bad input.
 const (
-	exitOK    = 0
-	exitRun   = 1
-	exitUsage = 2
+	exitOK = 0
+	// exitRun: the run failed or was interrupted.
+	exitRun = 1
+	// exitInput: bad usage or input (flags, configuration, rules, the
+	// database's path or schema, the contact to explain); nothing was
+	// written.
+	exitInput = 3
+	// exitBusy: another run of the database is in progress.
+	exitBusy = 4
 )
 
 func main() {
@@ -146,7 +165,9 @@ var testHooks struct {
 // options are the parsed flags.
 type options struct {
 	db, config, rules, today, report, chart, logFormat string
+	whatIfOut                                          string
 	dryRun, backup, status, create, wal, atomic        bool
+	whatIf                                             bool
 	batch                                              int
 	wait                                               time.Duration
 	explain                                            int64
@@ -156,6 +177,7 @@ type options struct {
 const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-dry-run] [-backup]
                 [-atomic] [-batch N] [-wait DURATION] [-create] [-wal] [-report FILE.json]
                 [-chart FILE.svg] [-log-format text|json]
+       schedule -db PATH -what-if [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-what-if-out FILE.csv]
        schedule -db PATH -explain CONTACT_ID [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD]
        schedule -db PATH -status`
 
@@ -182,6 +204,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.BoolVar(&o.wal, "wal", false, "switch the database to WAL journal mode before the run (a persistent change; default: leave the mode as it is)")
 	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `file`")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `file`")
+	fs.BoolVar(&o.whatIf, "what-if", false, "preview what a run with these rules and configuration would change in the stored plan, by state and email type, and exit (nothing is written)")
+	fs.StringVar(&o.whatIfOut, "what-if-out", "", "with -what-if, write one CSV line per changed row to `file`")
 	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
 	fs.BoolVar(&o.status, "status", false, "print the last runs recorded in the database and exit")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format` on stderr: text or json")
@@ -189,12 +213,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, exitOK, false
 		}
-		return nil, exitUsage, false
+		return nil, exitInput, false
 	}
 	bad := func(format string, a ...any) (*options, int, bool) {
 		fmt.Fprintf(stderr, "schedule: "+format+"\n", a...)
 		fmt.Fprintln(stderr, usageLine)
-		return nil, exitUsage, false
+		return nil, exitInput, false
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -215,22 +239,29 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	if o.wait < 0 {
 		return bad("-wait must not be negative, not %v", o.wait)
 	}
-	if o.status && o.explainSet {
-		return bad("-status and -explain cannot be combined")
+	if o.whatIfOut != "" && !o.whatIf {
+		return bad("-what-if-out needs -what-if")
 	}
-	if o.status || o.explainSet || o.dryRun {
-		// The read-only modes.
-		mode := "-status"
-		switch {
-		case o.explainSet:
-			mode = "-explain"
-		case o.dryRun:
-			mode = "-dry-run"
+	modes := []struct {
+		name string
+		set  bool
+	}{{"-status", o.status}, {"-explain", o.explainSet}, {"-what-if", o.whatIf}, {"-dry-run", o.dryRun}}
+	mode := ""
+	for _, m := range modes {
+		if !m.set {
+			continue
 		}
+		if mode != "" {
+			return bad("%s and %s cannot be combined", mode, m.name)
+		}
+		mode = m.name
+	}
+	if mode != "" {
+		// The read-only modes.
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"-dry-run", o.dryRun && mode != "-dry-run"}, {"-backup", o.backup}, {"-batch", o.batch != 0}, {"-atomic", o.atomic},
+		}{{"-backup", o.backup}, {"-batch", o.batch != 0}, {"-atomic", o.atomic},
 			{"-report", o.report != "" && mode != "-dry-run"}, {"-chart", o.chart != "" && mode != "-dry-run"},
 			{"-create", o.create}, {"-wal", o.wal}, {"-wait", o.wait != 0}} {
 			if f.set {
@@ -256,8 +287,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cf := configfile.Defaults()
 	if o.config != "" {
 		var err error
-		if cf, err = configfile.Load(o.config); err != nil {
-			return fail(exitUsage, "%v", err)
+		if cf, err = configfile.Load(ctx, o.config); err != nil {
+			return fail(exitInput, "%v", err)
 		}
 	}
 	if o.db != "" {
@@ -273,13 +304,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cf.Atomic = true
 	}
 	if cf.Database == "" {
-		return fail(exitUsage, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
+		return fail(exitInput, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
 	}
 	cfg := cf.Scheduler
 	if !o.status {
 		set, err := cf.LoadRules()
 		if err != nil {
-			return fail(exitUsage, "rules: %v", err)
+			return fail(exitInput, "rules: %v", err)
 		}
 		cfg.Rules = set
 	}
@@ -291,19 +322,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.ProgressEvery = scheduler.Int(cmp.Or(testHooks.progressEvery, 10_000))
 	sch, err := scheduler.New(cfg)
 	if err != nil {
-		return fail(exitUsage, "configuration: %v", err)
+		return fail(exitInput, "configuration: %v", err)
 	}
 	today := sch.Today()
 	if o.today != "" {
 		if today, err = datecalc.Parse(o.today); err != nil {
-			return fail(exitUsage, "-today: %v", err)
+			return fail(exitInput, "-today: %v", err)
 		}
 	}
 
-	readOnly := o.status || o.explainSet || o.dryRun
+	readOnly := o.status || o.explainSet || o.dryRun || o.whatIf
 	db, err := openDB(ctx, cf.Database, readOnly, o.create, logger)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return fail(exitInput, "%v", err)
 	}
 	defer db.Close()
 	if o.wal {
@@ -339,6 +370,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The contact is read on its own (store.ContactLookup): no
 		// progress to show.
 		ex, err := sch.ExplainAt(ctx, today, src, o.explain)
+		if errors.Is(err, scheduler.ErrContactNotFound) {
+			return fail(exitInput, "explain %d: %v", o.explain, err)
+		}
 		if err != nil {
 			return fail(exitRun, "explain %d: %v", o.explain, err)
 		}
@@ -348,9 +382,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
+	if o.whatIf {
+		return whatIf(ctx, sch, today, src, o.whatIfOut, stdout, stderr, prog, st)
+	}
+
 	var sink store.ScheduleSink = st
 	if o.dryRun {
-		sink = store.Discard{}
+		sink = st.DryRun() // counts what a run would write, rows the database would decline included
 	}
 	prog.begin(countContacts(ctx, st))
 	rep, err := sch.RunAt(ctx, today, src, sink)
@@ -362,7 +400,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			return fail(exitRun, "interrupted: %v\nschedule: contacts not yet committed keep their previous plan; run again to finish", err)
 		}
-		return fail(exitRun, "run failed: %v", err)
+		return fail(runFailure(err), "run failed: %v", err)
 	}
 	if testHooks.zeroTimings {
 		rep.Timings = scheduler.Timings{}
@@ -387,6 +425,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// runFailure is the exit status of a run that failed with err.
+func runFailure(err error) int {
+	switch {
+	case errors.Is(err, sqlite.ErrRunInProgress):
+		return exitBusy
+	case errors.Is(err, sqlite.ErrForeignSchema):
+		return exitInput
+	}
+	return exitRun
 }
 
 // openDB opens the database: read-only for the modes that only read, else
@@ -437,25 +486,36 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 }
 
 // writeFile writes a file through write, replacing it only once complete.
-func writeFile(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+func writeFile(path string, write func(io.Writer) error) error {
+	w, done, err := createFile(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
+	return done(write(w))
+}
+
+// createFile returns a writer to a temporary file beside path, and done,
+// which makes it path when given a nil error (else removes it) and returns
+// the first error.
+func createFile(path string) (io.Writer, func(error) error, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, nil, err
+	}
+	done := func(err error) error {
+		if err == nil {
+			err = tmp.Chmod(0o644)
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
 		if err != nil {
-			tmp.Close()
 			os.Remove(tmp.Name())
 		}
-	}()
-	if err := write(tmp); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return tmp, done, nil
 }

@@ -5,13 +5,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,6 +98,7 @@ func TestCLI(t *testing.T) {
 	tmp := t.TempDir()
 	db := createDB(t, tmp, 300, false)
 	report := filepath.Join(tmp, "report.json")
+	whatIfCSV := filepath.Join(tmp, "changes.csv")
 	chart := filepath.Join(tmp, "chart.svg")
 	emptyDir := filepath.Join(tmp, "empty")
 	if err := os.Mkdir(emptyDir, 0o755); err != nil {
@@ -130,33 +135,37 @@ func TestCLI(t *testing.T) {
 		{"run_again", []string{"-db", db, "-today", "2025-03-03"}, 0},
 		{"dry_run", []string{"-db", db, "-today", "2025-03-17", "-dry-run"}, 0},
 		{"custom_config", []string{"-db", db, "-today", "2025-03-17", "-dry-run", "-config", "testdata/custom.yaml", "-log-format", "json"}, 0},
+		{"what_if", []string{"-db", db, "-today", "2025-03-17", "-what-if", "-config", "testdata/custom.yaml", "-what-if-out", whatIfCSV}, 0},
+		{"what_if_same", []string{"-db", db, "-today", "2025-03-03", "-what-if"}, 0},
+		{"what_if_and_dry_run", []string{"-db", db, "-what-if", "-dry-run"}, exitInput},
+		{"what_if_out_alone", []string{"-db", db, "-what-if-out", whatIfCSV}, exitInput},
 		{"explain", []string{"-db", db, "-today", "2025-03-03", "-explain", "17"}, 0},
-		{"explain_missing", []string{"-db", db, "-today", "2025-03-03", "-explain", "99999"}, 1},
+		{"explain_missing", []string{"-db", db, "-today", "2025-03-03", "-explain", "99999"}, exitInput},
 		{"backup", []string{"-db", db, "-today", "2025-03-03", "-backup", "-batch", "50"}, 0},
 		{"status", []string{"-db", db, "-status"}, 0},
 		{"help", []string{"-h"}, 0},
-		{"unknown_flag", []string{"-db", db, "-verbose"}, 2},
-		{"bad_today", []string{"-db", db, "-today", "2025-13-01"}, 2},
-		{"bad_log_format", []string{"-db", db, "-log-format", "xml"}, 2},
-		{"bad_batch", []string{"-db", db, "-batch", "-1"}, 2},
-		{"extra_argument", []string{"-db", db, "run"}, 2},
-		{"bad_explain_id", []string{"-db", db, "-explain", "abc"}, 2},
-		{"status_and_explain", []string{"-db", db, "-status", "-explain", "1"}, 2},
-		{"explain_and_report", []string{"-db", db, "-explain", "1", "-report", report}, 2},
-		{"no_database", []string{"-today", "2025-03-03"}, 2},
-		{"missing_database", []string{"-db", filepath.Join(tmp, "none.sqlite3")}, 2},
-		{"missing_database_dry_run", []string{"-db", filepath.Join(tmp, "none.sqlite3"), "-dry-run"}, 2},
-		{"not_a_database", []string{"-db", notDB, "-today", "2025-03-03"}, 2},
-		{"empty_file", []string{"-db", emptyFile, "-today", "2025-03-03"}, 2},
-		{"no_contacts_table", []string{"-db", noContacts, "-status"}, 2},
+		{"unknown_flag", []string{"-db", db, "-verbose"}, exitInput},
+		{"bad_today", []string{"-db", db, "-today", "2025-13-01"}, exitInput},
+		{"bad_log_format", []string{"-db", db, "-log-format", "xml"}, exitInput},
+		{"bad_batch", []string{"-db", db, "-batch", "-1"}, exitInput},
+		{"extra_argument", []string{"-db", db, "run"}, exitInput},
+		{"bad_explain_id", []string{"-db", db, "-explain", "abc"}, exitInput},
+		{"status_and_explain", []string{"-db", db, "-status", "-explain", "1"}, exitInput},
+		{"explain_and_report", []string{"-db", db, "-explain", "1", "-report", report}, exitInput},
+		{"no_database", []string{"-today", "2025-03-03"}, exitInput},
+		{"missing_database", []string{"-db", filepath.Join(tmp, "none.sqlite3")}, exitInput},
+		{"missing_database_dry_run", []string{"-db", filepath.Join(tmp, "none.sqlite3"), "-dry-run"}, exitInput},
+		{"not_a_database", []string{"-db", notDB, "-today", "2025-03-03"}, exitInput},
+		{"empty_file", []string{"-db", emptyFile, "-today", "2025-03-03"}, exitInput},
+		{"no_contacts_table", []string{"-db", noContacts, "-status"}, exitInput},
 		{"create", []string{"-db", fresh, "-create", "-today", "2025-03-03"}, 0},
 		{"status_created", []string{"-db", fresh, "-status"}, 0},
-		{"create_dry_run", []string{"-db", fresh, "-create", "-dry-run"}, 2},
+		{"create_dry_run", []string{"-db", fresh, "-create", "-dry-run"}, exitInput},
 		{"wal", []string{"-db", db, "-today", "2025-03-04", "-wal", "-batch", "100"}, 0},
-		{"bad_config", []string{"-db", db, "-config", "testdata/bad.yaml"}, 2},
-		{"missing_config", []string{"-db", db, "-config", "testdata/none.yaml"}, 2},
-		{"bad_rules", []string{"-db", db, "-rules", "testdata/bad.rules"}, 2},
-		{"empty_rules_dir", []string{"-db", db, "-rules", emptyDir}, 2},
+		{"bad_config", []string{"-db", db, "-config", "testdata/bad.yaml"}, exitInput},
+		{"missing_config", []string{"-db", db, "-config", "testdata/none.yaml"}, exitInput},
+		{"bad_rules", []string{"-db", db, "-rules", "testdata/bad.rules"}, exitInput},
+		{"empty_rules_dir", []string{"-db", db, "-rules", emptyDir}, exitInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +198,31 @@ func TestCLI(t *testing.T) {
 		golden(t, "run.report.json", string(data))
 	})
 	t.Run("chart", func(t *testing.T) { checkChart(t, chart) })
+	t.Run("what_if_csv", func(t *testing.T) {
+		data, err := os.ReadFile(whatIfCSV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One line per changed row, as the preview counted them
+		// (testdata/what_if.golden: 817).
+		recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 818 || strings.Join(recs[0], ",") != "contact_id,state,type,change,old_date,old_status,old_reason,new_date,new_status,new_reason" {
+			t.Errorf("%d lines, header %v", len(recs), recs[0])
+		}
+		kinds := map[string]int{}
+		for _, r := range recs[1:] {
+			kinds[r[3]]++
+			if (r[3] == "added") != (r[4] == "") || (r[3] == "removed") != (r[7] == "") {
+				t.Errorf("line %v: old and new rows do not fit the change", r)
+			}
+		}
+		if len(kinds) != 6 {
+			t.Errorf("changes by kind: %v", kinds)
+		}
+	})
 	t.Run("backup_written", func(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(tmp, "backups", "org-001.backup-*.sqlite3"))
 		if len(files) != 1 {
@@ -236,6 +270,37 @@ func TestReadOnlyCommands(t *testing.T) {
 		}
 		if diff := cmp.Diff(before, fileHashes(t, tmp)); diff != "" {
 			t.Errorf("schedule %v changed the database's files (-before +after):\n%s", args, diff)
+		}
+	}
+}
+
+// TestSpecialFiles: a configuration or rules path that is a device or a
+// FIFO is refused at once as bad input, never read without end or waited
+// on.
+func TestSpecialFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs or /dev/zero")
+	}
+	tmp := t.TempDir()
+	db := createDB(t, tmp, 20, false)
+	fifo := filepath.Join(tmp, "config.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	for _, args := range [][]string{
+		{"-db", db, "-config", "/dev/zero", "-dry-run"},
+		{"-db", db, "-config", fifo, "-dry-run"},
+	} {
+		done := make(chan int, 1)
+		var stderr bytes.Buffer
+		go func() { done <- run(context.Background(), args, io.Discard, &stderr) }()
+		select {
+		case code := <-done:
+			if code != exitInput || !strings.Contains(stderr.String(), "not a regular file") {
+				t.Errorf("schedule %v: exit %d, stderr %q", args, code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("schedule %v did not return", args)
 		}
 	}
 }

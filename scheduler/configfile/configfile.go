@@ -1,20 +1,22 @@
 package configfile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/emailsched/emailsched/internal/safefile"
 	"github.com/emailsched/emailsched/scheduler"
 )
 
@@ -67,11 +69,25 @@ func Defaults() *File {
 	return f
 }
 
+// Limits on what Load and Parse read, so that no file can exhaust the
+// process: a configuration is a few hundred bytes.
+const (
+	// MaxFileSize bounds the size of a configuration file, in bytes.
+	MaxFileSize = 64 << 10
+	// MaxProblems bounds the problems reported for one file; the last
+	// says how many more there were.
+	MaxProblems = 20
+	// MaxListLength bounds a list of days (one per day of the year).
+	MaxListLength = 366
+)
+
 // Load reads and parses the configuration file at path (see Parse).
 // Relative paths in it (database, rules, backup.dir) are resolved against
-// the file's directory.
-func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+// the file's directory. It reads only a regular file of at most
+// MaxFileSize bytes (a FIFO or a device is refused at once), and gives up
+// when ctx ends.
+func Load(ctx context.Context, path string) (*File, error) {
+	data, err := safefile.Read(ctx, path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("configfile: %w", err)
 	}
@@ -93,8 +109,13 @@ func Load(path string) (*File, error) {
 // duplicate key, value of the wrong type and value out of range is reported
 // at once: the error is then Problems.
 func Parse(name string, data []byte) (*File, error) {
-	p := &parser{name: name, lines: strings.Split(string(data), "\n"), f: Defaults()}
+	p := &parser{name: name, f: Defaults()}
 	p.f.Name = name
+	if len(data) > MaxFileSize {
+		p.add(&yaml.Node{}, "", "the file is %d bytes long, more than the %d a configuration may have", len(data), MaxFileSize)
+		return nil, p.done()
+	}
+	p.lines = strings.Split(string(data), "\n")
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var doc yaml.Node
 	switch err := dec.Decode(&doc); {
@@ -102,12 +123,12 @@ func Parse(name string, data []byte) (*File, error) {
 		return p.f, nil // empty, or only comments
 	case err != nil:
 		p.syntax(err)
-		return nil, p.problems
+		return nil, p.done()
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
 		p.add(&more, "", "the file must hold one document, found a second one")
-		return nil, p.problems
+		return nil, p.done()
 	}
 	if root := deref(doc.Content[0]); root.Kind == yaml.MappingNode {
 		p.mapping(root, "")
@@ -115,9 +136,18 @@ func Parse(name string, data []byte) (*File, error) {
 		p.add(root, "", "the file must be a mapping of keys to values (such as \"send_time: 08:30\"), found %s", describe(root))
 	}
 	if len(p.problems) > 0 {
-		return nil, p.problems
+		return nil, p.done()
 	}
 	return p.f, nil
+}
+
+// done returns the problems, the last saying how many more there were.
+func (p *parser) done() Problems {
+	if p.more > 0 {
+		p.problems = append(p.problems, &Problem{File: p.name, Message: fmt.Sprintf("and %d more problems", p.more)})
+		p.more = 0
+	}
+	return p.problems
 }
 
 // Problem is one fault of a configuration file.
@@ -174,9 +204,14 @@ type parser struct {
 	lines    []string
 	f        *File
 	problems Problems
+	more     int // problems beyond MaxProblems
 }
 
 func (p *parser) add(n *yaml.Node, key, format string, args ...any) {
+	if len(p.problems) >= MaxProblems {
+		p.more++
+		return
+	}
 	pr := &Problem{File: p.name, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)}
 	if pr.Line >= 1 && pr.Line <= len(p.lines) {
 		pr.Snippet = snippet(pr.Line, strings.TrimRight(p.lines[pr.Line-1], "\r"), pr.Column)
@@ -184,11 +219,35 @@ func (p *parser) add(n *yaml.Node, key, format string, args ...any) {
 	p.problems = append(p.problems, pr)
 }
 
-// snippet shows line n with a caret under column col.
+// snippetWidth bounds the part of a line a snippet shows.
+const snippetWidth = 100
+
+// snippet shows line n with a caret under column col (in bytes, from 1);
+// of a long line only the part around the column.
 func snippet(n int, text string, col int) string {
 	text = strings.ReplaceAll(text, "\t", " ")
+	col = max(col, 1)
+	if len(text) > snippetWidth {
+		from := max(0, min(col-1-snippetWidth/2, len(text)-snippetWidth))
+		for from > 0 && !utf8.RuneStart(text[from]) {
+			from--
+		}
+		to := min(len(text), from+snippetWidth)
+		for to < len(text) && !utf8.RuneStart(text[to]) {
+			to++
+		}
+		part := text[from:to]
+		col -= from
+		if from > 0 {
+			part, col = "…"+part, col+1
+		}
+		if to < len(text) {
+			part += "…"
+		}
+		text = part
+	}
 	gutter := fmt.Sprintf("%5d | ", n)
-	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", max(col-1, 0)) + "^"
+	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", col-1) + "^"
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -258,10 +317,18 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	}
-	if n.ShortTag() == "!!str" {
-		return strconv.Quote(n.Value)
+	v := n.Value
+	if len(v) > 40 {
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = v[:cut] + "…"
 	}
-	return n.Value
+	if n.ShortTag() == "!!str" {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // value checks and sets one key; at is where n is written.
@@ -298,7 +365,7 @@ func (p *parser) value(fd field, n, at *yaml.Node) {
 			p.add(at, key, "%s must be a string, found %s", key, describe(n))
 		} else if msg := fd.check(v.s); msg != "" {
 			ok = false
-			p.add(at, key, "%s %s, found %q", key, msg, v.s)
+			p.add(at, key, "%s %s, found %s", key, msg, describe(n))
 		}
 	case scheduler.KindMonthDays:
 		v.dates, ok = p.dates(key, n, at)
@@ -336,6 +403,10 @@ func (p *parser) dates(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool
 	const want = `a list of one or more days "MM-DD" (such as ["09-15"])`
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.add(at, key, "%s must be %s, found %s", key, want, describe(n))
+		return nil, false
+	}
+	if len(n.Content) > MaxListLength {
+		p.add(at, key, "%s lists %d days, more than the %d days of a year", key, len(n.Content), MaxListLength)
 		return nil, false
 	}
 	var out []scheduler.MonthDay

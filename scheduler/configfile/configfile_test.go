@@ -37,7 +37,7 @@ var fileOpts = cmp.Options{
 // TestSampleIsDefaults: testdata/scheduler.yaml sets every key to its
 // default, so loading it gives Defaults().
 func TestSampleIsDefaults(t *testing.T) {
-	got, err := configfile.Load(sample)
+	got, err := configfile.Load(context.Background(), sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("database: org.sqlite3\nrules: /etc/rules\nbackup: {dir: ../backups}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := configfile.Load(path)
+	f, err := configfile.Load(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,14 +377,14 @@ func TestLoad(t *testing.T) {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 
-	if _, err := configfile.Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "configfile: ") {
+	if _, err := configfile.Load(context.Background(), filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "configfile: ") {
 		t.Errorf("missing file: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("batch_contacts: -1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = configfile.Load(bad)
+	_, err = configfile.Load(context.Background(), bad)
 	var ps configfile.Problems
 	if !errors.As(err, &ps) || ps[0].File != bad {
 		t.Errorf("bad file: %v", err)

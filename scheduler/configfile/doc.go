@@ -6,7 +6,7 @@
 //
 // # Use
 //
-//	f, err := configfile.Load("scheduler.yaml") // a missing key means its default
+//	f, err := configfile.Load(ctx, "scheduler.yaml") // a missing key means its default
 //	if err != nil {
 //		log.Fatal(err) // every problem, each with file:line:col and what is allowed
 //	}

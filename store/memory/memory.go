@@ -23,6 +23,7 @@ var (
 	_ store.ContactSource  = (*Store)(nil)
 	_ store.CampaignSource = (*Store)(nil)
 	_ store.LoadSource     = (*Store)(nil)
+	_ store.IdentitySource = (*Store)(nil)
 	_ store.ScheduleSink   = (*Store)(nil)
 )
 
@@ -365,6 +366,20 @@ func (s *Store) StoredLoad(context.Context) (store.PlanLoad, bool, error) {
 		return l, true, nil
 	}
 	return store.PlanLoad{}, false, nil
+}
+
+// StoredIdentities implements store.IdentitySource: the identity of the last
+// committed run, the only one whose rows the stored plan holds (commits are
+// all or nothing); none before the first.
+func (s *Store) StoredIdentities(context.Context) ([]store.PlanIdentity, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := len(s.runs) - 1; i >= 0; i-- {
+		if r := s.runs[i]; r.Err == "" {
+			return []store.PlanIdentity{{Rules: r.Info.RulesChecksum, Config: r.Info.ConfigChecksum}}, nil
+		}
+	}
+	return nil, nil
 }
 
 func (w *writer) Abort(_ context.Context, cause error) error {

@@ -48,7 +48,7 @@ const (
 // preceded it (scheduler_run_id and contacts_checksum NOT NULL,
 // run_timestamp, completed_at, emails_scheduled, emails_skipped).
 var checkpointFilled = []string{"run_id", "run_timestamp", "started_at", "finished_at", "run_date", "status",
-	"contacts_processed", "contacts_checksum", "rules_checksum", "rows_inserted", "rows_updated", "rows_deleted",
+	"contacts_processed", "contacts_checksum", "rules_checksum", "config_checksum", "rows_inserted", "rows_updated", "rows_deleted",
 	"rows_unchanged", "rows_conflicting", "rows_taken", "contacts_deleted", "error_message", "lease_until", "owner",
 	"plan_load", "scheduler_run_id", "completed_at", "emails_scheduled", "emails_skipped"}
 
@@ -68,11 +68,12 @@ func readLayout(ctx context.Context, q queryer) (checkpointLayout, error) {
 
 // insertSQL is the INSERT of a new checkpoint row in this layout, with its
 // arguments in order: run id, started (text), run date, rules checksum,
-// lease, owner.
+// lease, owner, configuration checksum.
 func (l checkpointLayout) insertSQL() string {
 	cols := "run_id, run_timestamp, started_at, run_date, status, rules_checksum, contacts_checksum, lease_until, owner, " +
-		"contacts_processed, rows_inserted, rows_updated, rows_deleted, rows_unchanged, rows_conflicting, rows_taken, contacts_deleted"
-	vals := "?1, ?2, ?2, ?3, '" + CheckpointRunning + "', ?4, '', ?5, ?6, 0, 0, 0, 0, 0, 0, 0, 0"
+		"contacts_processed, rows_inserted, rows_updated, rows_deleted, rows_unchanged, rows_conflicting, rows_taken, contacts_deleted, " +
+		"config_checksum"
+	vals := "?1, ?2, ?2, ?3, '" + CheckpointRunning + "', ?4, '', ?5, ?6, 0, 0, 0, 0, 0, 0, 0, 0, ?7"
 	if l.schedulerRunID {
 		cols += ", scheduler_run_id"
 		vals += ", ?1"
@@ -148,7 +149,7 @@ func (s *Store) acquire(ctx context.Context, conn *sql.Conn, l checkpointLayout,
 			if err == nil && other == nil {
 				var res sql.Result
 				res, err = conn.ExecContext(ctx, l.insertSQL(), run.ID, started, nullDate(run.Today), nullText(run.RulesChecksum),
-					leaseText(time.Now().Add(leaseTTL)), owner())
+					leaseText(time.Now().Add(leaseTTL)), owner(), nullText(run.ConfigChecksum))
 				if err == nil {
 					rowid, err = res.LastInsertId()
 				}
@@ -260,7 +261,9 @@ type Checkpoint struct {
 	// CheckpointFailed.
 	Status           string
 	ContactsChecksum string // 16 hex digits
-	RulesChecksum    string
+	// RulesChecksum and ConfigChecksum identify the run's settings
+	// (store.PlanIdentity).
+	RulesChecksum, ConfigChecksum string
 	// Contacts is the number of contacts the run processed, and
 	// DeletedContacts those whose planned rows it deleted.
 	Contacts        int
@@ -302,7 +305,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 		pick("run_id"), pick("run_date"), pick("started_at"), pick("finished_at"), pick("status"), pick("contacts_checksum"), pick("rules_checksum"),
 		pick("contacts_processed"), pick("rows_inserted"), pick("rows_updated"), pick("rows_deleted"),
 		pick("rows_unchanged"), pick("rows_conflicting"), pick("error_message"), pick("rows_taken"),
-		pick("contacts_deleted"), pick("owner"),
+		pick("contacts_deleted"), pick("owner"), pick("config_checksum"),
 	}, ", ") + " FROM scheduler_checkpoints WHERE run_id IS NOT NULL ORDER BY rowid"
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
@@ -310,7 +313,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	}
 	defer rows.Close()
 	var out []Checkpoint
-	v := make([]any, 17)
+	v := make([]any, 18)
 	p := make([]any, len(v))
 	for i := range v {
 		p[i] = &v[i]
@@ -321,7 +324,7 @@ func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 			return nil, fmt.Errorf("sqlite: checkpoints: %w", err)
 		}
 		c := Checkpoint{RunID: text(v[0]), RunDate: text(v[1]), Status: text(v[4]), ContactsChecksum: text(v[5]),
-			RulesChecksum: text(v[6]), Error: text(v[13]), Contacts: n(v[7]), DeletedContacts: n(v[15]), Owner: text(v[16]),
+			RulesChecksum: text(v[6]), Error: text(v[13]), Contacts: n(v[7]), DeletedContacts: n(v[15]), Owner: text(v[16]), ConfigChecksum: text(v[17]),
 			Rows: store.RowCounts{Inserted: n(v[8]), Updated: n(v[9]), Deleted: n(v[10]), Unchanged: n(v[11]),
 				Conflicting: n(v[12]), Taken: n(v[14])}}
 		c.StartedAt, _ = timestamp(v[2])

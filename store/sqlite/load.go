@@ -101,3 +101,43 @@ func (s *Store) latestLoad(ctx context.Context) (sql.NullString, error) {
 	}
 	return sql.NullString{}, rows.Err()
 }
+
+// StoredIdentities implements store.IdentitySource: the rules and
+// configuration checksums recorded by the latest completed run and by every
+// run after it (interrupted, or still running), oldest first. With short
+// write transactions an interrupted run leaves some contacts with its plan
+// and the others with the previous one: both identities count. Runs that
+// recorded no configuration checksum (an earlier scheduler's) are left out,
+// and a database that was never migrated has none.
+func (s *Store) StoredIdentities(ctx context.Context) ([]store.PlanIdentity, error) {
+	cols, err := tableColumns(ctx, s.db, "scheduler_checkpoints")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stored settings: %w", err)
+	}
+	if !cols["config_checksum"] || !cols["run_id"] {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT coalesce(rules_checksum, ''), config_checksum FROM scheduler_checkpoints
+		WHERE run_id IS NOT NULL AND rowid >= coalesce((SELECT max(rowid) FROM scheduler_checkpoints
+		WHERE run_id IS NOT NULL AND status = ?), 0) ORDER BY rowid`, CheckpointCompleted)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stored settings: %w", err)
+	}
+	defer rows.Close()
+	var out []store.PlanIdentity
+	for rows.Next() {
+		var id store.PlanIdentity
+		var config sql.NullString
+		if err := rows.Scan(&id.Rules, &config); err != nil {
+			return nil, fmt.Errorf("sqlite: stored settings: %w", err)
+		}
+		if config.Valid && config.String != "" {
+			id.Config = config.String
+			out = append(out, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: stored settings: %w", err)
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched/scheduler"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
@@ -101,5 +102,142 @@ func TestSecondRunWritesNothing(t *testing.T) {
 				t.Errorf("%d rows carry run-1 (want %d), %d without timestamps", n, c1.Inserted+c1.Updated, bad)
 			}
 		})
+	}
+}
+
+// TestChangeReplans: after a change of a plan-deciding value, a read-only
+// explanation and dry run say that the run re-plans, the run does, its
+// checkpoint records the new settings, and the next run writes nothing.
+func TestChangeReplans(t *testing.T) {
+	ctx := context.Background()
+	path := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: 5, Contacts: 400}, Shape: sqlitefixture.Production,
+		Unique: sqlitefixture.UniqueEventYear})
+	s, _ := openStore(t, path, sqlite.Options{})
+	runPlan(t, s, "run-1")
+	changed, err := scheduler.New(scheduler.Config{BirthdayDaysBefore: scheduler.Int(21),
+		Clock: func() time.Time { return time.Date(2025, time.March, 3, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ro := sqlite.New(db, sqlite.Options{})
+	ex, err := changed.ExplainAt(ctx, testToday, ro, readAll(t, s)[0].ID)
+	if err != nil || !ex.Replan.Config || ex.Replan.Rules {
+		t.Fatalf("explain after the change: replan %+v, %v", ex.Replan, err)
+	}
+	dry, err := changed.RunAt(ctx, testToday, ro, store.Discard{})
+	if err != nil || !dry.Replan.Config {
+		t.Fatalf("dry run after the change: replan %+v, %v", dry.Replan, err)
+	}
+
+	rep, err := changed.RunAt(ctx, testToday, s, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Replan.Config || rep.Rows.Updated == 0 {
+		t.Errorf("run after the change: replan %+v, rows %+v", rep.Replan, rep.Rows)
+	}
+	if dry.Rows.Updated != rep.Rows.Updated {
+		t.Errorf("the dry run counted %d updates, the run wrote %d", dry.Rows.Updated, rep.Rows.Updated)
+	}
+	cps, err := s.Checkpoints(ctx)
+	if err != nil || len(cps) != 2 {
+		t.Fatalf("checkpoints %+v, %v", cps, err)
+	}
+	if id := changed.Identity(); cps[1].ConfigChecksum != id.Config || cps[1].RulesChecksum != id.Rules || cps[0].ConfigChecksum == id.Config {
+		t.Errorf("checkpoints record %q / %q, the run's settings are %+v", cps[0].ConfigChecksum, cps[1].ConfigChecksum, id)
+	}
+	again, err := changed.RunAt(ctx, testToday, s, s)
+	if err != nil || again.Replan.Changed() || again.Rows.Written() != 0 {
+		t.Errorf("second run with the new settings: replan %+v, rows %+v, %v", again.Replan, again.Rows, err)
+	}
+}
+
+// TestDryRunCountsWhatARunWrites: on a production database, whose unique
+// index refuses the rows a history row holds the key of, on databases with
+// the other unique index or none, and with indexes a dry run cannot
+// evaluate, a dry run and a preview (read-only) count exactly what the runs
+// then write, conflicts included.
+func TestDryRunCountsWhatARunWrites(t *testing.T) {
+	type tc struct {
+		name  string
+		opts  sqlitefixture.Options
+		extra string // SQL run on the database before the runs
+	}
+	gen := demodata.GenOptions{Seed: 9, Contacts: 1500, StoredFraction: 0.3}
+	cases := []tc{{name: "Production", opts: sqlitefixture.Options{Gen: gen, Shape: sqlitefixture.Production, Unique: sqlitefixture.UniqueEventYear}}}
+	for _, u := range uniques {
+		cases = append(cases, tc{name: "Full" + u.name, opts: sqlitefixture.Options{Gen: gen, Shape: sqlitefixture.Full, Unique: u.u}})
+	}
+	// Unique indexes a dry run leaves out (with a warning) and that never
+	// refuse a row of the fixture: on an expression, partial, on a column
+	// the adapter does not write.
+	cases = append(cases, tc{name: "Unevaluable", opts: sqlitefixture.Options{Gen: gen, Shape: sqlitefixture.Full, Unique: sqlitefixture.NoUnique},
+		extra: `CREATE UNIQUE INDEX u_expr ON email_schedules(id, lower(email_type));
+			CREATE UNIQUE INDEX u_partial ON email_schedules(contact_id, email_type) WHERE status = 'no such status';
+			CREATE UNIQUE INDEX u_id ON email_schedules(id, contact_id)`})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			testDryRun(t, c.opts, c.extra)
+		})
+	}
+}
+
+func testDryRun(t *testing.T, opts sqlitefixture.Options, extra string) {
+	ctx := context.Background()
+	path := createDB(t, opts)
+	s, rw := openStore(t, path, sqlite.Options{BatchContacts: 100})
+	if extra != "" {
+		if _, err := rw.Exec(extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ro := sqlite.New(db, sqlite.Options{})
+
+	dry, err := newScheduler(t, "dry").RunAt(ctx, testToday, ro, ro.DryRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := runPlan(t, s, "run-1")
+	if opts.Unique != sqlitefixture.NoUnique && first.Rows.Conflicting == 0 {
+		t.Fatal("the fixture has no conflicting rows: the test proves nothing")
+	}
+	if diff := cmp.Diff(first.Rows, dry.Rows); diff != "" {
+		t.Errorf("first run (-run +dry run):\n%s", diff)
+	}
+
+	changed, err := scheduler.New(scheduler.Config{EffectiveDateDaysBefore: scheduler.Int(45), DailyCapPercent: scheduler.Float(5),
+		Clock: func() time.Time { return time.Date(2025, time.March, 3, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := testToday.AddDays(1)
+	p, err := changed.PreviewAt(ctx, next, ro, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := changed.RunAt(ctx, next, s, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Report.Replan.Config || rep.Rows.Updated == 0 {
+		t.Errorf("preview replan %+v, run rows %+v", p.Report.Replan, rep.Rows)
+	}
+	if diff := cmp.Diff(rep.Rows, p.Report.Rows); diff != "" {
+		t.Errorf("run after the change (-run +preview):\n%s", diff)
+	}
+	if n := p.Total.Moved + p.Total.NewlySkipped + p.Total.NewlyAllowed + p.Total.Changed; p.Total.Removed > rep.Rows.Deleted ||
+		n < rep.Rows.Updated || p.Total.Added < rep.Rows.Inserted {
+		t.Errorf("preview counts %+v do not cover the run's rows %+v", p.Total, rep.Rows)
 	}
 }

@@ -806,7 +806,14 @@ func foreignKey(err error) bool {
 // fill returns the arguments of insertSQL (insert) or of updateSQL without
 // its WHERE arguments.
 func (w *writer) fill(contact int64, e *emailsched.Email, now string, insert bool) []any {
-	a := w.args[:0]
+	w.args = rowValues(w.args[:0], contact, e, w.sendTime, w.run.ID, now, insert)
+	return w.args
+}
+
+// rowValues appends to a the values the adapter writes for e: those of
+// insertedColumns, in their order, for an insert; without contact_id and
+// created_at for an update.
+func rowValues(a []any, contact int64, e *emailsched.Email, sendTime, runID, now string, insert bool) []any {
 	if insert {
 		a = append(a, contact)
 	}
@@ -815,15 +822,13 @@ func (w *writer) fill(contact int64, e *emailsched.Email, now string, insert boo
 		y, m, d := e.Event.Date()
 		ey, em, ed = int64(y), int64(m), int64(d)
 	}
-	a = append(a, string(e.Type), nullDate(e.Date), w.sendTime, string(e.Status), nullText(string(e.SkipReason)),
+	a = append(a, string(e.Type), nullDate(e.Date), sendTime, string(e.Status), nullText(string(e.SkipReason)),
 		int64(e.Priority), nullInt(e.CampaignInstanceID), nullText(e.EmailTemplate), nullText(e.SMSTemplate),
-		w.run.ID, ey, em, ed, nullText(e.CatchUpNote), nullText(e.Metadata))
+		runID, ey, em, ed, nullText(e.CatchUpNote), nullText(e.Metadata))
 	if insert {
 		a = append(a, now)
 	}
-	a = append(a, now)
-	w.args = a
-	return a
+	return append(a, now)
 }
 
 // tx runs f in a transaction on the writer's connection: in an atomic run

@@ -19,6 +19,7 @@ var (
 	_ store.ContactSource  = (*Store)(nil)
 	_ store.CampaignSource = (*Store)(nil)
 	_ store.LoadSource     = (*Store)(nil)
+	_ store.IdentitySource = (*Store)(nil)
 	_ store.ContactLookup  = (*Store)(nil)
 	_ store.ScheduleSink   = (*Store)(nil)
 )

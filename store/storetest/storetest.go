@@ -149,6 +149,7 @@ func RunWithLimits(t *testing.T, lim Limits, open func(t *testing.T, f Fixture) 
 		{"DirtyFields", testDirtyFields},
 		{"Campaigns", testCampaigns},
 		{"StoredLoad", testStoredLoad},
+		{"StoredIdentities", testStoredIdentities},
 		{"WriteDelta", testWriteDelta},
 		{"UnchangedOnly", testUnchangedOnly},
 		{"TwoRuns", testTwoRuns},
@@ -742,6 +743,52 @@ func testStoredLoad(t *testing.T, h *harness) {
 	}
 	if diff := gocmp.Diff(*load, got, dateEqual); diff != "" {
 		t.Errorf("StoredLoad differs from the committed load (-want +got):\n%s", diff)
+	}
+}
+
+// testStoredIdentities checks store.IdentitySource: the identity of the
+// last completed run, and after an interrupted run with other settings
+// that run's as well when its rows may remain.
+func testStoredIdentities(t *testing.T, h *harness) {
+	is, ok := h.src.(store.IdentitySource)
+	if !ok {
+		t.Skip("source does not implement store.IdentitySource")
+	}
+	ctx := t.Context()
+	if ids, err := is.StoredIdentities(ctx); len(ids) != 0 || err != nil {
+		t.Fatalf("StoredIdentities before any run: %v, %v", ids, err)
+	}
+	run := func(id string, pi store.PlanIdentity, finish bool) {
+		t.Helper()
+		w, err := h.sink.Begin(ctx, emailsched.RunInfo{ID: id, Today: suiteToday, SendTime: "08:30",
+			RulesChecksum: pi.Rules, ConfigChecksum: pi.Config})
+		if err != nil {
+			t.Fatalf("Begin(%s): %v", id, err)
+		}
+		d := &store.Delta{ContactID: idEmpty, Insert: []emailsched.Email{newRow(idEmpty, emailsched.TypeBirthday, 4)}}
+		if finish {
+			d.Insert = nil // keep the contact's plan as it was
+			commit(t, w)
+			return
+		}
+		write(t, w, d)
+		if err := w.Abort(ctx, errors.New("storetest: interrupted")); err != nil {
+			t.Fatalf("Abort(%s): %v", id, err)
+		}
+	}
+	a := store.PlanIdentity{Rules: "sha256:rules-a", Config: "sha256:config-a"}
+	b := store.PlanIdentity{Rules: "sha256:rules-a", Config: "sha256:config-b"}
+	c := store.PlanIdentity{Rules: "sha256:rules-c", Config: "sha256:config-b"}
+	run("storetest-id-a", a, true)
+	run("storetest-id-b", b, true)
+	ids, err := is.StoredIdentities(ctx)
+	if err != nil || !slices.Equal(ids, []store.PlanIdentity{b}) {
+		t.Fatalf("StoredIdentities after two completed runs = %v, %v; want the last run's only, %v", ids, err, b)
+	}
+	run("storetest-id-c", c, false)
+	ids, err = is.StoredIdentities(ctx)
+	if err != nil || len(ids) == 0 || ids[0] != b || slices.ContainsFunc(ids, func(x store.PlanIdentity) bool { return x != b && x != c }) {
+		t.Fatalf("StoredIdentities after an interrupted run = %v, %v; want %v first, then at most %v", ids, err, b, c)
 	}
 }
 

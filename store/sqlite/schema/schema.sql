@@ -123,6 +123,9 @@ CREATE TABLE IF NOT EXISTS scheduler_checkpoints (
     contacts_processed INTEGER,
     contacts_checksum TEXT,
     rules_checksum TEXT,
+    -- the checksum of every plan-deciding configuration value of the run
+    -- (store.PlanIdentity), with rules_checksum the identity of its settings
+    config_checksum TEXT,
     rows_inserted INTEGER,
     rows_updated INTEGER,
     rows_deleted INTEGER,
