@@ -127,10 +127,21 @@ func validCampaignName(name string) bool {
 
 // IsAnniversary reports whether t is one of the anniversary emails
 // (birthday, effective_date, aep, post_window).
-func (t EmailType) IsAnniversary() bool { return fixedTypes[string(t)].family == familyAnniversary }
+func (t EmailType) IsAnniversary() bool { return t.family() == familyAnniversary }
 
 // IsFollowUp reports whether t is one of the four follow-up kinds.
-func (t EmailType) IsFollowUp() bool { return fixedTypes[string(t)].family == familyFollowUp }
+func (t EmailType) IsFollowUp() bool { return t.family() == familyFollowUp }
+
+// family returns the family of a fixed type, 0 for another. Planning asks
+// for every email: a scan of the short list costs less than hashing.
+func (t EmailType) family() typeFamily {
+	for i := range fixedTypeList {
+		if fixedTypeList[i].t == t {
+			return fixedTypeList[i].family
+		}
+	}
+	return 0
+}
 
 // Campaign returns the campaign type name of a campaign email type and true,
 // or "" and false for the other types.
@@ -206,8 +217,9 @@ const (
 )
 
 // ExclusionReason is the reason of an email blocked by a state's window:
-// "exclusion_window:<state>:<anchor>", anchor being "birthday" or
-// "effective_date".
+// "exclusion_window:<state>:<anchor>", anchor being the name of the
+// window's anchor ("birthday", "effective_date", or one a rule set
+// declares: see package rules).
 func ExclusionReason(s State, anchor string) SkipReason {
 	return SkipReason(ReasonPrefixExclusion + ":" + s.String() + ":" + anchor)
 }

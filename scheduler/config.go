@@ -139,7 +139,10 @@ type settings struct {
 	aep      []MonthDay
 	catchUp  int
 	// events are the parameters of eventTypes, in its order.
-	events         []eventSettings
+	events []eventSettings
+	// notAfterToday declares the rules' anchors whose dates may not lie
+	// after the run date (rules.AnchorSpec.NotAfterToday).
+	notAfterToday  []rules.AnchorSpec
 	prioPostWindow int
 	// followUpDelay is -1 when follow-ups are disabled.
 	followUpDelay    int
@@ -179,6 +182,11 @@ func (c Config) resolve() (settings, error) {
 	}
 	if s.rules == nil {
 		s.rules = rules.Default()
+	}
+	for _, a := range s.rules.Anchors() {
+		if spec := a.Spec(); spec.NotAfterToday {
+			s.notAfterToday = append(s.notAfterToday, spec)
+		}
 	}
 	if s.clock == nil {
 		s.clock = time.Now

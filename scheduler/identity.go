@@ -25,7 +25,8 @@ func (s *settings) configChecksum() string {
 		}
 	}
 	for _, t := range eventTypes {
-		fmt.Fprintf(&b, "type %s days_before=%s priority=%s smoothed=%t\n", t.typ, t.daysBefore, t.priority, t.smoothed)
+		fmt.Fprintf(&b, "type %s days_before=%s priority=%s smoothed=%t anchor=%s one_year_after=%t\n",
+			t.typ, t.daysBefore, t.priority, t.smoothed, t.anchor.Name(), t.oneYearAfter)
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return "sha256:" + hex.EncodeToString(sum[:])

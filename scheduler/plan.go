@@ -30,8 +30,10 @@ const (
 // event).
 const CatchUpNote = "catch-up: the ideal send date had passed"
 
-// issueFutureBirthday is the report key of birthdays after the run date.
-const issueFutureBirthday = "birth_date: in the future"
+// futureIssue is the suffix of the report key of an anchor date after the
+// run date, for anchors declared NotAfterToday ("birth_date: in the
+// future").
+const futureIssue = ": in the future"
 
 // emailKind tells the pipeline stage that produced an email.
 type emailKind uint8
@@ -67,8 +69,9 @@ type outcome struct {
 	invalid  InvalidReason
 	optedOut bool
 	state    rules.StateResolution
-	// futureBirthday: the birthday is after today (invalid data).
-	futureBirthday bool
+	// future lists the fields of the contact's anchor dates that lie after
+	// today although their anchor forbids it (a birthday: invalid data).
+	future []string
 	// emails and info are parallel.
 	emails []emailsched.Email
 	info   []emailInfo
@@ -81,7 +84,7 @@ type outcome struct {
 }
 
 func (o *outcome) reset() {
-	*o = outcome{emails: o.emails[:0], info: o.info[:0]}
+	*o = outcome{emails: o.emails[:0], info: o.info[:0], future: o.future[:0]}
 }
 
 // add appends an email built on the side (the planner uses next).
@@ -222,8 +225,12 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		return
 	}
 	today := p.today
-	if c.Birthday.After(today) && !c.HasIssue(emailsched.FieldBirthday) {
-		o.futureBirthday = true
+	for i := range p.s.notAfterToday {
+		// The rule reads such a date as missing (rules.Anchor.Read); the
+		// report counts it as invalid data.
+		if a := &p.s.notAfterToday[i]; a.Date(c).After(today) && !c.HasIssue(a.Field) {
+			o.future = append(o.future, a.Field)
+		}
 	}
 	o.ap = p.s.rules.Apply(c, res.State, today)
 	p.ap = &o.ap
@@ -238,10 +245,10 @@ func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 		}
 	}
 
-	for i := range eventTypes {
-		t := &eventTypes[i]
-		if ann, year := t.event(p, c); !ann.IsZero() {
-			p.anniversary(c, o, t, ann, year, p.s.events[i])
+	for i := range p.s.events {
+		ev := &p.s.events[i]
+		if ann, year := p.nextEvent(ev.eventType, c); !ann.IsZero() {
+			p.anniversary(c, o, ev, ann, year)
 		}
 	}
 	p.campaigns(c, o, res.State)
@@ -304,14 +311,14 @@ func (p *planner) aepIn(id int64, i int) datecalc.Date {
 	return days[datecalc.Spread(h, len(days))]
 }
 
-// anniversary plans the email of event type t for the event ann of year
+// anniversary plans the email of event type ev for the event ann of year
 // annYear, its lead time before ann, unless history shows the sending
 // system already has it.
-func (p *planner) anniversary(c *emailsched.Contact, o *outcome, t *eventType, ann datecalc.Date, annYear int, set eventSettings) {
+func (p *planner) anniversary(c *emailsched.Contact, o *outcome, ev *eventSettings, ann datecalc.Date, annYear int) {
 	if p.skipRespecting {
 		return
 	}
-	typ, ideal := t.typ, ann.AddDays(-set.before)
+	typ, ideal := ev.typ, ann.AddDays(-ev.before)
 	if p.committed(typ, ann, annYear) {
 		if p.tr != nil {
 			p.tr.notef("%s for %s: not planned, the sending system already has it (history)", typ, ann)
@@ -320,8 +327,8 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, t *eventType, a
 	}
 	today := p.today
 	e, info := o.next()
-	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, set.priority, ann
-	info.kind, info.respects, info.latest, info.smoothed = kindAnniversary, true, ann, t.smoothed
+	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, ev.priority, ann
+	info.kind, info.respects, info.latest, info.smoothed = kindAnniversary, true, ann, ev.smoothed
 	if p.tr != nil {
 		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
 	}

@@ -113,7 +113,9 @@ type TypeCount struct {
 
 // Timings are the durations of a run's phases. Reading and planning are
 // interleaved, so they are measured together; Write is the time spent in
-// the sink's Write calls. Count is the
+// the sink's Write calls, measured for writers that report what they wrote
+// (store.WriteReporter; a sink that writes nothing takes no time worth two
+// clock reads per contact). Count is the
 // first pass of load balancing (reading and planning every contact once
 // more), or reading the stored load (Report.LoadFrom).
 //
@@ -173,8 +175,8 @@ func (r *Report) add(c *emailsched.Contact, o *outcome, skips *skipTally) {
 		return
 	}
 	r.Valid++
-	if o.futureBirthday {
-		r.FieldIssues[issueFutureBirthday]++
+	for _, field := range o.future {
+		r.FieldIssues[field+futureIssue]++
 	}
 	if o.state.Source == rules.SourceZIP {
 		r.StateFromZIP++

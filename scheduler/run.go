@@ -30,7 +30,13 @@ type execution struct {
 	est   estimate
 	bal   *balancer
 	w     store.Writer
-	load  loadCounter
+	// load counts the new plan's per-day volume for a writer that keeps
+	// it (store.LoadKeeper) when load balancing is on; nil otherwise.
+	load *loadCounter
+	// timeWrites: the writer reports what it wrote (store.WriteReporter),
+	// and its Write calls are timed; a writer that reports nothing is
+	// trivial, and two clock reads per contact would cost more.
+	timeWrites bool
 	sum   store.Summary
 	check datecalc.IDChecksum
 	delta store.Delta
@@ -92,7 +98,7 @@ func (s *Scheduler) newExecution(today datecalc.Date, src store.ContactSource, s
 		SkipReasons: map[emailsched.SkipReason]int{},
 	}
 	return &execution{s: s, today: today, src: src, sink: sink, watch: watch, rep: rep,
-		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), load: loadCounter{today: today}, t0: time.Now()}
+		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), t0: time.Now()}
 }
 
 // what names the execution in the log: a run, or a preview (a watched run
@@ -155,6 +161,12 @@ func (x *execution) begin(ctx context.Context) error {
 		return fmt.Errorf("scheduler: begin: %w", err)
 	}
 	x.w = w
+	if lk, ok := w.(store.LoadKeeper); ok && lk.KeepsLoad() && x.s.s.balance != nil {
+		// A plan made without balancing never gives its load to a later
+		// run: the setting is part of the load's key.
+		x.load = &loadCounter{today: x.today}
+	}
+	_, x.timeWrites = w.(store.WriteReporter)
 	return nil
 }
 
@@ -226,7 +238,7 @@ func (x *execution) visit(c *emailsched.Contact, o *outcome) error {
 				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
 			}
 		}
-		if o.invalid == "" && !o.optedOut {
+		if x.load != nil && o.invalid == "" && !o.optedOut {
 			x.load.add(o)
 		}
 		x.rep.add(c, o, &x.skips)
@@ -246,9 +258,14 @@ func (x *execution) visit(c *emailsched.Contact, o *outcome) error {
 	if x.w == nil || x.delta.Empty() {
 		return nil
 	}
-	t := time.Now()
-	err := x.w.Write(x.ctx, &x.delta)
-	x.rep.Timings.Write += time.Since(t)
+	var err error
+	if x.timeWrites {
+		t := time.Now()
+		err = x.w.Write(x.ctx, &x.delta)
+		x.rep.Timings.Write += time.Since(t)
+	} else {
+		err = x.w.Write(x.ctx, &x.delta)
+	}
 	if err != nil {
 		return fmt.Errorf("scheduler: writing contact %d: %w", c.ID, err)
 	}
@@ -266,7 +283,9 @@ func (x *execution) commit(ctx context.Context) error {
 		x.sum.PreScheduled += tc.PreScheduled
 		x.sum.Skipped += tc.Skipped
 	}
-	x.sum.Load = x.load.load(x.s.s.key)
+	if x.load != nil {
+		x.sum.Load = x.load.load(x.s.s.key)
+	}
 	rep.Rows = x.sum.Rows
 	if x.w != nil {
 		t := time.Now()

@@ -73,7 +73,7 @@ func TestRunReport(t *testing.T) {
 		Contacts: 8, Valid: 4, OptedOut: 1, Invalid: 3,
 		InvalidByReason: map[InvalidReason]int{InvalidEmail: 1, InvalidNoEmail: 1, InvalidNoState: 1},
 		InvalidContacts: []InvalidContact{{4, InvalidEmail}, {5, InvalidNoEmail}, {6, InvalidNoState}},
-		FieldIssues:     map[string]int{emailsched.FieldEffectiveDate: 1, issueFutureBirthday: 1},
+		FieldIssues:     map[string]int{emailsched.FieldEffectiveDate: 1, emailsched.FieldBirthday + futureIssue: 1},
 		StateFromZIP:    3, StateFromField: 1, StateMismatches: 1,
 		Emails: []TypeCount{
 			// Contact 8 is in OK, whose window is anchored on the

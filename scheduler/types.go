@@ -15,7 +15,8 @@ import (
 // them in its order, load balancing reads smoothed, and the stored load's
 // key (settings.loadKey) covers every entry. Adding a type is one entry,
 // the Config fields and parameters (Params) it names, and, for an event
-// that is not an anchor's anniversary, its event function.
+// that is not the anniversary of an anchor (rules.Anchor), its event
+// function.
 type eventType struct {
 	typ emailsched.EmailType
 	// daysBefore and priority name the Config fields of its lead time
@@ -26,31 +27,43 @@ type eventType struct {
 	// smoothed: load balancing spreads the type's daily peaks over the
 	// neighbouring days (the soft limit of effective-date emails).
 	smoothed bool
-	// event returns the contact's next event on or after today and its
-	// year (the anniversary's), or a zero date when the contact has none.
+	// anchor, for an anniversary of one of the contact's dates: the
+	// anchor the contact's rule read it through (rules.Applied: set,
+	// readable, and for a birthday not in the future). With oneYearAfter
+	// the first anniversary is one year after the date itself, as a
+	// policy's is: a date of last year or later has its first
+	// anniversary ahead, which may lie beyond the next calendar
+	// anniversary.
+	anchor       rules.Anchor
+	oneYearAfter bool
+	// event, for any other event, returns the contact's next event on or
+	// after today and its year, or a zero date when the contact has none.
 	event func(p *planner, c *emailsched.Contact) (datecalc.Date, int)
 }
 
 // eventTypes are planned in this order, before campaigns and follow-ups.
 var eventTypes = []eventType{
 	{typ: emailsched.TypeBirthday, daysBefore: "BirthdayDaysBefore", priority: "BirthdayPriority",
-		event: anniversaryOf(rules.AnchorBirthday, false)},
+		anchor: rules.AnchorBirthday},
 	{typ: emailsched.TypeEffectiveDate, daysBefore: "EffectiveDateDaysBefore", priority: "EffectiveDatePriority",
-		smoothed: true, event: anniversaryOf(rules.AnchorEffectiveDate, true)},
+		smoothed: true, anchor: rules.AnchorEffectiveDate, oneYearAfter: true},
 	{typ: emailsched.TypeAEP, priority: "AEPPriority", event: (*planner).aepDate},
 }
 
-// eventSettings are the resolved parameters of eventTypes[i].
+// eventSettings is an event type with its resolved parameters.
 type eventSettings struct {
+	*eventType
 	before, priority int
 }
 
 // resolveEventTypes reads the parameters of every event type from c, whose
-// parameters are all set (resolveParams).
+// parameters are all set (resolveParams), in the order of eventTypes.
 func resolveEventTypes(c *Config) []eventSettings {
 	v := reflect.ValueOf(c).Elem()
 	out := make([]eventSettings, len(eventTypes))
-	for i, t := range eventTypes {
+	for i := range eventTypes {
+		t := &eventTypes[i]
+		out[i].eventType = t
 		if t.daysBefore != "" {
 			out[i].before = int(v.FieldByName(t.daysBefore).Elem().Int())
 		}
@@ -59,25 +72,22 @@ func resolveEventTypes(c *Config) []eventSettings {
 	return out
 }
 
-// anniversaryOf returns the event function of an anchor: the next
-// anniversary of the anchor date the contact's rule took (rules.Applied:
-// set and readable, and for a birthday not in the future). With
-// oneYearAfter the first anniversary is one year after the date itself,
-// as a policy's is: a date of last year or later has its first
-// anniversary ahead, which may lie beyond the next calendar anniversary.
-func anniversaryOf(a rules.Anchor, oneYearAfter bool) func(*planner, *emailsched.Contact) (datecalc.Date, int) {
-	return func(p *planner, _ *emailsched.Contact) (datecalc.Date, int) {
-		date, m, d := p.ap.Anchor(a)
-		if date.IsZero() {
-			return datecalc.Date{}, 0
-		}
-		ann, year := p.nextAnniversary(m, d)
-		if oneYearAfter && !date.Before(p.lastYear) {
-			y := date.Year()
-			if first := datecalc.Anniversary(y+1, m, d); first.After(p.today) {
-				ann, year = first, y+1
-			}
-		}
-		return ann, year
+// nextEvent returns the contact's next event of type t on or after today
+// and its year, or a zero date when it has none.
+func (p *planner) nextEvent(t *eventType, c *emailsched.Contact) (datecalc.Date, int) {
+	if t.event != nil {
+		return t.event(p, c)
 	}
+	date, m, d := p.ap.Anchor(t.anchor)
+	if date.IsZero() {
+		return datecalc.Date{}, 0
+	}
+	ann, year := p.nextAnniversary(m, d)
+	if t.oneYearAfter && !date.Before(p.lastYear) {
+		y := date.Year()
+		if first := datecalc.Anniversary(y+1, m, d); first.After(p.today) {
+			ann, year = first, y+1
+		}
+	}
+	return ann, year
 }

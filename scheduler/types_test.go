@@ -34,6 +34,9 @@ func TestEventTypesDeclared(t *testing.T) {
 			t.Errorf("%s declared twice", et.typ)
 		}
 		seen[et.typ] = true
+		if et.anchor.IsZero() == (et.event == nil) {
+			t.Errorf("%s: declares both or neither of an anchor and an event function", et.typ)
+		}
 		if got, err := emailsched.ParseEmailType(string(et.typ)); err != nil || got != et.typ || !et.typ.IsAnniversary() {
 			t.Errorf("%s: not a fixed anniversary type of package emailsched (%v)", et.typ, err)
 		}

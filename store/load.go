@@ -46,6 +46,15 @@ type LoadSource interface {
 	StoredLoad(ctx context.Context) (PlanLoad, bool, error)
 }
 
+// LoadKeeper is an optional capability of a Writer that keeps the PlanLoad
+// of the plan it commits (Summary.Load) and gives it back through its
+// store's LoadSource. The scheduler computes the load, which costs a little
+// per email, only for such writers, and only when it balances the load.
+type LoadKeeper interface {
+	// KeepsLoad reports whether Commit keeps Summary.Load.
+	KeepsLoad() bool
+}
+
 // PlanIdentity identifies the settings a plan was made with, by content:
 // the checksum of the exclusion rules and the checksum of every
 // plan-deciding configuration value (emailsched.RunInfo's RulesChecksum and

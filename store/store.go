@@ -201,8 +201,8 @@ type Summary struct {
 	Rows RowCounts
 	// PreScheduled and Skipped count the emails of the new plan by status.
 	PreScheduled, Skipped int
-	// Load is the per-day volume of the committed plan, for stores that
-	// keep it (LoadSource); nil when the run did not compute it.
+	// Load is the per-day volume of the committed plan, for writers that
+	// keep it (LoadKeeper); nil when the run did not compute it.
 	Load *PlanLoad
 }
 

@@ -272,6 +272,9 @@ type writer struct {
 // memory store has no write lock that others wait for).
 func (w *writer) WriteReport() store.WriteReport { return store.WriteReport{Rows: w.rows} }
 
+// KeepsLoad implements store.LoadKeeper: StoredLoad gives the load back.
+func (w *writer) KeepsLoad() bool { return true }
+
 func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if w.closed {
 		return store.ErrClosed

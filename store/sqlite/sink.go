@@ -317,6 +317,10 @@ func (l *lockClock) released() {
 
 // WriteReport implements store.WriteReporter: the rows committed so far,
 // and how long the write lock was held.
+// KeepsLoad implements store.LoadKeeper: the checkpoint keeps the load,
+// StoredLoad gives it back.
+func (w *writer) KeepsLoad() bool { return true }
+
 func (w *writer) WriteReport() store.WriteReport {
 	return store.WriteReport{Rows: w.total.rows, LongestLock: w.lock.longest, Locked: w.lock.overall}
 }
