@@ -26,10 +26,10 @@ type execution struct {
 	rep   *Report
 	log   *slog.Logger
 
-	camp  *campaignSet
-	est   estimate
-	bal   *balancer
-	w     store.Writer
+	camp *campaignSet
+	est  estimate
+	bal  *balancer
+	w    store.Writer
 	// load counts the new plan's per-day volume for a writer that keeps
 	// it (store.LoadKeeper) when load balancing is on; nil otherwise.
 	load *loadCounter
@@ -37,12 +37,12 @@ type execution struct {
 	// and its Write calls are timed; a writer that reports nothing is
 	// trivial, and two clock reads per contact would cost more.
 	timeWrites bool
-	sum   store.Summary
-	check datecalc.IDChecksum
-	delta store.Delta
-	skips skipTally
-	done  int
-	t0    time.Time
+	sum        store.Summary
+	check      datecalc.IDChecksum
+	delta      store.Delta
+	skips      skipTally
+	done       int
+	t0         time.Time
 }
 
 // A watcher sees every contact of the planning pass with its outcome,
