@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/ident"
 )
 
 // EmailType names the kind of an email. Its string is the storage contract
@@ -112,18 +113,7 @@ func CampaignEmailType(name string) (EmailType, error) {
 	return EmailType(campaignPrefix + name), nil
 }
 
-func validCampaignName(name string) bool {
-	if len(name) == 0 || len(name) > 64 || name[0] < 'a' || name[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func validCampaignName(name string) bool { return ident.Valid(name, 64) }
 
 // IsAnniversary reports whether t is one of the anniversary emails
 // (birthday, effective_date, aep, post_window).

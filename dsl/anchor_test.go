@@ -11,24 +11,18 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/internal/testanchor"
 	"github.com/emailsched/emailsched/rules"
 )
 
-// The test's own anchor, which the library does not know: a contact's
-// retirement date, kept in a campaign target marked "retirement" and read
-// by the accessor the declaration supplies.
-const retirementField = "retirement_date"
+// The test's own anchor, which the library does not know (see package
+// testanchor).
+var (
+	retirement     = testanchor.Retirement
+	retirementDate = testanchor.Date
+)
 
-func retirementDate(c *emailsched.Contact) datecalc.Date {
-	for _, t := range c.Campaigns {
-		if t.Status == "retirement" {
-			return t.Trigger
-		}
-	}
-	return datecalc.Date{}
-}
-
-var retirement = rules.MustNewAnchor(rules.AnchorSpec{Name: "retirement", Field: retirementField, Date: retirementDate})
+const retirementField = testanchor.Field
 
 func withRetirement(c *emailsched.Contact, d datecalc.Date) *emailsched.Contact {
 	c.Campaigns = append(c.Campaigns, emailsched.CampaignTarget{Status: "retirement", Trigger: d})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/ident"
 )
 
 // MaxAnchors bounds the anchors of one rule set, built-in ones included:
@@ -97,18 +98,7 @@ func MustNewAnchor(spec AnchorSpec) Anchor {
 	return a
 }
 
-func validAnchorName(s string) bool {
-	if len(s) == 0 || len(s) > maxAnchorName || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func validAnchorName(s string) bool { return ident.Valid(s, maxAnchorName) }
 
 // AllAnchors returns the anchors of a rule set declared with extra: the
 // built-in anchors, then extra in order. It reports the zero Anchor, a name

@@ -12,25 +12,18 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/testanchor"
 	"github.com/emailsched/emailsched/rules"
 )
 
-// The test's own anchor, which the library does not know: a contact's
-// retirement date. Contacts have no field for it, so the test keeps it
-// where a source of its own could: in a campaign target marked
-// "retirement", read by the accessor the declaration supplies.
-const retirementField = "retirement_date"
+// The test's own anchor, which the library does not know (see package
+// testanchor).
+var (
+	retirement     = testanchor.Retirement
+	retirementDate = testanchor.Date
+)
 
-func retirementDate(c *emailsched.Contact) datecalc.Date {
-	for _, t := range c.Campaigns {
-		if t.Status == "retirement" {
-			return t.Trigger
-		}
-	}
-	return datecalc.Date{}
-}
-
-var retirement = rules.MustNewAnchor(rules.AnchorSpec{Name: "retirement", Field: retirementField, Date: retirementDate})
+const retirementField = testanchor.Field
 
 // withRetirement returns c with a retirement date.
 func withRetirement(c *emailsched.Contact, d string) *emailsched.Contact {

@@ -76,7 +76,7 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 // check refuses what Read does not read.
 func check(path string, st fs.FileInfo, limit int64) error {
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kind(st.Mode()))
+		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Kind(st.Mode()))
 	}
 	if st.Size() > limit {
 		return fmt.Errorf("%s: %w: %d bytes, more than the %d allowed", path, ErrTooLarge, st.Size(), limit)
@@ -84,8 +84,9 @@ func check(path string, st fs.FileInfo, limit int64) error {
 	return nil
 }
 
-// kind names a file mode's type.
-func kind(m fs.FileMode) string {
+// Kind names the type of a file mode that is not a regular file's ("a
+// directory", "a named pipe").
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/emailsched/emailsched/internal/safefile"
 )
 
 // Errors of Open, OpenReadOnly and Create. Each leaves the file as it was.
@@ -136,7 +138,7 @@ func checkFile(path string) error {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is a %s, not a regular file", ErrNotDatabase, path, kind(fi.Mode()))
+		return fmt.Errorf("%w: %s is %s, not a regular file", ErrNotDatabase, path, safefile.Kind(fi.Mode()))
 	}
 	if fi.Size() == 0 {
 		return fmt.Errorf("%w: %s is empty", ErrNotDatabase, path)
@@ -151,20 +153,6 @@ func checkFile(path string) error {
 		return fmt.Errorf("%w: %s does not start with the SQLite header", ErrNotDatabase, path)
 	}
 	return nil
-}
-
-func kind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // connect opens the pool with the adapter's settings, choosing synchronous

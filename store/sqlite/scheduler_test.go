@@ -120,12 +120,7 @@ func TestChangeReplans(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := sqlite.OpenReadOnly(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ro := sqlite.New(db, sqlite.Options{})
+	ro := openReadOnly(t, path)
 	ex, err := changed.ExplainAt(ctx, testToday, ro, readAll(t, s)[0].ID)
 	if err != nil || !ex.Replan.Config || ex.Replan.Rules {
 		t.Fatalf("explain after the change: replan %+v, %v", ex.Replan, err)
@@ -197,12 +192,7 @@ func testDryRun(t *testing.T, opts sqlitefixture.Options, extra string) {
 			t.Fatal(err)
 		}
 	}
-	db, err := sqlite.OpenReadOnly(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ro := sqlite.New(db, sqlite.Options{})
+	ro := openReadOnly(t, path)
 
 	dry, err := newScheduler(t, "dry").RunAt(ctx, testToday, ro, ro.DryRun())
 	if err != nil {
@@ -240,4 +230,16 @@ func testDryRun(t *testing.T, opts sqlitefixture.Options, extra string) {
 		n < rep.Rows.Updated || p.Total.Added < rep.Rows.Inserted {
 		t.Errorf("preview counts %+v do not cover the run's rows %+v", p.Total, rep.Rows)
 	}
+}
+
+// openReadOnly opens the database at path read-only, closed at the end of
+// the test.
+func openReadOnly(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	db, err := sqlite.OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return sqlite.New(db, sqlite.Options{})
 }
