@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/proptest"
 	"github.com/emailsched/emailsched/rules"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
@@ -114,7 +114,7 @@ func runPlan(t *testing.T, cfg scheduler.Config, today datecalc.Date, contacts [
 }
 
 func TestBalancedPlanKeepsEveryRule(t *testing.T) {
-	props := newProps(t, 12)
+	props := proptest.New(t, 12)
 	props.Property("balancing moves emails but breaks no rule and changes no count or status", prop.ForAll(func(seed int64, pct int) bool {
 		today := demodata.DefaultToday
 		cat := demodata.DemoCampaigns(today)
@@ -188,16 +188,4 @@ func TestBalancedPlanIsStable(t *testing.T) {
 	if float64(changed) > 0.01*float64(next.Planned()) {
 		t.Errorf("next day rewrote %d of %d rows (%+v)", changed, next.Planned(), next.Rows)
 	}
-}
-
-func newProps(t *testing.T, n int) *gopter.Properties {
-	t.Helper()
-	params := gopter.DefaultTestParametersWithSeed(4242)
-	params.MinSuccessfulTests = n
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log("gopter seed 4242")
-		}
-	})
-	return gopter.NewProperties(params)
 }
