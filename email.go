@@ -229,10 +229,11 @@ func MissingAnchorReason(s State, anchor string) SkipReason {
 }
 
 // RuleErrorReason is the reason of an email skipped because the rule of the
-// contact's state failed to evaluate: "rule_error:<state>:<where>", where
-// names the rule's source position (file:line:col).
-func RuleErrorReason(s State, where string) SkipReason {
-	return SkipReason(ReasonPrefixRuleError + ":" + s.String() + ":" + where)
+// contact's state failed to evaluate: "rule_error:<state>". Where the rule
+// is written is not part of it (an explanation says), so that moving a rule
+// within its file changes no stored row.
+func RuleErrorReason(s State) SkipReason {
+	return SkipReason(ReasonPrefixRuleError + ":" + s.String())
 }
 
 // Kind returns the reason's first word ("exclusion_window" for

@@ -359,7 +359,7 @@ func TestSkipReasons(t *testing.T) {
 		{"year round CT", emailsched.YearRoundReason(emailsched.MustState("ct")), "year_round:CT", "year_round"},
 		{"missing anchor", emailsched.MissingAnchorReason(ca, "birthday"), "missing_anchor:CA:birthday", "missing_anchor"},
 		{"missing anchor effective", emailsched.MissingAnchorReason(emailsched.MustState("OR"), "effective_date"), "missing_anchor:OR:effective_date", "missing_anchor"},
-		{"rule error", emailsched.RuleErrorReason(ny, "ny.rules:3:7"), "rule_error:NY:ny.rules:3:7", "rule_error"},
+		{"rule error", emailsched.RuleErrorReason(ny), "rule_error:NY", "rule_error"},
 		{"free text", emailsched.SkipReason("whatever"), "whatever", "whatever"},
 		{"leading colon", emailsched.SkipReason(":x"), ":x", ""},
 	}
@@ -390,7 +390,7 @@ func TestSkipReasons(t *testing.T) {
 			emailsched.ReasonPrefixExclusion:     emailsched.ExclusionReason(s, "birthday"),
 			emailsched.ReasonPrefixYearRound:     emailsched.YearRoundReason(s),
 			emailsched.ReasonPrefixMissingAnchor: emailsched.MissingAnchorReason(s, "effective_date"),
-			emailsched.ReasonPrefixRuleError:     emailsched.RuleErrorReason(s, "f:1:1"),
+			emailsched.ReasonPrefixRuleError:     emailsched.RuleErrorReason(s),
 		} {
 			if r.Kind() != prefix {
 				t.Errorf("%q.Kind() = %q, want %q", r, r.Kind(), prefix)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -309,6 +310,9 @@ type program struct {
 	// reads lists the fields of the environment the program reads
 	// (indexes of lang.fields), the ones a worker fills.
 	reads []int
+	// canonical is the compiled expression printed back, the same for
+	// every spelling of it: the rule's identity in the set's checksum.
+	canonical string
 	// buffer is the set's default buffer, for the span check.
 	buffer int
 	pool   *sync.Pool
@@ -452,7 +456,7 @@ func (l *language) compile(st *stmt, diags *Diagnostics) *program {
 			rv.reads[i] = true
 		}
 	}
-	pr := &program{lang: l, st: st, program: prog}
+	pr := &program{lang: l, st: st, program: prog, canonical: canonical(&tree.Node)}
 	for i, r := range rv.reads {
 		if r {
 			pr.reads = append(pr.reads, i)
@@ -470,6 +474,38 @@ func (l *language) compile(st *stmt, diags *Diagnostics) *program {
 		pr.rule = r
 	}
 	return pr
+}
+
+// canonical prints a compiled expression back in one canonical text: the
+// same for every spelling of it (spacing, parentheses, comments), with its
+// folded constants written out. It changes the tree, whose program is
+// compiled already.
+func canonical(n *ast.Node) string {
+	ast.Walk(n, constants{})
+	return (*n).String()
+}
+
+// constants replaces each constant by an identifier that spells its value,
+// since expr prints constants as JSON, which our values do not have.
+type constants struct{}
+
+func (constants) Visit(node *ast.Node) {
+	c, ok := (*node).(*ast.ConstantNode)
+	if !ok {
+		return
+	}
+	var text string
+	switch v := c.Value.(type) {
+	case *exprRule:
+		text = v.r.String()
+	case exprDate:
+		text = "date(" + strconv.Quote(v.d.String()) + ")"
+	case string:
+		text = strconv.Quote(v)
+	default:
+		text = fmt.Sprintf("%#v", v)
+	}
+	*node = &ast.IdentifierNode{Value: text}
 }
 
 // run evaluates the program once.

@@ -130,8 +130,8 @@
 // ([MemoryBudget]). A rule that fails for one contact (for instance
 // birthday_window(0, contact.age) for a contact without birthday) returns an
 // [EvalError] naming the rule's position; the scheduler then skips that
-// contact's window-respecting emails with reason
-// "rule_error:STATE:file:line:col" and goes on. Panics inside the
+// contact's window-respecting emails with reason "rule_error:STATE" and
+// goes on (the contact's explanation names the rule). Panics inside the
 // evaluator are recovered into that error.
 //
 // A rule that does not mention contact or today is evaluated once, at load

@@ -188,12 +188,12 @@ func TestEvalError(t *testing.T) {
 		reason emailsched.SkipReason
 	}{
 		{"negative days", "KY", contact("", datecalc.Date{}, datecalc.Date{}),
-			"dsl: rule at e.rules:1:5 failed at e.rules:1:5: days after must be 0-366 days, found -1", "rule_error:KY:e.rules:1:5"},
+			"dsl: rule at e.rules:1:5 failed at e.rules:1:5: days after must be 0-366 days, found -1", "rule_error:KY"},
 		{"too long a window", "NY", contact("", day(1940, 1, 1), datecalc.Date{}),
 			"dsl: rule at e.rules:2:5 failed at e.rules:2:5: the exclusion period of birthday_window(340, 10) lasts 411 days (buffer 60 + 340 before + the day + 10 after): more than a year leaves no day free; write year_round() instead",
-			"rule_error:NY:e.rules:2:5"},
+			"rule_error:NY"},
 		{"memory budget", "MA", contact("", day(1940, 1, 1), datecalc.Date{}),
-			"dsl: rule at e.rules:5:5 failed at e.rules:5:29: memory budget exceeded", "rule_error:MA:e.rules:5:5"},
+			"dsl: rule at e.rules:5:5 failed at e.rules:5:29: memory budget exceeded", "rule_error:MA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,11 +289,38 @@ func TestChecksum(t *testing.T) {
 		}
 		return set.Checksum()
 	}
-	a := dsl.Source{Name: "a.rules", Text: []byte("CA: year_round()\n")}
-	b := dsl.Source{Name: "b.rules", Text: []byte("CA: year_round()\n")}
-	c := dsl.Source{Name: "a.rules", Text: []byte("CA: year_round() # same rule\n")}
-	if sum(a) != sum(a) || sum(a) == sum(b) || sum(a) == sum(c) {
-		t.Errorf("checksums: %s %s %s", sum(a), sum(b), sum(c))
+	// The identity is the content's: names, paths, comments, spacing, the
+	// order of files and rules do not count; rules and settings do.
+	a := dsl.Source{Name: "a.rules", Text: []byte("CA: year_round()\nNV: contact.age > 70 ? year_round() : birthday_window(0, 60)\n")}
+	same := []dsl.Source{
+		{Name: "b.rules", Text: a.Text},
+		{Name: "./testdata/../a.rules", Text: a.Text},
+		{Name: "c.rules", Text: []byte("# the same rules\nNV:  contact.age>70?year_round():birthday_window(0,60)  # spaced\n\nCA: year_round()\n")},
+	}
+	for _, o := range same {
+		if sum(o) != sum(a) {
+			t.Errorf("%s: checksum %s, want %s as for a.rules", o.Name, sum(o), sum(a))
+		}
+	}
+	split := []dsl.Source{{Name: "x.rules", Text: []byte("NV: contact.age > 70 ? year_round() : birthday_window(0, 60)\n")},
+		{Name: "y.rules", Text: []byte("CA: year_round()\n")}}
+	if sum(split...) != sum(a) {
+		t.Error("the same rules in two files: another checksum")
+	}
+	for _, other := range []string{
+		"CA: year_round()\nNV: contact.age > 71 ? year_round() : birthday_window(0, 60)\n",
+		"CA: year_round()\nNV: contact.age > 70 ? year_round() : birthday_window(0, 61)\n",
+		"CA: no_exclusion()\nNV: contact.age > 70 ? year_round() : birthday_window(0, 60)\n",
+		"pre_window_buffer: 30\nCA: year_round()\nNV: contact.age > 70 ? year_round() : birthday_window(0, 60)\n",
+	} {
+		if sum(dsl.Source{Name: "a.rules", Text: []byte(other)}) == sum(a) {
+			t.Errorf("other rules, same checksum:\n%s", other)
+		}
+	}
+	// The default rules are one set however they are built.
+	if dsl.Default().Checksum() != rules.Default().Checksum() || dsl.Default().Name() != rules.Default().Name() {
+		t.Errorf("dsl.Default %s %s, rules.Default %s %s", dsl.Default().Name(), dsl.Default().Checksum(),
+			rules.Default().Name(), rules.Default().Checksum())
 	}
 	if !strings.HasPrefix(sum(a), "sha256:") || len(sum(a)) != len("sha256:")+64 {
 		t.Errorf("checksum %q", sum(a))

@@ -1,9 +1,7 @@
 package dsl
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -54,9 +52,11 @@ func LoadFS(fsys fs.FS, pattern string) (*rules.Set, error) { return Options{}.L
 // LoadSources loads rules files as one rule set: the files' rules
 // together (a state may have a rule in one file only) and their settings
 // (files that set the same setting must agree). Every problem of every
-// file is reported at once, as Diagnostics. The set's checksum is the
-// SHA-256 of the files' names and texts (and of the declarations of
-// Options.Anchors).
+// file is reported at once, as Diagnostics. The set's checksum is its
+// content's: the same rules give the same checksum whatever the files'
+// names, their order, comments, spacing or the order of the rules (see
+// rules.Options.Checksum); a rule that depends on the contact counts by its
+// expression in a canonical form.
 func LoadSources(srcs ...Source) (*rules.Set, error) { return Options{}.LoadSources(srcs...) }
 
 // Load is the package's Load with o.
@@ -314,28 +314,23 @@ func (l *loader) build(srcs []Source) (*rules.Set, error) {
 			}
 			e.Rule = pr.rule
 		} else {
-			e.Func = pr.eval
+			e.Func, e.Source = pr.eval, pr.canonical
 		}
 		entries = append(entries, e)
 	}
 	if len(l.diags) > 0 {
 		return nil, l.diags.sorted()
 	}
-	h := sha256.New()
-	for _, a := range l.lang.extra {
-		fmt.Fprintf(h, "anchor\x00%s\x00", a.Describe())
-	}
 	names := make([]string, len(srcs))
 	for i, s := range srcs {
-		fmt.Fprintf(h, "%s\x00%d\x00", s.Name, len(s.Text))
-		h.Write(s.Text)
 		names[i] = s.Name
 	}
+	// The set's checksum is its content's (rules.Options.Checksum): the
+	// static rules as rules, the others by their canonical expression.
 	set, err := rules.Build(rules.Options{
-		Buffer:   buffer,
-		Name:     strings.Join(names, "+"),
-		Checksum: "sha256:" + hex.EncodeToString(h.Sum(nil)),
-		Anchors:  l.lang.extra,
+		Buffer:  buffer,
+		Name:    strings.Join(names, "+"),
+		Anchors: l.lang.extra,
 	}, entries...)
 	if err != nil {
 		return nil, fmt.Errorf("dsl: %w", err) // unreachable: the loader checks what Build checks

@@ -132,7 +132,7 @@ func TestThirdAnchorRuleFunc(t *testing.T) {
 	if a.Err() == nil || !strings.Contains(a.Err().Error(), "retirement_window(0, 10) is anchored on retirement, which the rule set does not declare") {
 		t.Errorf("without the anchor: %v", a.Err())
 	}
-	if x, ok := a.Blocking(); !ok || x.Reason != "rule_error:FL:f" {
+	if x, ok := a.Blocking(); !ok || x.Reason != "rule_error:FL" {
 		t.Errorf("Blocking() = %+v, %v", x, ok)
 	}
 	if d, _, _ := a.Anchor(retirement); !d.IsZero() {

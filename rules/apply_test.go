@@ -673,9 +673,9 @@ func TestRuleFunc(t *testing.T) {
 		reason string
 		errHas string
 	}{
-		{"function error", fl, contact("", ""), "rule_error:FL:fl.rules:3:7", "no birthday"},
-		{"negative days", st("GA"), contact("1950-01-01", ""), "rule_error:GA:ga.rules:1:1", "days before is -1"},
-		{"window without anchor", st("AL"), contact("1950-01-01", ""), "rule_error:AL:al.rules:2:2", "no anchor"},
+		{"function error", fl, contact("", ""), "rule_error:FL", "no birthday"},
+		{"negative days", st("GA"), contact("1950-01-01", ""), "rule_error:GA", "days before is -1"},
+		{"window without anchor", st("AL"), contact("1950-01-01", ""), "rule_error:AL", "no anchor"},
 	}
 	for _, tt := range errCases {
 		t.Run(tt.name, func(t *testing.T) {

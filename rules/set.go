@@ -37,8 +37,14 @@ type Entry struct {
 	States []emailsched.State
 	Rule   Rule
 	Func   RuleFunc
+	// Source stands for Func in the set's checksum: the rule the function
+	// computes, in a canonical text (the rules language's, for sets it
+	// loads), so that two sets whose functions compute the same rules
+	// have the same identity. Required with Func unless Options.Checksum
+	// is set.
+	Source string
 	// Origin says where the entry was written ("default.rules:12:5", or
-	// "builtin"); it appears in rule_error skip reasons and in explanations.
+	// "builtin"), for explanations. It is not part of the set's identity.
 	Origin string
 }
 
@@ -48,9 +54,11 @@ type Options struct {
 	Buffer int
 	// Name names the set in reports ("default.rules", "builtin").
 	Name string
-	// Checksum identifies the set's source. When empty, Build computes one
-	// from the static rules (and the declarations of Anchors); a set with
-	// rule functions must be given one (the checksum of its source text).
+	// Checksum, when set, replaces the identity Build computes from the
+	// set's content: the buffer, the declarations of Anchors and each
+	// state's rule (its canonical text, or the Source of its function),
+	// whatever names, origins, order of entries or spelling they came
+	// with. Leave it empty unless the rules cannot be described.
 	Checksum string
 	// Anchors are the anchors the set's windows may use besides the
 	// built-in ones (birthday, effective_date), up to MaxAnchors in all.
@@ -65,9 +73,11 @@ var ErrInvalidSet = errors.New("rules: invalid rule set")
 // default pre-window buffer. States without an entry have no exclusion.
 // A Set is safe for concurrent use.
 type Set struct {
-	opts    Options
-	anchors anchorList
-	entries [emailsched.NumStates + 1]entry
+	opts Options
+	// computed: the checksum is the content's (Options.Checksum was empty).
+	computed bool
+	anchors  anchorList
+	entries  [emailsched.NumStates + 1]entry
 	// reasons are precomputed so that answering does not allocate.
 	reasons [emailsched.NumStates + 1]stateReasons
 }
@@ -77,6 +87,7 @@ type entry struct {
 	rule   Rule
 	fn     RuleFunc
 	origin string
+	source string
 }
 
 type stateReasons struct {
@@ -100,7 +111,7 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 	opts.Anchors = slices.Clone(opts.Anchors)
 	s := &Set{opts: opts}
 	s.anchors.n = copy(s.anchors.list[:], all)
-	hasFunc := false
+	undescribed := "" // the origin of a function without its Source
 	for i, e := range entries {
 		if len(e.States) == 0 {
 			return nil, fmt.Errorf("%w: entry %d (%s) names no state", ErrInvalidSet, i+1, e.Origin)
@@ -109,8 +120,8 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 			if err := s.check(e.Rule); err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrInvalidSet, e.Origin, err)
 			}
-		} else {
-			hasFunc = true
+		} else if e.Source == "" && undescribed == "" {
+			undescribed = e.Origin
 		}
 		for _, st := range e.States {
 			if !st.Valid() {
@@ -119,15 +130,15 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 			if s.entries[st].set {
 				return nil, fmt.Errorf("%w: %s has a rule at %s and at %s", ErrInvalidSet, st, s.entries[st].origin, e.Origin)
 			}
-			s.entries[st] = entry{set: true, rule: e.Rule, fn: e.Func, origin: e.Origin}
+			s.entries[st] = entry{set: true, rule: e.Rule, fn: e.Func, origin: e.Origin, source: e.Source}
 		}
 	}
 	if s.opts.Checksum == "" {
-		if hasFunc {
-			return nil, fmt.Errorf("%w: a set with rule functions needs a checksum of its source", ErrInvalidSet)
+		if undescribed != "" {
+			return nil, fmt.Errorf("%w: the rule function of %s needs its Source, or the set a Checksum", ErrInvalidSet, undescribed)
 		}
-		sum := sha256.Sum256([]byte(s.describe()))
-		s.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+		s.computed = true
+		s.opts.Checksum = s.contentChecksum()
 	}
 	s.reasons[emailsched.NoState].ruleError = emailsched.ReasonPrefixRuleError + ":no_state"
 	for _, st := range emailsched.States() {
@@ -137,7 +148,7 @@ func Build(opts Options, entries ...Entry) (*Set, error) {
 			r.missing[i] = emailsched.MissingAnchorReason(st, a.Name())
 		}
 		r.yearRound = emailsched.YearRoundReason(st)
-		r.ruleError = emailsched.RuleErrorReason(st, s.entries[st].origin)
+		r.ruleError = emailsched.RuleErrorReason(st)
 	}
 	return s, nil
 }
@@ -162,11 +173,20 @@ func (s *Set) describe() string {
 	fmt.Fprintf(&b, "pre_window_buffer: %d\n", s.opts.Buffer)
 	b.WriteString(s.anchors.describe())
 	for _, st := range emailsched.States() {
-		if e := s.entries[st]; e.set {
+		switch e := s.entries[st]; {
+		case e.set && e.fn != nil:
+			fmt.Fprintf(&b, "%s: %s\n", st, e.source)
+		case e.set:
 			fmt.Fprintf(&b, "%s: %s\n", st, e.rule)
 		}
 	}
 	return b.String()
+}
+
+// contentChecksum is the set's identity computed from describe.
+func (s *Set) contentChecksum() string {
+	sum := sha256.Sum256([]byte(s.describe()))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // WithBuffer returns a copy of s whose default pre-window buffer is days
@@ -180,8 +200,12 @@ func (s *Set) WithBuffer(days int) (*Set, error) {
 	c := *s
 	c.opts.Buffer = days
 	c.opts.Name = fmt.Sprintf("%s (pre_window_buffer: %d)", s.opts.Name, days)
-	sum := sha256.Sum256([]byte(s.opts.Checksum + "\npre_window_buffer: " + strconv.Itoa(days)))
-	c.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	if c.computed {
+		c.opts.Checksum = c.contentChecksum()
+	} else {
+		sum := sha256.Sum256([]byte(s.opts.Checksum + "\npre_window_buffer: " + strconv.Itoa(days)))
+		c.opts.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	}
 	return &c, nil
 }
 
@@ -210,11 +234,13 @@ func (s *Set) Describe(st emailsched.State) (rule Rule, dynamic bool, origin str
 	return e.rule, e.fn != nil, e.origin
 }
 
-// Default returns the rule set of SPEC §4, built in Go, with the default
-// 60-day buffer.
+// Default returns the default rule set, built in Go, with the default
+// 60-day buffer. It is the set of testdata/rules/default.rules (package dsl
+// loads that file as dsl.Default): the same rules, the same name and the
+// same checksum.
 func Default() *Set {
 	st := emailsched.MustState
-	s, err := Build(Options{Buffer: DefaultBuffer, Name: "builtin"},
+	s, err := Build(Options{Buffer: DefaultBuffer, Name: "default.rules"},
 		Entry{States: []emailsched.State{st("CA")}, Rule: Windows(BirthdayWindow(30, 60)), Origin: "builtin"},
 		Entry{States: []emailsched.State{st("ID")}, Rule: Windows(BirthdayWindow(0, 63)), Origin: "builtin"},
 		Entry{States: []emailsched.State{st("KY")}, Rule: Windows(BirthdayWindow(0, 60)), Origin: "builtin"},

@@ -164,7 +164,7 @@ func TestBuildInvalid(t *testing.T) {
 		{"no anchor", rules.Options{}, []rules.Entry{{States: []emailsched.State{ca}, Rule: rules.Windows(rules.Window{Before: 1}), Origin: "o"}}, []string{"window has no anchor"}},
 		{"buffer negative", rules.Options{Buffer: -1}, nil, []string{"buffer is -1, must be 0-366"}},
 		{"buffer above max", rules.Options{Buffer: rules.MaxWindowDays + 1}, nil, []string{"buffer is 367"}},
-		{"func without checksum", rules.Options{Buffer: 60}, []rules.Entry{{States: []emailsched.State{ca}, Func: fn, Origin: "f"}}, []string{"rule functions needs a checksum"}},
+		{"func without checksum", rules.Options{Buffer: 60}, []rules.Entry{{States: []emailsched.State{ca}, Func: fn, Origin: "f"}}, []string{"the rule function of f needs its Source, or the set a Checksum"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestBuildInvalid(t *testing.T) {
 
 func TestSetAccessors(t *testing.T) {
 	d := rules.Default()
-	if d.Name() != "builtin" || d.Buffer() != rules.DefaultBuffer || rules.DefaultBuffer != 60 {
+	if d.Name() != "default.rules" || d.Buffer() != rules.DefaultBuffer || rules.DefaultBuffer != 60 {
 		t.Errorf("Default(): Name() = %q, Buffer() = %d", d.Name(), d.Buffer())
 	}
 	s := mustBuild(t, rules.Options{Buffer: 7, Name: "mine.rules"})
@@ -300,7 +300,7 @@ func TestWithBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	if set.Buffer() != 30 || base.Buffer() != rules.DefaultBuffer || set.Checksum() == base.Checksum() ||
-		set.Name() != "builtin (pre_window_buffer: 30)" {
+		set.Name() != "default.rules (pre_window_buffer: 30)" {
 		t.Errorf("WithBuffer: buffer %d name %q checksum %s", set.Buffer(), set.Name(), set.Checksum())
 	}
 	c := &emailsched.Contact{ID: 1, Birthday: datecalc.MustNew(1950, 6, 1)}

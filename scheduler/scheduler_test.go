@@ -68,7 +68,7 @@ func TestRunReport(t *testing.T) {
 	}
 	got.Balance = nil
 	want := Report{
-		RunID: "run-test", Today: d(2024, 12, 10), RulesName: "builtin", RulesChecksum: s.s.rules.Checksum(), ConfigChecksum: s.Identity().Config,
+		RunID: "run-test", Today: d(2024, 12, 10), RulesName: "default.rules", RulesChecksum: s.s.rules.Checksum(), ConfigChecksum: s.Identity().Config,
 		StartedAt: fixedClock(), FinishedAt: fixedClock(),
 		Contacts: 8, Valid: 4, OptedOut: 1, Invalid: 3,
 		InvalidByReason: map[InvalidReason]int{InvalidEmail: 1, InvalidNoEmail: 1, InvalidNoState: 1},
