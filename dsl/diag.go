@@ -64,11 +64,3 @@ func (ds Diagnostics) sorted() Diagnostics {
 	})
 	return out
 }
-
-// snippet renders line number n of text (a line without its newline) with a
-// caret under column col. Tabs are shown as one space so the caret lines up.
-func snippet(n int, text string, col int) string {
-	text = strings.ReplaceAll(text, "\t", " ")
-	gutter := fmt.Sprintf("%5d | ", n)
-	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", col-1) + "^"
-}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/emailsched/emailsched/internal/snippet"
 )
 
 // MaxFileSize bounds the size of one rules file, in bytes: a rule table is
@@ -45,7 +47,7 @@ func (f *file) pos(n, off int) Pos {
 func (f *file) diag(p Pos, format string, args ...any) *Diagnostic {
 	d := &Diagnostic{File: f.name, Line: p.Line, Column: p.Column, Message: fmt.Sprintf(format, args...)}
 	if p.Line >= 1 && p.Line <= len(f.lines) {
-		d.Snippet = snippet(p.Line, f.lines[p.Line-1], p.Column)
+		d.Snippet = snippet.Render(p.Line, f.lines[p.Line-1], p.Column)
 	}
 	return d
 }

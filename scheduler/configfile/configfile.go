@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/emailsched/emailsched/internal/safefile"
+	"github.com/emailsched/emailsched/internal/snippet"
 	"github.com/emailsched/emailsched/scheduler"
 )
 
@@ -214,40 +215,9 @@ func (p *parser) add(n *yaml.Node, key, format string, args ...any) {
 	}
 	pr := &Problem{File: p.name, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)}
 	if pr.Line >= 1 && pr.Line <= len(p.lines) {
-		pr.Snippet = snippet(pr.Line, strings.TrimRight(p.lines[pr.Line-1], "\r"), pr.Column)
+		pr.Snippet = snippet.Render(pr.Line, strings.TrimRight(p.lines[pr.Line-1], "\r"), pr.Column)
 	}
 	p.problems = append(p.problems, pr)
-}
-
-// snippetWidth bounds the part of a line a snippet shows.
-const snippetWidth = 100
-
-// snippet shows line n with a caret under column col (in bytes, from 1);
-// of a long line only the part around the column.
-func snippet(n int, text string, col int) string {
-	text = strings.ReplaceAll(text, "\t", " ")
-	col = max(col, 1)
-	if len(text) > snippetWidth {
-		from := max(0, min(col-1-snippetWidth/2, len(text)-snippetWidth))
-		for from > 0 && !utf8.RuneStart(text[from]) {
-			from--
-		}
-		to := min(len(text), from+snippetWidth)
-		for to < len(text) && !utf8.RuneStart(text[to]) {
-			to++
-		}
-		part := text[from:to]
-		col -= from
-		if from > 0 {
-			part, col = "…"+part, col+1
-		}
-		if to < len(text) {
-			part += "…"
-		}
-		text = part
-	}
-	gutter := fmt.Sprintf("%5d | ", n)
-	return gutter + text + "\n" + strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", col-1) + "^"
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
