@@ -29,7 +29,7 @@
 // Rules authors edit .rules files instead; package dsl compiles them with
 // expr-lang/expr and reports every mistake with file, line and column:
 //
-//	set, err := dsl.LoadFiles("rules/default.rules") // or dsl.Default()
+//	set, err := dsl.LoadPath(ctx, "rules") // a file or a directory of *.rules // or dsl.Default()
 //	var diags dsl.Diagnostics
 //	if errors.As(err, &diags) { fmt.Println(diags) }
 //

@@ -1,6 +1,7 @@
 package dsl_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -159,7 +160,7 @@ func TestOptionsAnchorErrors(t *testing.T) {
 // as the package's, with the options' anchors.
 func TestOptionsLoaders(t *testing.T) {
 	opts := dsl.Options{Anchors: []rules.Anchor{retirement}}
-	a, err := opts.LoadFiles("../testdata/rules/default.rules")
+	a, err := opts.LoadFiles(context.Background(), "../testdata/rules/default.rules")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestOptionsLoaders(t *testing.T) {
 			t.Errorf("%s: %v vs %v", s, r1, r2)
 		}
 	}
-	if _, err := opts.LoadFiles("testdata/no-such.rules"); err == nil {
+	if _, err := opts.LoadFiles(context.Background(), "testdata/no-such.rules"); err == nil {
 		t.Error("missing file: no error")
 	}
 }

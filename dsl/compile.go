@@ -380,14 +380,18 @@ func distance(a, b string) int {
 
 // compile checks and compiles a rule statement's expression. It reports
 // every problem it finds to diags and returns nil when there is one.
-func (l *language) compile(st *stmt, diags *Diagnostics) *program {
+func (l *language) compile(st *stmt, diags *diagList) *program {
 	p := &patcher{lang: l}
 	cfg := l.config(p)
 	src := string(st.text)
+	if at, msg := checkShape(src); msg != "" {
+		diags.add(st.errorAt(at, "%s", msg))
+		return nil
+	}
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
 		at, msg := l.parseError(src, cfg, err)
-		*diags = append(*diags, st.errorAt(at, "%s", msg))
+		diags.add(st.errorAt(at, "%s", msg))
 		return nil
 	}
 	_, err = new(checker.Checker).PatchAndCheck(tree, cfg)
@@ -400,19 +404,19 @@ func (l *language) compile(st *stmt, diags *Diagnostics) *program {
 	typ, err := new(checker.Checker).Check(tree, cfg)
 	if len(p.errs) > 0 {
 		for _, e := range p.errs {
-			*diags = append(*diags, st.errorAt(e.loc.From, "%s", e.msg))
+			diags.add(st.errorAt(e.loc.From, "%s", e.msg))
 		}
 		return nil
 	}
 	if err != nil {
 		at, msg := l.checkError(tree, err)
-		*diags = append(*diags, st.errorAt(at, "%s", msg))
+		diags.add(st.errorAt(at, "%s", msg))
 		return nil
 	}
 	u := &untyped{lang: l}
 	ast.Walk(&tree.Node, u)
 	if u.err != nil {
-		*diags = append(*diags, st.errorAt(u.err.loc.From, "%s", u.err.msg))
+		diags.add(st.errorAt(u.err.loc.From, "%s", u.err.msg))
 		return nil
 	}
 	if typ != ruleType {
@@ -427,25 +431,25 @@ func (l *language) compile(st *stmt, diags *Diagnostics) *program {
 				n = c.Exp2
 			}
 		}
-		*diags = append(*diags, st.errorAt(n.Location().From,
+		diags.add(st.errorAt(n.Location().From,
 			"a rule must yield a rule, such as birthday_window(30, 60), year_round() or no_exclusion(), but this yields %s", l.typeName(n.Type())))
 		return nil
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		*diags = append(*diags, st.exprError(l, err))
+		diags.add(st.exprError(l, err))
 		return nil
 	}
 	f := &folder{lang: l}
 	ast.Walk(&tree.Node, f)
 	for _, e := range f.errs {
-		*diags = append(*diags, st.errorAt(e.loc.From, "%s", e.msg))
+		diags.add(st.errorAt(e.loc.From, "%s", e.msg))
 	}
 	if len(f.errs) > 0 {
 		return nil
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
-		*diags = append(*diags, st.exprError(l, err))
+		diags.add(st.exprError(l, err))
 		return nil
 	}
 	rv := &readsVisitor{lang: l, reads: make([]bool, len(l.fields))}
@@ -468,12 +472,56 @@ func (l *language) compile(st *stmt, diags *Diagnostics) *program {
 	if pr.static {
 		r, err := pr.run(&vm.VM{MemoryBudget: MemoryBudget}, l.newWorker().env)
 		if err != nil {
-			*diags = append(*diags, st.exprError(l, err))
+			diags.add(st.exprError(l, err))
 			return nil
 		}
 		pr.rule = r
 	}
 	return pr
+}
+
+// Bounds checked before expr parses an expression: its parser recurses on
+// every bracket without a bound of its own, so a file of nested brackets
+// could exhaust the stack of the process.
+const (
+	// MaxExprSize bounds one rule's expression, in bytes.
+	MaxExprSize = 16 << 10
+	// MaxDepth bounds the nesting of brackets in an expression.
+	MaxDepth = 64
+)
+
+// checkShape returns, for an expression too long or nested too deep, the
+// rune offset of the fault and its message; "" when it is fine. String
+// literals do not count, as the parser reads them whole.
+func checkShape(src string) (int, string) {
+	if len(src) > MaxExprSize {
+		return 0, fmt.Sprintf("the rule is too long: %d bytes, more than %d", len(src), MaxExprSize)
+	}
+	depth, quote, escaped := 0, rune(0), false
+	i := 0
+	for _, r := range src {
+		switch {
+		case quote != 0:
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\' && quote != '`':
+				escaped = true
+			case r == quote:
+				quote = 0
+			}
+		case r == '"' || r == '\'' || r == '`':
+			quote = r
+		case r == '(' || r == '[' || r == '{':
+			if depth++; depth > MaxDepth {
+				return i, fmt.Sprintf("the rule nests brackets more than %d deep", MaxDepth)
+			}
+		case r == ')' || r == ']' || r == '}':
+			depth--
+		}
+		i++
+	}
+	return 0, ""
 }
 
 // canonical prints a compiled expression back in one canonical text: the
@@ -500,8 +548,6 @@ func (constants) Visit(node *ast.Node) {
 		text = v.r.String()
 	case exprDate:
 		text = "date(" + strconv.Quote(v.d.String()) + ")"
-	case string:
-		text = strconv.Quote(v)
 	default:
 		text = fmt.Sprintf("%#v", v)
 	}

@@ -64,3 +64,55 @@ func (ds Diagnostics) sorted() Diagnostics {
 	})
 	return out
 }
+
+// MaxDiagnostics bounds the problems reported for one set of rules files:
+// a file of a million bad lines gets this many, and a last one that says
+// how many more there were.
+const MaxDiagnostics = 50
+
+// diagList collects diagnostics up to MaxDiagnostics and counts the others.
+type diagList struct {
+	items Diagnostics
+	more  int
+}
+
+func (l *diagList) add(d *Diagnostic) {
+	if l.full() {
+		l.more++
+		return
+	}
+	l.items = append(l.items, d)
+}
+
+// addf adds the diagnostic mk makes, making it only when it is kept: a
+// diagnostic's position and snippet cost time on a long line.
+func (l *diagList) addf(mk func() *Diagnostic) {
+	if l.full() {
+		l.more++
+		return
+	}
+	l.items = append(l.items, mk())
+}
+
+// full reports whether further diagnostics are only counted.
+func (l *diagList) full() bool { return len(l.items) >= MaxDiagnostics }
+
+// count is the number of problems found.
+func (l *diagList) count() int { return len(l.items) + l.more }
+
+// result returns the diagnostics in order, and last, when there were more
+// than MaxDiagnostics, one that says how many more, and how many rules
+// were not checked at all (at the position of the last shown, a column
+// after it, so that it sorts last).
+func (l *diagList) result(unchecked int) Diagnostics {
+	out := l.items.sorted()
+	if l.more > 0 || unchecked > 0 {
+		last := out[len(out)-1]
+		msg := fmt.Sprintf("and %d more problems", l.more)
+		if unchecked > 0 {
+			msg += fmt.Sprintf("; %d more rules were not checked", unchecked)
+		}
+		out = append(out, &Diagnostic{File: last.File, Line: last.Line, Column: last.Column + 1, Message: msg})
+	}
+	return out
+}

@@ -38,10 +38,28 @@
 //   - "STATES: rule" gives the rule of one or more states: two-letter USPS
 //     codes in capitals, separated by commas. A state has at most one rule,
 //     in all the files of a set; states without one have no exclusion.
-//   - "setting: value" sets a file-level setting (lower-case name). The
-//     only one is pre_window_buffer, the days every window starts earlier
-//     (0-366, default 60). Files loaded together must agree on it, and a
-//     file sets it at most once.
+//   - "*: rule" gives its rule to every state that has none of its own (nor
+//     of the set extended): "*: no_exclusion()" says that the other states
+//     have no exclusion.
+//   - "setting: value" sets a file-level setting (lower-case name). Files
+//     loaded together must agree on each, and a file sets each at most
+//     once. The settings:
+//   - pre_window_buffer: the days every window starts earlier (0-366,
+//     default 60, or the extended set's). It applies to the whole set.
+//   - extends: the rule set this one builds on: "default" (the default
+//     rules) or the path of a rules file, relative to this file's
+//     directory. The set has the extended set's rules for every state it
+//     does not give a rule of its own: a file that changes one state is
+//     "extends: default" and that state's line. Files may extend one
+//     another up to [MaxExtends] deep; a cycle is an error.
+//
+// A set without any rule (an empty file, comments only, settings only) is
+// refused: it would plan every email without any exclusion, which is what
+// a file written by mistake, or a wrong path, would do. Write
+// "*: no_exclusion()" to mean it, or "extends: default". Programs that
+// load rules meant to replace the default ones can check with
+// [CheckCoverage] that no state of the default rules was left out by
+// mistake; the schedule command and rulescheck do.
 //   - A line that begins with a space or a tab continues the statement
 //     above it, so a long rule can be spread over several lines.
 //
@@ -123,7 +141,14 @@
 //
 // # Safety and speed
 //
-// A rules file may come from a less trusted author. An expression has no
+// A rules file may come from a less trusted author, or be no rules file at
+// all. [LoadFiles] and [LoadPath] read only regular files of at most
+// [MaxFileSize] bytes (a FIFO or a device is refused before it is read) and
+// stop when their context ends. Before expr parses an expression, its size
+// ([MaxExprSize]) and nesting depth ([MaxDepth]) are checked, since expr's
+// parser recurses without a bound; at most [MaxDiagnostics] problems are
+// reported, the last saying how many more there were, and each shows at
+// most 100 characters of its line. An expression has no
 // side effects, cannot read the clock or the environment (now() and the
 // other builtins that could are disabled; today is the injected run date),
 // has at most [MaxNodes] nodes and evaluates within a memory budget

@@ -2,6 +2,7 @@ package dsl_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -69,7 +70,9 @@ func TestLoadStatic(t *testing.T) {
 		buffer int
 		want   map[string]rules.Rule
 	}{
-		{"empty", "# nothing\n\n", 60, map[string]rules.Rule{"CA": rules.NoExclusion()}},
+		{"no exclusion, said so", "# nothing\n*: no_exclusion()\n", 60, map[string]rules.Rule{"CA": rules.NoExclusion()}},
+		{"every other state", "CA: year_round()\n*: birthday_window(0, 10)\n", 60,
+			map[string]rules.Rule{"CA": rules.YearRound(), "TX": rules.Windows(w(0, 10)), "NY": rules.Windows(w(0, 10))}},
 		{"table", "pre_window_buffer: 30\nCA: birthday_window(30, 60)\nCT,MA , NY: year_round()\n", 30,
 			map[string]rules.Rule{"CA": rules.Windows(w(30, 60)), "MA": rules.YearRound(), "NY": rules.YearRound(), "TX": rules.NoExclusion()}},
 		{"modifiers", "NV: birthday_window(0, 60).from_month_start().buffer(10)\nGA: (birthday_window(1, 2) + effective_date_window(3, 4)).buffer(0)\n", 60,
@@ -109,7 +112,7 @@ func contact(zip string, bd, ed datecalc.Date) *emailsched.Contact {
 }
 
 func TestConditional(t *testing.T) {
-	set, err := dsl.LoadFiles("../testdata/rules/examples/age76.rules", "../testdata/rules/examples/combined.rules")
+	set, err := dsl.LoadFiles(context.Background(), "../testdata/rules/examples/age76.rules", "../testdata/rules/examples/combined.rules")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,7 @@ func TestEvalError(t *testing.T) {
 }
 
 func TestConcurrentApply(t *testing.T) {
-	set, err := dsl.LoadFiles("../testdata/rules/examples/age76.rules")
+	set, err := dsl.LoadFiles(context.Background(), "../testdata/rules/examples/age76.rules")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +278,7 @@ func TestLoadFS(t *testing.T) {
 	if _, err := dsl.LoadFS(fsys, "*.rules"); err == nil {
 		t.Error("reading a directory: no error")
 	}
-	if _, err := dsl.LoadFiles("testdata/no-such.rules"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := dsl.LoadFiles(context.Background(), "testdata/no-such.rules"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package dsl_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing/fstest"
@@ -81,14 +82,19 @@ func ExampleLoadFS() {
 	// NY year_round() rules/year-round.rules:1:17
 }
 
-func ExampleLoadFiles() {
-	set, err := dsl.LoadFiles("../testdata/rules/default.rules", "../testdata/rules/examples/age76.rules")
+// A rules file that starts with "extends: default" replaces or adds single
+// states and keeps the default rules of the others.
+func ExampleLoadPath() {
+	set, err := dsl.LoadPath(context.Background(), "../testdata/rules/examples/age76.rules")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	_, dynamic, origin := set.Describe(emailsched.MustState("FL"))
-	fmt.Println(dynamic, origin)
+	fmt.Println("FL depends on the contact:", dynamic, origin)
+	ca, _, origin := set.Describe(emailsched.MustState("CA"))
+	fmt.Println("CA:", ca, origin)
 	// Output:
-	// true ../testdata/rules/examples/age76.rules:5:5
+	// FL depends on the contact: true ../testdata/rules/examples/age76.rules:9:5
+	// CA: birthday_window(30, 60) default.rules:12:17
 }

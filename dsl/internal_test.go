@@ -148,7 +148,8 @@ func TestInternalErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := defaultLanguage()
-	st := &stmt{file: newFile("x.rules", "CA: 1"), pos: []Pos{{1, 5, 4}}, end: Pos{1, 6, 5}}
+	st := &stmt{file: newFile("x.rules", "CA: 1")}
+	st.appendText(1, 4, 5)
 	pr := &program{lang: l, st: st, program: prog, origin: "x.rules:1:5"}
 	if _, err := pr.run(&vm.VM{}, l.newWorker().env); err == nil || err.Error() != "the rule yields 1, not a rule" {
 		t.Errorf("run: %v", err)
@@ -301,5 +302,25 @@ func TestDocListsLanguage(t *testing.T) {
 		if !strings.Contains(doc, " "+b) {
 			t.Errorf("doc.go does not list the builtin %s", b)
 		}
+	}
+}
+
+// TestStatementPositions: the positions of a statement's runes, computed
+// on demand, over continuation lines, multi-byte runes and the newlines
+// that join lines.
+func TestStatementPositions(t *testing.T) {
+	f := newFile("p.rules", "CA: é(1,\n   ≥ 2)\n")
+	st := &stmt{file: f}
+	st.appendText(1, 4, len(f.lines[0]))
+	st.appendText(2, 3, len(f.lines[1]))
+	// text: "é(1,\n≥ 2)"
+	want := []Pos{{1, 5, 4}, {1, 6, 6}, {1, 7, 7}, {1, 8, 8}, {1, 9, 9}, {2, 4, 13}, {2, 5, 16}, {2, 6, 17}, {2, 7, 18}}
+	for i, w := range want {
+		if got := st.at(i); got != w {
+			t.Errorf("at(%d) = %+v, want %+v", i, got, w)
+		}
+	}
+	if got := st.at(len(want)); got != (Pos{2, 8, 19}) || st.at(-1) != st.end {
+		t.Errorf("past the end: %+v, end %+v", got, st.end)
 	}
 }

@@ -61,37 +61,64 @@ type stmt struct {
 	// text is the statement's value (a rule expression or a setting's
 	// value) without comments, its lines joined by "\n".
 	text []byte
-	// pos holds the file position of each rune of text; end is the
-	// position just after the last one.
-	pos      []Pos
-	end      Pos
-	segments int
+	// segs are the pieces of lines text is made of, in order; end is the
+	// position just after its last rune. Positions are computed when a
+	// diagnostic asks (at), not kept per rune: a hostile file may hold a
+	// megabyte-long statement.
+	segs  []segment
+	runes int // the runes of text
+	end   Pos
+}
+
+// segment is one line's part of a statement's text: the bytes off … of
+// line n, which start at rune index rune of the text. A segment after the
+// first follows the "\n" that joins it to the previous line, at rune
+// index rune-1.
+type segment struct {
+	n, off, rune int
+	start        Pos // the position of the segment's first rune
 }
 
 // at returns the file position of rune index i of the statement's text;
-// indexes past the text give the position after its end.
+// indexes past the text give the position after its end. The "\n" that
+// joins two lines sits where the earlier line ended.
 func (s *stmt) at(i int) Pos {
-	if i < 0 || i >= len(s.pos) {
+	if i < 0 || i >= s.runes {
 		return s.end
 	}
-	return s.pos[i]
+	k := len(s.segs) - 1
+	for s.segs[k].rune > i {
+		k--
+	}
+	g := s.segs[k]
+	runes := s.runes - g.rune // the runes of segment k
+	if k+1 < len(s.segs) {
+		runes = s.segs[k+1].rune - 1 - g.rune
+	}
+	d := min(i-g.rune, runes) // runes is the joining newline's index
+	line := s.file.lines[g.n-1]
+	b := g.off
+	for range d {
+		_, size := utf8.DecodeRuneInString(line[b:])
+		b += size
+	}
+	return Pos{Line: g.n, Column: g.start.Column + d, Byte: s.file.starts[g.n-1] + b}
 }
 
 // appendText adds the bytes off … end-1 of line n to the statement's text.
 func (s *stmt) appendText(n, off, end int) {
-	if s.segments > 0 {
+	if len(s.segs) > 0 {
 		// the newline joining two lines sits where the previous one ended
 		s.text = append(s.text, '\n')
-		s.pos = append(s.pos, s.end)
+		s.runes++
 	}
-	s.segments++
 	p := s.file.pos(n, off)
-	for i := range s.file.lines[n-1][off:end] {
-		s.pos = append(s.pos, Pos{Line: n, Column: p.Column, Byte: p.Byte + i})
-		p.Column++
-	}
-	s.text = append(s.text, s.file.lines[n-1][off:end]...)
-	s.end = Pos{Line: n, Column: p.Column, Byte: s.file.starts[n-1] + end}
+	s.segs = append(s.segs, segment{n: n, off: off, rune: s.runes, start: p})
+	part := s.file.lines[n-1][off:end]
+	count := utf8.RuneCountInString(part)
+	s.runes += count
+	s.text = append(s.text, part...)
+	s.end = Pos{Line: n, Column: p.Column + count, Byte: s.file.starts[n-1] + end}
 }
 
 // commentStart returns the byte offset where a comment begins in line (a
@@ -119,7 +146,7 @@ func commentStart(line string) int {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
 // statements splits a file into statements, reporting lines that are none.
-func statements(f *file, diags *Diagnostics) []*stmt {
+func statements(f *file, diags *diagList) []*stmt {
 	var out []*stmt
 	var cur *stmt
 	for i, line := range f.lines {
@@ -137,8 +164,10 @@ func statements(f *file, diags *Diagnostics) []*stmt {
 		}
 		if start > 0 {
 			if cur == nil {
-				*diags = append(*diags, f.diag(f.pos(n, start),
-					`indented line continues nothing: a statement starts at the beginning of a line, e.g. "CA: birthday_window(30, 60)"`))
+				diags.addf(func() *Diagnostic {
+					return f.diag(f.pos(n, start),
+						`indented line continues nothing: a statement starts at the beginning of a line, e.g. "CA: birthday_window(30, 60)"`)
+				})
 				continue
 			}
 			cur.appendText(n, start, end)
@@ -147,8 +176,9 @@ func statements(f *file, diags *Diagnostics) []*stmt {
 		colon := strings.IndexByte(line[:end], ':')
 		if colon < 0 {
 			cur = nil
-			*diags = append(*diags, f.diag(f.pos(n, 0),
-				`expected "STATES: rule" or "setting: value", found no ":"`))
+			diags.addf(func() *Diagnostic {
+				return f.diag(f.pos(n, 0), `expected "STATES: rule" or "setting: value", found no ":"`)
+			})
 			continue
 		}
 		cur = &stmt{file: f, key: line[:colon], keyPos: f.pos(n, 0)}

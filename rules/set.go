@@ -234,6 +234,30 @@ func (s *Set) Describe(st emailsched.State) (rule Rule, dynamic bool, origin str
 	return e.rule, e.fn != nil, e.origin
 }
 
+// Entry returns the entry that gives st its rule, with st as its only
+// state, and false when st has none: for rule sets built on another (the
+// rules language's extends).
+func (s *Set) Entry(st emailsched.State) (Entry, bool) {
+	if !st.Valid() || !s.entries[st].set {
+		return Entry{}, false
+	}
+	e := s.entries[st]
+	return Entry{States: []emailsched.State{st}, Rule: e.rule, Func: e.fn, Source: e.source, Origin: e.origin}, true
+}
+
+// Uncovered returns, in order, the states that base gives a rule and s
+// does not: what a rule set written to replace base would leave without
+// any rule by mistake.
+func (s *Set) Uncovered(base *Set) []emailsched.State {
+	var out []emailsched.State
+	for _, st := range emailsched.States() {
+		if base.entries[st].set && !s.entries[st].set {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // Default returns the default rule set, built in Go, with the default
 // 60-day buffer. It is the set of testdata/rules/default.rules (package dsl
 // loads that file as dsl.Default): the same rules, the same name and the

@@ -95,7 +95,7 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 		return err
 	}
 	// The default rules of the specification, read from the embedded
-	// default.rules (load your own with dsl.LoadFiles).
+	// default.rules (load your own with dsl.LoadPath).
 	s, err := scheduler.New(scheduler.Config{Rules: dsl.Default()})
 	if err != nil {
 		return err

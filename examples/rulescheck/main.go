@@ -2,25 +2,35 @@
 //
 // Usage:
 //
-//	go run ./examples/rulescheck [flags] FILE...
+//	go run ./examples/rulescheck [flags] FILE|DIR...
 //
-// It loads the files as one rule set (as the scheduler would). When they
-// have problems, it prints every diagnostic and exits with status 1. When
-// they are valid, it prints each state's rule and, given a contact (-state
-// or -zip, with -birthday and -effective-date) and a -date, whether that
-// date is excluded for the contact, by which rule and for which period.
-// Dates are YYYY-MM-DD. -today is the run date that ages are computed on
-// (default: -date). Bad usage exits with status 2.
+// It loads the files as one rule set, exactly as schedule -rules does: a
+// directory stands for its rules files (*.rules, the extension in any
+// case), and a set that leaves a state of the default rules without a rule
+// is refused, listing those states, unless -allow-missing-states says it is
+// meant (a file that starts with "extends: default" keeps them). When the
+// rules have problems, it prints every diagnostic. When they are valid, it
+// prints each state's rule and, given a contact (-state or -zip, with
+// -birthday and -effective-date) and a -date, whether that date is excluded
+// for the contact, by which rule and for which period. Dates are
+// YYYY-MM-DD. -today is the run date that ages are computed on (default:
+// -date).
+//
+// Exit status: 0 the rules are valid; 3 they are not, or bad usage. (2,
+// the status of a Go program that crashes, is never used.)
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/emailsched/emailsched"
@@ -30,15 +40,24 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
+// The exit statuses.
+const (
+	exitOK    = 0
+	exitInput = 3 // invalid rules or bad usage, as schedule's
+)
+
 // run is the command: it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rulescheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rulescheck [-state XX | -zip ZIP] [-birthday YYYY-MM-DD] [-effective-date YYYY-MM-DD] [-date YYYY-MM-DD] [-today YYYY-MM-DD] FILE...")
+		fmt.Fprintln(stderr, "usage: rulescheck [-allow-missing-states] [-state XX | -zip ZIP] [-birthday YYYY-MM-DD] [-effective-date YYYY-MM-DD] [-date YYYY-MM-DD] [-today YYYY-MM-DD] FILE|DIR...")
 		fs.PrintDefaults()
 	}
 	state := fs.String("state", "", "the contact's state field (two-letter code)")
@@ -48,13 +67,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&effective, "effective-date", "the contact's policy effective date")
 	fs.Var(&date, "date", "the date to check")
 	fs.Var(&today, "today", "the run date (default: -date)")
+	allowMissing := fs.Bool("allow-missing-states", false, "accept rules that leave states of the default rules without a rule (as schedule's flag)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitInput
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "rulescheck: "+format+"\n", a...)
 		fs.Usage()
-		return 2
+		return exitInput
 	}
 	if fs.NArg() == 0 {
 		return usage("no rules file")
@@ -77,25 +100,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res = r
 	}
-	set, err := dsl.LoadFiles(fs.Args()...)
+	var paths []string
+	for _, p := range fs.Args() {
+		files, err := dsl.RulesFiles(p)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitInput
+		}
+		paths = append(paths, files...)
+	}
+	set, err := dsl.LoadFiles(ctx, paths...)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		var ds dsl.Diagnostics
 		if errors.As(err, &ds) {
 			fmt.Fprintf(stderr, "%d problem(s)\n", len(ds))
 		}
-		return 1
+		return exitInput
+	}
+	if err := dsl.CheckCoverage(set, *allowMissing); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitInput
 	}
 	printTable(stdout, set)
 	if date.d.IsZero() {
-		return 0
+		return exitOK
 	}
 	if today.d.IsZero() {
 		today = date
 	}
 	c := &emailsched.Contact{ID: 1, ZIP: *zip, State: *state, Birthday: birthday.d, EffectiveDate: effective.d}
 	explain(stdout, set, c, res, today.d, date.d)
-	return 0
+	return exitOK
 }
 
 // printTable prints the rule of every state that has one.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -34,21 +35,25 @@ func TestRun(t *testing.T) {
 		{"missing_birthday", []string{"-state", "CA", "-date", "2025-01-15", def}, 0},
 		{"conditional", []string{"-state", "FL", "-birthday", "1949-06-01", "-date", "2025-06-15", "-today", "2025-06-01", def, age76}, 0},
 		{"conditional_younger", []string{"-state", "FL", "-birthday", "1949-06-02", "-date", "2025-06-01", def, age76}, 0},
-		{"rule_fails", []string{"-state", "KY", "-date", "2025-06-01", "testdata/bad/fails.rules"}, 0},
-		{"diagnostics", []string{def, "testdata/bad/bad.rules"}, 1},
-		{"missing_file", []string{"testdata/none.rules"}, 1},
+		{"rule_fails", []string{"-allow-missing-states", "-state", "KY", "-date", "2025-06-01", "testdata/bad/fails.rules"}, 0},
+		{"missing_states", []string{"testdata/bad/fails.rules"}, exitInput},
+		{"examples_dir", []string{"../../testdata/rules/examples"}, 0},
+		{"empty_dir", []string{"testdata/bad/empty"}, exitInput},
+		{"help", []string{"-h"}, 0},
+		{"diagnostics", []string{def, "testdata/bad/bad.rules"}, exitInput},
+		{"missing_file", []string{"testdata/none.rules"}, exitInput},
 		{"no_file", nil, 2},
-		{"bad_date", []string{"-date", "2025-13-01", "-state", "CA", def}, 2},
-		{"date_without_contact", []string{"-date", "2025-01-01", def}, 2},
-		{"contact_without_date", []string{"-state", "CA", def}, 2},
-		{"unknown_state", []string{"-state", "ZZ", "-date", "2025-01-01", def}, 2},
-		{"unknown_zip_no_state", []string{"-zip", "00000", "-date", "2025-01-01", def}, 2},
-		{"unknown_flag", []string{"-verbose", def}, 2},
+		{"bad_date", []string{"-date", "2025-13-01", "-state", "CA", def}, exitInput},
+		{"date_without_contact", []string{"-date", "2025-01-01", def}, exitInput},
+		{"contact_without_date", []string{"-state", "CA", def}, exitInput},
+		{"unknown_state", []string{"-state", "ZZ", "-date", "2025-01-01", def}, exitInput},
+		{"unknown_zip_no_state", []string{"-zip", "00000", "-date", "2025-01-01", def}, exitInput},
+		{"unknown_flag", []string{"-verbose", def}, exitInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
+			code := run(context.Background(), tt.args, &stdout, &stderr)
 			if code != tt.code {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
 			}

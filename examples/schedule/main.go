@@ -24,8 +24,13 @@
 //	                  exist and hold a contacts table, unless -create is given
 //	-config FILE      the configuration file, YAML or JSON (see package
 //	                  scheduler/configfile and testdata/scheduler.yaml); default: every default
-//	-rules FILE|DIR   a rules file, or a directory whose *.rules files form one set
-//	                  (default: "rules" of the configuration, else the embedded default rules)
+//	-rules FILE|DIR   a rules file, or a directory whose *.rules files (the extension in any
+//	                  case) form one set (default: "rules" of the configuration, else the
+//	                  embedded default rules). Rules that leave a state of the default rules
+//	                  without a rule are refused, with the list of those states: a rules file
+//	                  that starts with "extends: default" keeps them
+//	-allow-missing-states
+//	                  accept rules that leave states of the default rules without a rule
 //	-today YYYY-MM-DD the run date (default: today in the configured time zone)
 //	-dry-run          plan and report, write nothing to the database (it is opened read-only)
 //	-backup           take an online backup before the run changes anything (migrations
@@ -114,6 +119,7 @@ import (
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 	"github.com/emailsched/emailsched/store"
@@ -167,7 +173,7 @@ type options struct {
 	db, config, rules, today, report, chart, logFormat string
 	whatIfOut                                          string
 	dryRun, backup, status, create, wal, atomic        bool
-	whatIf                                             bool
+	whatIf, allowMissing                               bool
 	batch                                              int
 	wait                                               time.Duration
 	explain                                            int64
@@ -194,6 +200,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.StringVar(&o.db, "db", "", "the organisation database `path` (SQLite; default: \"database\" of the configuration)")
 	fs.StringVar(&o.config, "config", "", "the configuration `file` (YAML or JSON)")
 	fs.StringVar(&o.rules, "rules", "", "a rules file, or a directory of *.rules files (`path`; default: \"rules\" of the configuration, else the embedded default rules)")
+	fs.BoolVar(&o.allowMissing, "allow-missing-states", false, "accept rules that leave states of the default rules without a rule (by default such rules are refused: start them with \"extends: default\" to keep those states)")
 	fs.StringVar(&o.today, "today", "", "the run date `YYYY-MM-DD` (default: today in the configured time zone)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
 	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
@@ -308,8 +315,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := cf.Scheduler
 	if !o.status {
-		set, err := cf.LoadRules()
+		set, err := cf.LoadRules(ctx)
 		if err != nil {
+			return fail(exitInput, "rules: %v", err)
+		}
+		if err := dsl.CheckCoverage(set, o.allowMissing); err != nil {
 			return fail(exitInput, "rules: %v", err)
 		}
 		cfg.Rules = set

@@ -166,6 +166,9 @@ func TestCLI(t *testing.T) {
 		{"missing_config", []string{"-db", db, "-config", "testdata/none.yaml"}, exitInput},
 		{"bad_rules", []string{"-db", db, "-rules", "testdata/bad.rules"}, exitInput},
 		{"empty_rules_dir", []string{"-db", db, "-rules", emptyDir}, exitInput},
+		{"rules_missing_states", []string{"-db", db, "-today", "2025-03-03", "-dry-run", "-rules", "testdata/partial.rules"}, exitInput},
+		{"rules_missing_allowed", []string{"-db", db, "-today", "2025-03-03", "-what-if", "-rules", "testdata/partial.rules", "-allow-missing-states"}, 0},
+		{"rules_extends", []string{"-db", db, "-today", "2025-03-03", "-what-if", "-rules", "../../testdata/rules/examples"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,6 +293,8 @@ func TestSpecialFiles(t *testing.T) {
 	for _, args := range [][]string{
 		{"-db", db, "-config", "/dev/zero", "-dry-run"},
 		{"-db", db, "-config", fifo, "-dry-run"},
+		{"-db", db, "-rules", "/dev/zero", "-dry-run"},
+		{"-db", db, "-rules", fifo, "-dry-run"},
 	} {
 		done := make(chan int, 1)
 		var stderr bytes.Buffer

@@ -434,16 +434,16 @@ func TestLoadRules(t *testing.T) {
 		{name: "directory", rules: filepath.Join(dir, "set"), wantBuffer: 30},
 		{name: "directory with buffer", rules: filepath.Join(dir, "set"), buffer: ptr(0), wantBuffer: 0},
 		{name: "glob characters", rules: odd, wantBuffer: 60},
-		{name: "empty directory", rules: filepath.Join(dir, "empty"), wantErr: "configfile: no *.rules file in the rules directory: " + filepath.Join(dir, "empty")},
-		{name: "missing", rules: filepath.Join(dir, "none.rules"), wantErr: "configfile: rules: stat " + filepath.Join(dir, "none.rules") + ": no such file or directory"},
-		{name: "unreadable", rules: filepath.Join(dir, "unreadable"), wantErr: "dsl: read " + filepath.Join(dir, "unreadable", "dir.rules") + ": is a directory"},
+		{name: "empty directory", rules: filepath.Join(dir, "empty"), wantErr: "dsl: no rules file in the directory " + filepath.Join(dir, "empty") + " (files named *.rules)"},
+		{name: "missing", rules: filepath.Join(dir, "none.rules"), wantErr: "dsl: open " + filepath.Join(dir, "none.rules") + ": no such file or directory"},
+		{name: "unreadable", rules: filepath.Join(dir, "unreadable"), wantErr: "dsl: " + filepath.Join(dir, "unreadable", "dir.rules") + ": not a regular file (a directory)"},
 		{name: "diagnostics", rules: bad, buffer: ptr(10), wantErr: bad + ":1:25: days after must be 0-366 days, found -60"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := configfile.Defaults()
 			f.Name, f.Rules, f.PreWindowBuffer = tt.fileName, tt.rules, tt.buffer
-			set, err := f.LoadRules()
+			set, err := f.LoadRules(context.Background())
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %s", err, tt.wantErr)
@@ -471,7 +471,7 @@ func TestLoadRules(t *testing.T) {
 
 	// The default set with the default buffer is dsl.Default itself.
 	f := configfile.Defaults()
-	if set, _ := f.LoadRules(); set != dsl.Default() {
+	if set, _ := f.LoadRules(context.Background()); set != dsl.Default() {
 		t.Error("LoadRules without rules and buffer is not dsl.Default()")
 	}
 }

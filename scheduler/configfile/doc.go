@@ -10,7 +10,7 @@
 //	if err != nil {
 //		log.Fatal(err) // every problem, each with file:line:col and what is allowed
 //	}
-//	set, err := f.LoadRules() // f.Rules, or the embedded default rules
+//	set, err := f.LoadRules(ctx) // f.Rules, or the embedded default rules
 //	...
 //	cfg := f.Scheduler
 //	cfg.Rules = set

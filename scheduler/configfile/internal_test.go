@@ -1,6 +1,7 @@
 package configfile
 
 import (
+	"context"
 	"flag"
 	"os"
 	"slices"
@@ -72,7 +73,7 @@ func TestKeysIn(t *testing.T) {
 // of every exclusion period and nothing else, conditional rules included.
 func TestBufferOverride(t *testing.T) {
 	buf := 20
-	set, err := (&File{PreWindowBuffer: &buf}).LoadRules()
+	set, err := (&File{PreWindowBuffer: &buf}).LoadRules(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestBufferOverride(t *testing.T) {
 	if err := os.WriteFile(dir+"/fl.rules", []byte("pre_window_buffer: 90\nFL: contact.age >= 76 ? year_round() : birthday_window(0, 10)\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err = (&File{Rules: dir, PreWindowBuffer: &buf}).LoadRules()
+	set, err = (&File{Rules: dir, PreWindowBuffer: &buf}).LoadRules(context.Background())
 	if err != nil || set.Buffer() != 20 {
 		t.Errorf("conditional rules with a buffer: %v, %v", set, err)
 	}
