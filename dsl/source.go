@@ -21,7 +21,8 @@ type file struct {
 }
 
 func newFile(name string, text string) *file {
-	f := &file{name: name}
+	n := strings.Count(text, "\n") + 1
+	f := &file{name: name, lines: make([]string, 0, n), starts: make([]int, 0, n)}
 	off := 0
 	for {
 		i := strings.IndexByte(text[off:], '\n')
@@ -164,10 +165,12 @@ func statements(f *file, diags *diagList) []*stmt {
 		}
 		if start > 0 {
 			if cur == nil {
-				diags.addf(func() *Diagnostic {
-					return f.diag(f.pos(n, start),
-						`indented line continues nothing: a statement starts at the beginning of a line, e.g. "CA: birthday_window(30, 60)"`)
-				})
+				if diags.full() {
+					diags.more++ // a closure per line of a hostile file costs more
+				} else {
+					diags.add(f.diag(f.pos(n, start),
+						`indented line continues nothing: a statement starts at the beginning of a line, e.g. "CA: birthday_window(30, 60)"`))
+				}
 				continue
 			}
 			cur.appendText(n, start, end)
@@ -176,9 +179,11 @@ func statements(f *file, diags *diagList) []*stmt {
 		colon := strings.IndexByte(line[:end], ':')
 		if colon < 0 {
 			cur = nil
-			diags.addf(func() *Diagnostic {
-				return f.diag(f.pos(n, 0), `expected "STATES: rule" or "setting: value", found no ":"`)
-			})
+			if diags.full() {
+				diags.more++
+			} else {
+				diags.add(f.diag(f.pos(n, 0), `expected "STATES: rule" or "setting: value", found no ":"`))
+			}
 			continue
 		}
 		cur = &stmt{file: f, key: line[:colon], keyPos: f.pos(n, 0)}

@@ -60,7 +60,11 @@ func Bounded(t testing.TB, name string, f func()) {
 	f()
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > MaxAlloc {
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if testing.Verbose() {
+		t.Logf("%s: allocated %s in %v", name, mib(alloc), took.Round(time.Millisecond))
+	}
+	if alloc > MaxAlloc {
 		t.Errorf("%s: allocated %s, more than %s", name, mib(alloc), mib(MaxAlloc))
 	}
 	if !raceEnabled && took > MaxTime {
