@@ -42,7 +42,7 @@ func TestRun(t *testing.T) {
 		{"help", []string{"-h"}, 0},
 		{"diagnostics", []string{def, "testdata/bad/bad.rules"}, exitInput},
 		{"missing_file", []string{"testdata/none.rules"}, exitInput},
-		{"no_file", nil, 2},
+		{"no_file", nil, exitInput},
 		{"bad_date", []string{"-date", "2025-13-01", "-state", "CA", def}, exitInput},
 		{"date_without_contact", []string{"-date", "2025-01-01", def}, exitInput},
 		{"contact_without_date", []string{"-state", "CA", def}, exitInput},

@@ -116,7 +116,7 @@ func Parse(name string, data []byte) (*File, error) {
 		p.add(&yaml.Node{}, "", "the file is %d bytes long, more than the %d a configuration may have", len(data), MaxFileSize)
 		return nil, p.done()
 	}
-	p.lines = strings.Split(string(data), "\n")
+	p.lines = yamlLines(string(data))
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var doc yaml.Node
 	switch err := dec.Decode(&doc); {
@@ -215,7 +215,7 @@ func (p *parser) add(n *yaml.Node, key, format string, args ...any) {
 	}
 	pr := &Problem{File: p.name, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)}
 	if pr.Line >= 1 && pr.Line <= len(p.lines) {
-		pr.Snippet = snippet.Render(pr.Line, strings.TrimRight(p.lines[pr.Line-1], "\r"), pr.Column)
+		pr.Snippet = snippet.Render(pr.Line, p.lines[pr.Line-1], pr.Column)
 	}
 	p.problems = append(p.problems, pr)
 }
@@ -411,4 +411,14 @@ func (p *parser) day(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool) 
 // daysIn returns the days of month m in a leap year.
 func daysIn(m time.Month) int {
 	return time.Date(2024, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// yamlBreaks are the line breaks of YAML: the parser counts a line at each,
+// so a problem's line number must index lines split the same way (a lone
+// carriage return is a line of its own).
+var yamlBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// yamlLines splits data into lines as the YAML parser counts them.
+func yamlLines(data string) []string {
+	return strings.Split(yamlBreaks.Replace(data), "\n")
 }

@@ -69,9 +69,16 @@ func FuzzParse(f *testing.F) {
 		if !errors.As(err, &ps) {
 			t.Fatalf("error %T, not Problems: %v", err, err)
 		}
-		lines := bytes.Count(data, []byte("\n")) + 1
+		// YAML counts a line at \r\n, \r, \n, NEL, LS and PS.
+		lines := 1
+		for _, r := range strings.ReplaceAll(string(data), "\r\n", "\n") {
+			switch r {
+			case '\r', '\n', '\u0085', '\u2028', '\u2029':
+				lines++
+			}
+		}
 		for _, p := range ps {
-			if p.Line < 0 || p.Line > lines || p.Message == "" {
+			if p.Line < 0 || p.Line > lines || p.Message == "" || (p.Line > 0 && p.Snippet == "") {
 				t.Fatalf("bad problem %+v", p)
 			}
 		}
