@@ -60,8 +60,8 @@ func checkPlan(t *testing.T, today datecalc.Date, contacts []emailsched.Contact,
 			if e.Date.Before(today) {
 				t.Fatalf("contact %d: %s on %v before today", c.ID, e.Type, e.Date)
 			}
-			if (e.Type == emailsched.TypeBirthday || e.Type == emailsched.TypeEffectiveDate || e.Type == emailsched.TypeAEP) && e.Date.After(e.Event) {
-				t.Fatalf("contact %d: %s on %v after its event %v", c.ID, e.Type, e.Date, e.Event)
+			if (e.Type == emailsched.TypeBirthday || e.Type == emailsched.TypeEffectiveDate || e.Type == emailsched.TypeAEP) && e.Date.After(scheduler.LastSendDay(&e)) {
+				t.Fatalf("contact %d: %s on %v after its last day %v", c.ID, e.Type, e.Date, scheduler.LastSendDay(&e))
 			}
 			r, isCampaign := respects[e.Type]
 			if !isCampaign || r {

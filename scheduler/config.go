@@ -28,6 +28,11 @@ func (md MonthDay) In(year int) datecalc.Date {
 	return d
 }
 
+// before reports whether md comes before o in the calendar year.
+func (md MonthDay) before(o MonthDay) bool {
+	return md.Month < o.Month || md.Month == o.Month && md.Day < o.Day
+}
+
 func (md MonthDay) String() string { return fmt.Sprintf("%02d-%02d", int(md.Month), md.Day) }
 
 // Int returns a pointer to v, for the Config fields of integers.
@@ -64,6 +69,12 @@ type Config struct {
 	// AEPDates are the days of the Annual Enrollment Period email; with
 	// several, each contact gets exactly one, chosen by the stable hash.
 	AEPDates []MonthDay
+	// AEPLastDay ends the AEP send window: a contact's AEP email goes out
+	// from its AEP day to this day, load balancing spreading the emails
+	// over the window under the daily cap. Defaults to September 30. An
+	// AEP day after AEPLastDay is a window of its own day (its emails stay
+	// on it).
+	AEPLastDay *MonthDay
 	// CatchUpSpreadDays spreads catch-up emails over today … today+n-1.
 	CatchUpSpreadDays *int
 	// Priorities of the anniversary emails (lower is more important).
@@ -137,6 +148,8 @@ type settings struct {
 	clock    func() time.Time
 	sendTime string
 	aep      []MonthDay
+	// aepLast ends the AEP send window of each day of aep, in its order.
+	aepLast []MonthDay
 	catchUp  int
 	// events are the parameters of eventTypes, in its order.
 	events []eventSettings
@@ -182,6 +195,13 @@ func (c Config) resolve() (settings, error) {
 	}
 	if s.rules == nil {
 		s.rules = rules.Default()
+	}
+	for _, md := range s.aep {
+		last := *c.AEPLastDay
+		if last.before(md) {
+			last = md // a window never ends before it starts
+		}
+		s.aepLast = append(s.aepLast, last)
 	}
 	for _, a := range s.rules.Anchors() {
 		if spec := a.Spec(); spec.NotAfterToday {

@@ -16,7 +16,9 @@ import (
 
 // Plan two contacts in memory: a Californian whose birthday email falls in
 // the state's exclusion window (skipped, with a post-window email after
-// it) and a Texan (no window).
+// it) and a Texan (no window). Two contacts make a daily cap of one email
+// (7 %, rounded up), so load balancing moves one AEP email to the next day
+// of the AEP send window (September 15 to 30).
 func ExampleScheduler_RunAt() {
 	contacts := []emailsched.Contact{
 		{ID: 1, Email: "maria@example.com", ZIP: "90210", Birthday: datecalc.MustNew(1955, 1, 15)},
@@ -42,7 +44,7 @@ func ExampleScheduler_RunAt() {
 	// Output:
 	// 1 2025-01-01 birthday    skipped exclusion_window:CA:birthday
 	// 1 2025-03-17 post_window pre-scheduled
-	// 1 2025-09-15 aep         pre-scheduled
+	// 1 2025-09-16 aep         pre-scheduled
 	// 2 2025-06-06 birthday    pre-scheduled
 	// 2 2025-09-15 aep         pre-scheduled
 	// rows inserted: 5
@@ -108,6 +110,7 @@ func ExampleScheduler_ExplainAt() {
 	//
 	//   2025-09-15 aep: pre-scheduled, priority 20; new row
 	//     - event 2025-09-15; ideal send date 2025-09-15 (0 days before)
+	//     - send window 2025-09-15 to 2025-09-30
 	//     - pre-scheduled for 2025-09-15
 }
 

@@ -104,7 +104,12 @@ var params = []Param{
 	{Field: "AEPDates", Key: "aep_dates", Kind: KindMonthDays, Default: []string{"09-15"}, Plan: true,
 		Doc: "The days of the Annual Enrollment Period email (quote them). With several days, each contact " +
 			"gets exactly one, chosen by a stable hash of its id. An AEP day that has passed this year belongs " +
-			"to next year."},
+			"to next year once its send window has ended."},
+	{Field: "AEPLastDay", Key: "aep_last_day", Kind: KindMonthDay, Default: "09-30", Plan: true,
+		Doc: "The last day of the AEP send window (quote it). A contact's AEP email goes out from its AEP day " +
+			"to this day: load balancing spreads the AEP emails over the window, earliest days first, under " +
+			"the daily cap, never into an exclusion period and never past this day. An AEP day after this " +
+			"day is a window of its own day."},
 
 	{Field: "BirthdayDaysBefore", Key: "timing.birthday_days_before", Kind: KindInt, Default: 14, Min: 0, Max: 365, Plan: true,
 		Doc: "A birthday email is planned this many days before the birthday."},

@@ -54,7 +54,8 @@ type emailInfo struct {
 	// smoothed: load balancing smooths the daily peaks of its type
 	// (eventType.smoothed).
 	smoothed bool
-	// latest is the last legal day (the anniversary or campaign trigger);
+	// latest is the last legal day (the anniversary, the end of the AEP
+	// send window or the campaign trigger);
 	// zero when unbounded.
 	latest datecalc.Date
 	// trail explains the decisions about the email (Explain only).
@@ -157,8 +158,9 @@ type planner struct {
 	// anns[i][m][d] is the anniversary of month m, day d in today's year
 	// (i = 0) and the next (i = 1); zero for days that do not exist.
 	anns [2][13][32]datecalc.Date
-	// aepDays are the configured AEP days in today's year and the next.
-	aepDays [2][]datecalc.Date
+	// aepDays are the configured AEP days in today's year and the next,
+	// aepEnds the last days of their send windows.
+	aepDays, aepEnds [2][]datecalc.Date
 	// freqFrom is the first day whose history counts towards the
 	// frequency limit; followUpFrom the first day whose sent emails get a
 	// follow-up.
@@ -189,8 +191,10 @@ func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 			}
 		}
 		p.aepDays[i] = make([]datecalc.Date, len(s.aep))
+		p.aepEnds[i] = make([]datecalc.Date, len(s.aep))
 		for k, md := range s.aep {
 			p.aepDays[i][k] = md.In(p.year + i)
+			p.aepEnds[i][k] = s.aepLast[k].In(p.year + i)
 		}
 	}
 	return p
@@ -292,23 +296,32 @@ func (p *planner) nextAnniversary(m time.Month, d int) (datecalc.Date, int) {
 }
 
 // aepDate chooses the contact's AEP day: the configured day (by stable hash
-// when several) of this year's cycle, or of next year's when this year's has
-// passed, and the cycle's year. Next year's days all lie after today.
+// when several) of this year's cycle while its send window is still open
+// (today on or before its last day), else of next year's cycle, whose days
+// all lie after today; and the cycle's year.
 func (p *planner) aepDate(c *emailsched.Contact) (datecalc.Date, int) {
-	if d := p.aepIn(c.ID, 0); !d.Before(p.today) {
-		return d, p.year
+	if k := p.aepIndex(c.ID, 0); !p.aepEnds[0][k].Before(p.today) {
+		return p.aepDays[0][k], p.year
 	}
-	return p.aepIn(c.ID, 1), p.year + 1
+	return p.aepDays[1][p.aepIndex(c.ID, 1)], p.year + 1
 }
 
-// aepIn is the contact's AEP day in today's year (i = 0) or the next (1).
-func (p *planner) aepIn(id int64, i int) datecalc.Date {
-	days := p.aepDays[i]
-	if len(days) == 1 {
-		return days[0]
+// aepLast is the last day of the send window of the contact's AEP email of
+// the cycle of year.
+func (p *planner) aepLast(c *emailsched.Contact, year int) datecalc.Date {
+	i := year - p.year
+	return p.aepEnds[i][p.aepIndex(c.ID, i)]
+}
+
+// aepIndex is the index of the contact's AEP day in today's year (i = 0)
+// or the next (1).
+func (p *planner) aepIndex(id int64, i int) int {
+	n := len(p.aepDays[i])
+	if n == 1 {
+		return 0
 	}
 	h := datecalc.StableHash(id, string(emailsched.TypeAEP), p.year+i)
-	return days[datecalc.Spread(h, len(days))]
+	return datecalc.Spread(h, n)
 }
 
 // anniversary plans the email of event type ev for the event ann of year
@@ -328,19 +341,26 @@ func (p *planner) anniversary(c *emailsched.Contact, o *outcome, ev *eventSettin
 	today := p.today
 	e, info := o.next()
 	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event = c.ID, typ, ideal, emailsched.StatusPreScheduled, ev.priority, ann
-	info.kind, info.respects, info.latest, info.smoothed = kindAnniversary, true, ann, ev.smoothed
+	latest := ann
+	if ev.latest != nil {
+		latest = ev.latest(p, c, annYear)
+	}
+	info.kind, info.respects, info.latest, info.smoothed = kindAnniversary, true, latest, ev.smoothed
 	if p.tr != nil {
 		info.notef("event %s; ideal send date %s (%d days before)", ann, ideal, ideal.DaysUntil(ann))
+		if latest != ann {
+			info.notef("send window %s to %s", ann, latest)
+		}
 	}
 	if ideal.Before(today) {
 		h := datecalc.StableHash(c.ID, string(typ), annYear)
-		e.Date = datecalc.Min(today.AddDays(datecalc.Spread(h, p.s.catchUp)), ann)
+		e.Date = datecalc.Min(today.AddDays(datecalc.Spread(h, p.s.catchUp)), latest)
 		e.CatchUpNote = CatchUpNote
 		if p.tr != nil {
-			info.notef("catch-up: the ideal date has passed; today + (hash mod %d) = %s, never after the event", p.s.catchUp, e.Date)
+			info.notef("catch-up: the ideal date has passed; today + (hash mod %d) = %s, never after %s", p.s.catchUp, e.Date, latest)
 		}
 	}
-	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(ann) {
+	if st := storedRow(c, typ, ann); st != nil && !st.Date.Before(today) && !st.Date.After(latest) {
 		p.keepStored(e, st, true, info)
 	}
 }

@@ -1,7 +1,9 @@
 package scheduler
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,10 +61,20 @@ func planOne(t testing.TB, cfg Config, today datecalc.Date, c emailsched.Contact
 func catchUpDay(id int64, typ emailsched.EmailType, today, event datecalc.Date, spread int) datecalc.Date {
 	h := datecalc.StableHash(id, string(typ), event.Year())
 	day := today.AddDays(int(h % uint64(spread)))
-	if day.After(event) {
-		return event
+	if last := lastSendDay(&emailsched.Email{Type: typ, Event: event}); day.After(last) {
+		return last
 	}
 	return day
+}
+
+// lastSendDay is the last day an email may go out under the default
+// settings: its event, or for AEP the end of its send window, September 30
+// of the event's year (the event itself when later).
+func lastSendDay(e *emailsched.Email) datecalc.Date {
+	if e.Type == emailsched.TypeAEP {
+		return datecalc.Max(e.Event, d(e.Event.Year(), time.September, 30))
+	}
+	return e.Event
 }
 
 const (
@@ -110,7 +122,11 @@ func TestPlanAnniversaries(t *testing.T) {
 		{"Feb 29 effective date in a common year", today, with(tx(1), func(c *emailsched.Contact) { c.EffectiveDate = d(2020, 2, 29) }),
 			[]row{pre(edt, d(2025, 1, 29), d(2025, 2, 28)), aep25}},
 		{"AEP on its day counts", d(2024, 9, 15), tx(1), []row{pre(aep, d(2024, 9, 15), d(2024, 9, 15))}},
-		{"AEP passed belongs to next year", d(2024, 9, 16), tx(1), []row{aep25}},
+		// Contact 1's catch-up spread: StableHash(1, "aep", 2024) mod 7 = 4.
+		{"AEP passed is caught up in its send window", d(2024, 9, 16), tx(1), []row{catchUp(pre(aep, d(2024, 9, 20), d(2024, 9, 15)))}},
+		{"AEP catch-up ends with the window", d(2024, 9, 27), tx(1), []row{catchUp(pre(aep, d(2024, 9, 30), d(2024, 9, 15)))}},
+		{"AEP on the window's last day", d(2024, 9, 30), tx(1), []row{catchUp(pre(aep, d(2024, 9, 30), d(2024, 9, 15)))}},
+		{"AEP after its window belongs to next year", d(2024, 10, 1), tx(1), []row{aep25}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := planOne(t, Config{}, tc.today, tc.c)
@@ -161,18 +177,62 @@ func TestPlanAEPChoice(t *testing.T) {
 	if len(seen) != 2 {
 		t.Errorf("40 contacts all chose the same AEP day: %v", seen)
 	}
-	// Between the two days, a contact whose chosen day passed goes to next
-	// year's choice.
+	// Between the two days, a contact whose chosen day passed is caught up
+	// in its send window (Sept 15 to the default last day, Sept 30), while
+	// Oct 1, after the default last day, is a window of its own day.
 	mid := d(2025, 9, 20)
 	for id := int64(1); id <= 40; id++ {
 		o := planOne(t, cfg, mid, emailsched.Contact{ID: id, Email: "a@b.co", ZIP: "75001"})
-		want := cfg.AEPDates[datecalc.StableHash(id, "aep", 2025)%2].In(2025)
-		if want.Before(mid) {
-			want = cfg.AEPDates[datecalc.StableHash(id, "aep", 2026)%2].In(2026)
+		event := cfg.AEPDates[datecalc.StableHash(id, "aep", 2025)%2].In(2025)
+		date := event
+		if event.Before(mid) {
+			date = datecalc.Min(mid.AddDays(datecalc.Spread(datecalc.StableHash(id, "aep", 2025), 7)), d(2025, 9, 30))
 		}
-		if o.emails[0].Date != want {
-			t.Fatalf("contact %d on %v: AEP %v, want %v", id, mid, o.emails[0].Date, want)
+		if o.emails[0].Date != date || o.emails[0].Event != event {
+			t.Fatalf("contact %d on %v: AEP %v for %v, want %v for %v", id, mid, o.emails[0].Date, o.emails[0].Event, date, event)
 		}
+	}
+	// After both windows, next year's choice.
+	late := d(2025, 10, 2)
+	for id := int64(1); id <= 40; id++ {
+		o := planOne(t, cfg, late, emailsched.Contact{ID: id, Email: "a@b.co", ZIP: "75001"})
+		if want := cfg.AEPDates[datecalc.StableHash(id, "aep", 2026)%2].In(2026); o.emails[0].Date != want {
+			t.Fatalf("contact %d on %v: AEP %v, want %v", id, late, o.emails[0].Date, want)
+		}
+	}
+}
+
+func TestAEPLastDay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []MonthDay // the window's last day of each AEP day
+		err  string
+	}{
+		{"default", Config{}, []MonthDay{{time.September, 30}}, ""},
+		{"set", Config{AEPLastDay: &MonthDay{time.October, 15}}, []MonthDay{{time.October, 15}}, ""},
+		{"one day", Config{AEPLastDay: &MonthDay{time.September, 15}}, []MonthDay{{time.September, 15}}, ""},
+		{"default before a day", Config{AEPDates: []MonthDay{{time.September, 15}, {time.October, 1}}},
+			[]MonthDay{{time.September, 30}, {time.October, 1}}, ""},
+		{"set before a day", Config{AEPDates: []MonthDay{{time.September, 15}, {time.October, 1}}, AEPLastDay: &MonthDay{time.September, 20}},
+			[]MonthDay{{time.September, 20}, {time.October, 1}}, ""},
+		{"invalid", Config{AEPLastDay: &MonthDay{time.February, 30}}, nil, "AEPLastDay is 2-30, must be a day of the year"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.cfg.resolve()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrInvalidConfig) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, s.aepLast); diff != "" {
+				t.Errorf("last days (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

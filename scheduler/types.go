@@ -39,6 +39,9 @@ type eventType struct {
 	// event, for any other event, returns the contact's next event on or
 	// after today and its year, or a zero date when the contact has none.
 	event func(p *planner, c *emailsched.Contact) (datecalc.Date, int)
+	// latest, when set, returns the last day the email of the event of
+	// year may go out (its send window's end); by default the event's day.
+	latest func(p *planner, c *emailsched.Contact, year int) datecalc.Date
 }
 
 // eventTypes are planned in this order, before campaigns and follow-ups.
@@ -47,7 +50,7 @@ var eventTypes = []eventType{
 		anchor: rules.AnchorBirthday},
 	{typ: emailsched.TypeEffectiveDate, daysBefore: "EffectiveDateDaysBefore", priority: "EffectiveDatePriority",
 		smoothed: true, anchor: rules.AnchorEffectiveDate, oneYearAfter: true},
-	{typ: emailsched.TypeAEP, priority: "AEPPriority", event: (*planner).aepDate},
+	{typ: emailsched.TypeAEP, priority: "AEPPriority", event: (*planner).aepDate, latest: (*planner).aepLast},
 }
 
 // eventSettings is an event type with its resolved parameters.

@@ -1,7 +1,9 @@
 package configfile
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -116,7 +119,7 @@ func Parse(name string, data []byte) (*File, error) {
 		p.add(&yaml.Node{}, "", "the file is %d bytes long, more than the %d a configuration may have", len(data), MaxFileSize)
 		return nil, p.done()
 	}
-	p.lines = yamlLines(string(data))
+	p.lines = yamlLines(yamlText(data))
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var doc yaml.Node
 	switch err := dec.Decode(&doc); {
@@ -417,6 +420,25 @@ func daysIn(m time.Month) int {
 // so a problem's line number must index lines split the same way (a lone
 // carriage return is a line of its own).
 var yamlBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// yamlText is data as the YAML parser reads it: UTF-16 when it starts with
+// a UTF-16 byte order mark, else UTF-8.
+func yamlText(data []byte) string {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order = binary.BigEndian
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		order = binary.LittleEndian
+	default:
+		return string(data)
+	}
+	units := make([]uint16, 0, len(data)/2-1)
+	for i := 2; i+1 < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	return string(utf16.Decode(units))
+}
 
 // yamlLines splits data into lines as the YAML parser counts them.
 func yamlLines(data string) []string {
