@@ -150,7 +150,7 @@ type settings struct {
 	aep      []MonthDay
 	// aepLast ends the AEP send window of each day of aep, in its order.
 	aepLast []MonthDay
-	catchUp  int
+	catchUp int
 	// events are the parameters of eventTypes, in its order.
 	events []eventSettings
 	// notAfterToday declares the rules' anchors whose dates may not lie
