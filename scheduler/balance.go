@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"slices"
+
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/loadbalance"
@@ -26,6 +28,16 @@ type balancer struct {
 	histOK  bool
 	days    []datecalc.Date // scratch for the frequency check
 	legal   func(i int, day datecalc.Date) bool
+	// freqSkips: the frequency limit skipped some of the contact's emails.
+	freqSkips bool
+	admit     []admitted // scratch of settles
+}
+
+// admitted is an email the frequency limit considers, on its current day.
+type admitted struct {
+	e       *emailsched.Email
+	day     datecalc.Date
+	skipped bool
 }
 
 func newBalancer(s *settings) *balancer {
@@ -51,9 +63,11 @@ func (b *balancer) start(counter *loadbalance.Counter, valid int, today datecalc
 func (b *balancer) candidates(o *outcome) {
 	b.o = o
 	b.cands, b.idx = b.cands[:0], b.idx[:0]
+	b.freqSkips = false
 	for i := range o.emails {
 		e := &o.emails[i]
 		if e.Status != emailsched.StatusPreScheduled {
+			b.freqSkips = b.freqSkips || e.SkipReason == emailsched.ReasonFrequencyLimit
 			continue
 		}
 		b.cands = append(b.cands, loadbalance.Candidate{Date: e.Date, Latest: o.info[i].latest, Priority: e.Priority, IsED: o.info[i].smoothed})
@@ -144,12 +158,8 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 			return false
 		}
 	}
-	if info.kind == kindCampaign {
-		for j := range b.cands {
-			if j != i && b.cands[j].Date == day && o.info[b.idx[j]].kind == kindCampaign {
-				return false
-			}
-		}
+	if info.kind == kindCampaign && !b.campaignMayMove(i, day) {
+		return false
 	}
 	if s.freqMax == 0 || info.kind == kindFollowUp {
 		return true
@@ -171,5 +181,74 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 			b.days = append(b.days, b.cands[j].Date)
 		}
 	}
-	return fitsFrequency(b.days, day, s.freqMax, s.freqPeriod)
+	return fitsFrequency(b.days, day, s.freqMax, s.freqPeriod) && b.settles(i, day)
+}
+
+// campaignMayMove reports whether campaign candidate i may go out on day
+// instead of its current day: one campaign email per day, and the run's
+// choices between campaign emails of one day stay as they are. A skipped
+// campaign email (campaign_conflict) lost to a more important one on its
+// day: were that one to leave, or another to join it, the next run would
+// choose again and change the plan.
+func (b *balancer) campaignMayMove(i int, day datecalc.Date) bool {
+	o, cur := b.o, b.cands[i].Date
+	for j := range b.cands {
+		if j != i && b.cands[j].Date == day && o.info[b.idx[j]].kind == kindCampaign {
+			return false
+		}
+	}
+	for k := range o.emails {
+		if e := &o.emails[k]; e.SkipReason == emailsched.ReasonCampaignConflict && (e.Date == cur || e.Date == day) {
+			return false
+		}
+	}
+	return true
+}
+
+// settles reports whether moving candidate i to day leaves the frequency
+// limit's choice as it is. The next run finds every email on its new day
+// and applies the limit again: were the move to let a skipped email in, or
+// to change which of two tied emails goes first (the later day loses),
+// that run would change the plan again, and a rerun on the same day would
+// not be a fixed point. Only contacts with an email skipped by the limit
+// are checked: without one, the limit holding for the new days (checked by
+// isLegal) means nothing would be skipped.
+func (b *balancer) settles(i int, day datecalc.Date) bool {
+	if !b.freqSkips {
+		return true
+	}
+	o := b.o
+	b.admit = b.admit[:0]
+	j := 0 // the candidate of o.emails[k], b.idx being ascending
+	for k := range o.emails {
+		e := &o.emails[k]
+		if o.info[k].kind == kindFollowUp {
+			continue
+		}
+		switch {
+		case e.Status == emailsched.StatusPreScheduled:
+			for b.idx[j] != k {
+				j++
+			}
+			d := b.cands[j].Date
+			if j == i {
+				d = day
+			}
+			b.admit = append(b.admit, admitted{e: e, day: d})
+		case e.SkipReason == emailsched.ReasonFrequencyLimit:
+			b.admit = append(b.admit, admitted{e: e, day: e.Date, skipped: true})
+		}
+	}
+	slices.SortFunc(b.admit, func(x, y admitted) int { return admitOrder(x.e, y.e, x.day, y.day) })
+	b.days = append(b.days[:0], b.hist...)
+	for _, a := range b.admit {
+		fits := fitsFrequency(b.days, a.day, b.s.freqMax, b.s.freqPeriod)
+		if fits == a.skipped {
+			return false
+		}
+		if fits {
+			b.days = append(b.days, a.day)
+		}
+	}
+	return true
 }

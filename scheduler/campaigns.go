@@ -121,18 +121,20 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 	today := p.today
 	sr := storedCampaign(c, ai.inst.ID, trigger, all)
 	if all && sr != nil && !sr.Event.IsZero() {
-		trigger = sr.Event // the trigger chosen when the email was first planned
+		if p.campaignPassed(ai, sr.Event) {
+			// The stored email's day passed without the sending system
+			// taking it: it is planned afresh, as it would be without the
+			// row, so that the next run finds the same plan.
+			sr = nil
+		} else {
+			trigger = sr.Event // the trigger chosen when the email was first planned
+		}
 	}
-	ideal := trigger.AddDays(-ai.typ.DaysBeforeEvent)
-	// The latest legal day: the trigger for emails sent before their event,
-	// the instance's end (if any) for emails sent after it.
-	latest := trigger
-	if ai.typ.DaysBeforeEvent < 0 {
-		latest = ai.inst.End
-	}
-	if ideal.Before(today) && !latest.IsZero() && latest.Before(today) {
+	if p.campaignPassed(ai, trigger) {
 		return // its event (or the instance) has passed
 	}
+	ideal := trigger.AddDays(-ai.typ.DaysBeforeEvent)
+	latest := campaignLatest(ai, trigger)
 	e, info := o.next()
 	e.ContactID, e.Type, e.Date, e.Status, e.Priority, e.Event, e.CampaignInstanceID = c.ID, ai.mailType, ideal,
 		emailsched.StatusPreScheduled, ai.typ.Priority, trigger, ai.inst.ID
@@ -156,6 +158,23 @@ func (p *planner) campaignEmail(c *emailsched.Contact, o *outcome, ai *activeIns
 	if sr != nil && !sr.Date.Before(today) && (latest.IsZero() || !sr.Date.After(latest)) {
 		p.keepStored(e, sr, info.respects, info)
 	}
+}
+
+// campaignLatest is the last legal day of the instance's email for
+// trigger: the trigger for emails sent before their event, the instance's
+// end (zero when open-ended) for emails sent after it.
+func campaignLatest(ai *activeInstance, trigger datecalc.Date) datecalc.Date {
+	if ai.typ.DaysBeforeEvent < 0 {
+		return ai.inst.End
+	}
+	return trigger
+}
+
+// campaignPassed reports whether the instance's email for trigger can no
+// longer go out: its ideal day and its latest day have both passed.
+func (p *planner) campaignPassed(ai *activeInstance, trigger datecalc.Date) bool {
+	latest := campaignLatest(ai, trigger)
+	return trigger.AddDays(-ai.typ.DaysBeforeEvent).Before(p.today) && !latest.IsZero() && latest.Before(p.today)
 }
 
 // campaignCommitted reports whether the sending system already has this

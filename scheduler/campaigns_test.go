@@ -191,6 +191,20 @@ func TestCampaignHistoryAndStability(t *testing.T) {
 	if diff := cmp.Diff(want, campaignRows(o.emails)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	// A stored all-contacts email whose day passed without the sending
+	// system taking it is planned afresh while the instance is active, as
+	// it would be without the row: the run after this one finds the same
+	// plan (it used to drop the email, and the next run planned it again).
+	late := d(2025, 1, 20)
+	o = planWithCampaigns(t, Config{}, late, testCatalogue(), c)
+	want = []row{{Type: reg, Date: late, Status: emailsched.StatusPreScheduled, Event: late}}
+	if diff := cmp.Diff(want, campaignRows(o.emails)); diff != "" {
+		t.Errorf("after its day (-want +got):\n%s", diff)
+	}
+	c.Stored = nil
+	if diff := cmp.Diff(want, campaignRows(planWithCampaigns(t, Config{}, late, testCatalogue(), c).emails)); diff != "" {
+		t.Errorf("without the row (-want +got):\n%s", diff)
+	}
 }
 
 func TestCampaignCatalogueIssues(t *testing.T) {

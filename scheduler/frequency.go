@@ -44,11 +44,7 @@ func (p *planner) applyFrequency(o *outcome) {
 			p.order = append(p.order, i)
 		}
 	}
-	slices.SortFunc(p.order, func(a, b int) int {
-		x, y := &o.emails[a], &o.emails[b]
-		return cmp.Or(cmp.Compare(x.Priority, y.Priority), x.Date.Compare(y.Date), cmp.Compare(x.Type, y.Type),
-			cmp.Compare(x.CampaignInstanceID, y.CampaignInstanceID), x.Event.Compare(y.Event))
-	})
+	slices.SortFunc(p.order, func(a, b int) int { return admitOrder(&o.emails[a], &o.emails[b], o.emails[a].Date, o.emails[b].Date) })
 	for _, i := range p.order {
 		e := &o.emails[i]
 		if fitsFrequency(p.days, e.Date, p.s.freqMax, p.s.freqPeriod) {
@@ -60,6 +56,14 @@ func (p *planner) applyFrequency(o *outcome) {
 			o.info[i].notef("skipped: more than %d emails within %d days around %s (more important emails and history come first)", p.s.freqMax, p.s.freqPeriod, e.Date)
 		}
 	}
+}
+
+// admitOrder orders the emails x and y, on days dx and dy, as the
+// frequency limit admits them: most important first (lowest priority
+// number), then the earlier day, the type name, the instance and the event.
+func admitOrder(x, y *emailsched.Email, dx, dy datecalc.Date) int {
+	return cmp.Or(cmp.Compare(x.Priority, y.Priority), dx.Compare(dy), cmp.Compare(x.Type, y.Type),
+		cmp.Compare(x.CampaignInstanceID, y.CampaignInstanceID), x.Event.Compare(y.Event))
 }
 
 // keepsLimit reports whether no period consecutive days hold more than max

@@ -464,7 +464,9 @@ func (p *planner) postWindows(c *emailsched.Contact, o *outcome) {
 	}
 	for i := range c.Stored {
 		st := &c.Stored[i]
-		if st.Type != emailsched.TypePostWindow || st.Status != emailsched.StatusPreScheduled ||
+		// A row the frequency limit skipped is carried too, and meets the
+		// limit again: dropping it would make the next run's plan differ.
+		if st.Type != emailsched.TypePostWindow || st.Status != emailsched.StatusPreScheduled && st.SkipReason != emailsched.ReasonFrequencyLimit ||
 			st.Date.Before(p.today) || planned(o.emails[n:], st.Event) || p.committed(emailsched.TypePostWindow, st.Event, st.Event.Year()) {
 			continue
 		}

@@ -74,6 +74,16 @@ type Report struct {
 	// stored plan for LoadStored.
 	LoadFrom     LoadOrigin    `json:"load_from,omitempty"`
 	LoadPlanDate datecalc.Date `json:"load_plan_date,omitzero"`
+	// LoadDiffered: balancing started from the stored volume (LoadStored),
+	// and the volume this run planned differed from it on days where
+	// emails move, so that the plan is not the one the exact volume gives.
+	// A run then settles: Settled reports the second run, on the same day
+	// and from the exact volume, that made the plan a fixed point (a third
+	// run on the day writes nothing). A dry run or a preview only says so.
+	LoadDiffered bool `json:"load_differed,omitempty"`
+	// Settled is the report of the run that settled this one's plan (see
+	// LoadDiffered), nil when none was needed.
+	Settled *Report `json:"settled,omitempty"`
 	// DeletedContacts counts contacts that no longer exist and whose
 	// planned rows the run deleted (their rows are in Rows.Deleted).
 	DeletedContacts int `json:"deleted_contacts,omitempty"`
@@ -298,6 +308,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "Balance   per-day volume from a counting pass (the source was read twice)\n")
 	case LoadStored:
 		fmt.Fprintf(&b, "Balance   per-day volume from the stored plan of %s (the source was read once)\n", r.LoadPlanDate)
+	}
+	switch {
+	case r.Settled != nil:
+		fmt.Fprintf(&b, "Settled   the volume planned differed from the stored one where emails move: a second run (%s) balanced from the exact volume and wrote %d inserted, %d updated, %d deleted rows\n",
+			r.Settled.RunID, r.Settled.Rows.Inserted, r.Settled.Rows.Updated, r.Settled.Rows.Deleted)
+	case r.LoadDiffered:
+		fmt.Fprintf(&b, "Settle    the volume planned differs from the stored one where emails move: a run would take a second pass, from the exact volume, to settle the plan\n")
 	}
 	first := "counting pass"
 	if r.LoadFrom == LoadStored {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/loadbalance"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -29,6 +30,11 @@ type execution struct {
 	camp *campaignSet
 	est  estimate
 	bal  *balancer
+	// exact counts the per-day volume the planning pass really plans,
+	// before balancing, when balancing started from a stored estimate;
+	// exactValid counts its valid contacts.
+	exact      *loadbalance.Counter
+	exactValid int
 	w    store.Writer
 	// load counts the new plan's per-day volume for a writer that keeps
 	// it (store.LoadKeeper) when load balancing is on; nil otherwise.
@@ -64,7 +70,12 @@ var errStop = errors.New("scheduler: stop")
 // execute runs the steps of a run in order and returns its report, which
 // is complete (finish) whatever step failed.
 func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, error) {
-	x := s.newExecution(today, src, sink, watch)
+	return s.executeAs(ctx, "", today, src, sink, watch)
+}
+
+// executeAs is execute with the run's id given (a new one when empty).
+func (s *Scheduler) executeAs(ctx context.Context, id string, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, error) {
+	x := s.newExecution(id, today, src, sink, watch)
 	x.ctx = ctx
 	defer x.rep.finish()
 	if today.IsZero() {
@@ -85,10 +96,9 @@ func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.
 	return x.rep, x.commit(ctx)
 }
 
-func (s *Scheduler) newExecution(today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) *execution {
+func (s *Scheduler) newExecution(id string, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) *execution {
 	start := s.s.clock()
-	var id string
-	if sink != nil { // a run that writes nothing anywhere is no run of the store's
+	if sink != nil && id == "" { // a run that writes nothing anywhere is no run of the store's
 		id = s.s.newRunID(start)
 	}
 	rep := &Report{
@@ -195,7 +205,26 @@ func (x *execution) countLoad(ctx context.Context) error {
 	}
 	x.bal = newBalancer(&x.s.s)
 	x.bal.start(counter, valid, x.today)
+	if x.rep.LoadFrom == LoadStored {
+		x.exact = loadbalance.NewCounter(x.today)
+	}
 	return nil
+}
+
+// checkEstimate tells whether balancing from the stored estimate placed
+// every contact as the exact per-day volume would have (loadbalance.Agree).
+// When it did not, the plan is not the one a run on the same day finds
+// when it starts from this plan's exact volume: Report.LoadDiffered, and
+// RunAt settles it with a second run.
+func (x *execution) checkEstimate() {
+	if x.exact == nil {
+		return
+	}
+	est, exact := *x.s.s.balance, *x.s.s.balance
+	est.ValidContacts, exact.ValidContacts = x.est.valid, x.exactValid
+	// Both Configs were validated by New: Agree cannot fail.
+	agree, _ := loadbalance.Agree(x.est.counter, est, x.exact, exact)
+	x.rep.LoadDiffered = !agree
 }
 
 // planningPass plans, balances, accounts for and writes every contact.
@@ -217,6 +246,7 @@ func (x *execution) planningPass(ctx context.Context) error {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	x.s.report(PassPlanning, x.done)
+	x.checkEstimate()
 	x.rep.leftOut(x.src)
 	if x.bal != nil {
 		br := x.bal.plan.Report()
@@ -233,6 +263,10 @@ func (x *execution) visit(c *emailsched.Contact, o *outcome) error {
 	if o.deleted {
 		x.rep.DeletedContacts++
 	} else {
+		if x.exact != nil && o.invalid == "" && !o.optedOut {
+			x.exactValid++
+			countPreScheduled(x.exact, o)
+		}
 		if x.bal != nil {
 			if err := x.bal.place(c, o); err != nil {
 				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)

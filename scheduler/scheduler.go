@@ -53,8 +53,31 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	if sink == nil {
 		sink = store.Discard{}
 	}
-	return s.execute(ctx, today, src, sink, nil)
+	rep, err := s.execute(ctx, today, src, sink, nil)
+	if _, discard := sink.(store.Discard); err != nil || discard {
+		return rep, err
+	}
+	// A plan balanced from an inexact estimate is settled by a run from its
+	// exact volume (Report.LoadDiffered). That run's estimate is exact
+	// unless the data changed under it; a bounded number of runs.
+	last := rep
+	for n := range maxSettleRuns {
+		if !last.LoadDiffered {
+			break
+		}
+		// The settling run's id is the run's, marked: one audit trail.
+		next, err := s.executeAs(ctx, fmt.Sprintf("%s-settle%d", rep.RunID, n+1), today, src, sink, nil)
+		last.Settled = next
+		if err != nil {
+			return rep, fmt.Errorf("scheduler: settling the plan: %w", err)
+		}
+		last = next
+	}
+	return rep, nil
 }
+
+// maxSettleRuns bounds the runs that settle a plan (see Report.Settled).
+const maxSettleRuns = 2
 
 // countingPass is the first pass of load balancing: it plans every contact
 // and counts the pre-scheduled emails per day, and returns the count and

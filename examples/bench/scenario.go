@@ -29,6 +29,9 @@ type result struct {
 	Planned int               `json:"planned"`
 	Rows    store.RowCounts   `json:"rows"`
 	Timings scheduler.Timings `json:"timings"`
+	// Settled are the runs that settled the plan, in order
+	// (scheduler.Report.Settled): part of the scenario's cost.
+	Settled []settledRun `json:"settled,omitempty"`
 	// Open is sqlite.Open plus Migrate; Run is the RunAt call; EndToEnd
 	// is both (the copy of the database is not part of it).
 	Open     time.Duration `json:"open_ns"`
@@ -75,13 +78,23 @@ func (r *result) ratio() float64 {
 	return r.EndToEnd.Seconds() / r.Floor.Total.Seconds()
 }
 
+// settledRun is a run that settled a scenario's plan.
+type settledRun struct {
+	RunID string          `json:"run_id"`
+	Rows  store.RowCounts `json:"rows"`
+}
+
 // rewrittenPercent is the share of the plan's rows that the run wrote
-// (inserted, updated or deleted).
+// (inserted, updated or deleted), with the runs that settled it.
 func (r *result) rewrittenPercent() float64 {
 	if r.Planned == 0 {
 		return 0
 	}
-	return 100 * float64(r.Rows.Inserted+r.Rows.Updated+r.Rows.Deleted) / float64(r.Planned)
+	n := r.Rows.Inserted + r.Rows.Updated + r.Rows.Deleted
+	for _, s := range r.Settled {
+		n += s.Rows.Inserted + s.Rows.Updated + s.Rows.Deleted
+	}
+	return 100 * float64(n) / float64(r.Planned)
 }
 
 // runChild is a scenario process: it runs the scheduler on o.db as of
@@ -101,8 +114,10 @@ func runChild(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  prepared in %.2f s: %d rows inserted\n", r.EndToEnd.Seconds(), rep.Rows.Inserted)
 		return nil
 	}
-	if err := checkCheckpoint(ctx, o.db, rep); err != nil {
-		return err
+	for x := rep; x != nil; x = x.Settled {
+		if err := checkCheckpoint(ctx, o.db, x); err != nil {
+			return err
+		}
 	}
 	printRun(stdout, o, r, rep)
 
@@ -193,6 +208,9 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 		}
 	}
 	r.RunID, r.Contacts, r.Planned, r.Rows, r.Timings = rep.RunID, rep.Contacts, rep.Planned(), rep.Rows, rep.Timings
+	for x := rep.Settled; x != nil; x = x.Settled {
+		r.Settled = append(r.Settled, settledRun{RunID: x.RunID, Rows: x.Rows})
+	}
 	return rep, nil
 }
 
@@ -254,6 +272,10 @@ func printRun(w io.Writer, o *options, r *result, rep *scheduler.Report) {
 	fmt.Fprintf(w, "  contacts %d (valid %d, opted out %d, invalid %d); plan %d rows\n", rep.Contacts, rep.Valid, rep.OptedOut, rep.Invalid, r.Planned)
 	fmt.Fprintf(w, "  rows: inserted %d, updated %d, deleted %d, unchanged %d, conflicting %d\n",
 		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged, r.Rows.Conflicting)
+	for _, s := range r.Settled {
+		fmt.Fprintf(w, "  settled by run %s (the stored volume differed where emails move): inserted %d, updated %d, deleted %d\n",
+			s.RunID, s.Rows.Inserted, s.Rows.Updated, s.Rows.Deleted)
+	}
 	if r.Sender != nil {
 		fmt.Fprintf(w, "  rows taken by the sending system during the run: %d\n", r.Rows.Taken)
 		r.Sender.print(w, o.sender)
