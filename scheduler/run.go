@@ -35,7 +35,7 @@ type execution struct {
 	// exactValid counts its valid contacts.
 	exact      *loadbalance.Counter
 	exactValid int
-	w    store.Writer
+	w          store.Writer
 	// load counts the new plan's per-day volume for a writer that keeps
 	// it (store.LoadKeeper) when load balancing is on; nil otherwise.
 	load *loadCounter
