@@ -1,6 +1,7 @@
 package datecalc
 
 import (
+	"encoding/binary"
 	"hash/fnv"
 	"math"
 	"strconv"
@@ -161,4 +162,25 @@ func BenchmarkStableHash(b *testing.B) {
 		sink = StableHash(1234567, "effective_date", 2025)
 	}
 	_ = sink
+}
+
+func TestIDChecksum(t *testing.T) {
+	ids := []int64{1, 42, -7, 1 << 40}
+	h := fnv.New64a()
+	sum := NewIDChecksum()
+	if uint64(sum) != h.Sum64() {
+		t.Errorf("NewIDChecksum() = %x, want FNV-1a of nothing %x", uint64(sum), h.Sum64())
+	}
+	for _, id := range ids {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(id))
+		h.Write(b[:])
+		sum = sum.Add(id)
+	}
+	if uint64(sum) != h.Sum64() {
+		t.Errorf("checksum %x, want FNV-1a of the little-endian ids %x", uint64(sum), h.Sum64())
+	}
+	if NewIDChecksum().Add(1).Add(2) == NewIDChecksum().Add(2).Add(1) {
+		t.Error("the order of the ids does not count")
+	}
 }

@@ -449,6 +449,8 @@ func (l *language) compile(st *stmt, diags *diagList) *program {
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
+		// Not reached for a tree the checker accepted: expr's compiler
+		// reports its own internal failures this way.
 		diags.add(st.exprError(l, err))
 		return nil
 	}

@@ -61,6 +61,21 @@ func TestTooManyProblems(t *testing.T) {
 	}
 }
 
+// TestTooManyLineProblems: problems found while splitting the file into
+// statements are capped and counted too, an indented line that continues
+// nothing included.
+func TestTooManyLineProblems(t *testing.T) {
+	text := strings.Repeat("no colon\n", dsl.MaxDiagnostics+5) + "  indented\nCA: year_round()\n"
+	_, err := dsl.Load("l.rules", []byte(text))
+	var ds dsl.Diagnostics
+	if !errors.As(err, &ds) || len(ds) != dsl.MaxDiagnostics+1 {
+		t.Fatalf("%d diagnostics: %v", len(ds), err)
+	}
+	if last := ds[len(ds)-1].Message; !strings.HasPrefix(last, "and 6 more problems") {
+		t.Errorf("last: %q", last)
+	}
+}
+
 // TestCanonicalConstants: constants folded at load time count as their
 // value: the same rule spelled with a computed string has one identity.
 func TestCanonicalConstants(t *testing.T) {

@@ -60,13 +60,23 @@ type LegalFunc func(i int, day datecalc.Date, dates []datecalc.Date) bool
 // Balance holds the whole plan; streaming callers use Counter and Plan
 // directly (see the package documentation).
 func Balance(today datecalc.Date, cfg Config, items []Item, legal LegalFunc) ([]datecalc.Date, Report, error) {
+	c := NewCounter(today)
+	for i := range items {
+		if items[i].Status == emailsched.StatusPreScheduled {
+			c.Add(items[i].Candidate)
+		}
+	}
+	return balanceFrom(c, cfg, items, legal)
+}
+
+// balanceFrom is Balance's second pass, from the per-day volume c (which
+// a caller may have estimated rather than counted).
+func balanceFrom(c *Counter, cfg Config, items []Item, legal LegalFunc) ([]datecalc.Date, Report, error) {
 	dates := make([]datecalc.Date, len(items))
 	var order []int
-	c := NewCounter(today)
 	for i := range items {
 		dates[i] = items[i].Date
 		if items[i].Status == emailsched.StatusPreScheduled {
-			c.Add(items[i].Candidate)
 			order = append(order, i)
 		}
 	}

@@ -322,3 +322,55 @@ func TestWithBuffer(t *testing.T) {
 		}
 	}
 }
+
+func TestWithBufferGivenChecksum(t *testing.T) {
+	// A set whose checksum was given (Options.Checksum) keeps naming its
+	// source: the buffer is folded into that checksum.
+	s := mustBuild(t, rules.Options{Buffer: 60, Checksum: "sha256:source"}, defaultEntries()...)
+	a, err := s.WithBuffer(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.WithBuffer(31)
+	if a.Checksum() == s.Checksum() || a.Checksum() == b.Checksum() || !strings.HasPrefix(a.Checksum(), "sha256:") {
+		t.Errorf("checksums %s, %s, %s", s.Checksum(), a.Checksum(), b.Checksum())
+	}
+}
+
+func TestEntryAndUncovered(t *testing.T) {
+	fn := func(rules.Input) (rules.Rule, error) { return rules.YearRound(), nil }
+	s := mustBuild(t, rules.Options{Buffer: 60},
+		rules.Entry{States: []emailsched.State{st("CA"), st("NV")}, Rule: rules.Windows(rules.BirthdayWindow(30, 60)), Origin: "a:1:1"},
+		rules.Entry{States: []emailsched.State{st("FL")}, Func: fn, Source: "contact.age >= 76 ? year_round() : no_exclusion()", Origin: "a:2:1"})
+	e, ok := s.Entry(st("NV"))
+	if !ok || len(e.States) != 1 || e.States[0] != st("NV") || e.Rule.String() != "birthday_window(30, 60)" || e.Origin != "a:1:1" || e.Func != nil {
+		t.Errorf("Entry(NV) = %+v, %v", e, ok)
+	}
+	if e, ok := s.Entry(st("FL")); !ok || e.Func == nil || e.Source == "" {
+		t.Errorf("Entry(FL) = %+v, %v", e, ok)
+	}
+	if _, ok := s.Entry(st("TX")); ok {
+		t.Error("Entry(TX): a state without a rule has an entry")
+	}
+	if _, ok := s.Entry(*new(emailsched.State)); ok {
+		t.Error("Entry of the zero State")
+	}
+	got := s.Uncovered(rules.Default())
+	var names []string
+	for _, x := range got {
+		names = append(names, x.String())
+	}
+	if want := "CT ID KY MD MA MO NY OK OR VA WA"; strings.Join(names, " ") != want {
+		t.Errorf("Uncovered = %v, want %s", names, want)
+	}
+	if got := rules.Default().Uncovered(s); len(got) != 1 || got[0] != st("FL") {
+		t.Errorf("Default().Uncovered = %v, want [FL]", got)
+	}
+	// A rule that depends on the contact counts by its source.
+	other := mustBuild(t, rules.Options{Buffer: 60},
+		rules.Entry{States: []emailsched.State{st("CA"), st("NV")}, Rule: rules.Windows(rules.BirthdayWindow(30, 60)), Origin: "b:1:1"},
+		rules.Entry{States: []emailsched.State{st("FL")}, Func: fn, Source: "contact.age >= 75 ? year_round() : no_exclusion()", Origin: "b:2:1"})
+	if other.Checksum() == s.Checksum() {
+		t.Error("two function rules with different sources have one checksum")
+	}
+}

@@ -2,7 +2,10 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/leanovate/gopter"
@@ -103,4 +106,80 @@ func contactRows(plan []emailsched.Email, id int64) []emailsched.Email {
 		}
 	}
 	return out
+}
+
+// failingSettle is a sink whose settling runs cannot begin.
+type failingSettle struct{ *memory.Store }
+
+func (f failingSettle) Begin(ctx context.Context, info emailsched.RunInfo) (store.Writer, error) {
+	if strings.Contains(info.ID, "-settle") {
+		return nil, errors.New("disk full")
+	}
+	return f.Store.Begin(ctx, info)
+}
+
+// TestSettleRun: a run that balanced from a stored volume differing from
+// the planned one settles in a second run, says so in its summary, and
+// reports a settling run that fails.
+func TestSettleRun(t *testing.T) {
+	ctx := context.Background()
+	params := gopter.DefaultGenParameters()
+	params.Rng = rand.New(rand.NewSource(1))
+	for try := 0; try < 500; try++ {
+		v, ok := genSettleScenario()(params).Retrieve()
+		if !ok {
+			continue
+		}
+		sc := v.(settleScenario)
+		replay := func(sink func(*memory.Store) store.ScheduleSink) (*Report, error) {
+			s, err := New(Config{DailyCapPercent: Float(sc.Cap)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := make([]emailsched.Contact, len(sc.Contacts))
+			for i := range sc.Contacts {
+				cs[i] = sc.Contacts[i].Contact
+				cs[i].ID = int64(i + 1)
+			}
+			m, err := memory.New(cs, propertyCatalogue())
+			if err != nil {
+				t.Fatal(err)
+			}
+			day := sc.Contacts[0].Today
+			var rep *Report
+			for _, jump := range sc.Jumps {
+				day = day.AddDays(jump)
+				if rep, err = s.RunAt(ctx, day, m, sink(m)); err != nil || rep.Settled != nil {
+					return rep, err
+				}
+			}
+			return rep, nil
+		}
+		rep, err := replay(func(m *memory.Store) store.ScheduleSink { return m })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Settled == nil {
+			continue
+		}
+		if !rep.LoadDiffered || rep.LoadFrom != LoadStored || !strings.HasSuffix(rep.Settled.RunID, "-settle1") {
+			t.Errorf("settled run: differed %v, load from %s, settled by %s", rep.LoadDiffered, rep.LoadFrom, rep.Settled.RunID)
+		}
+		var b strings.Builder
+		if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "Settled   the volume planned differed") {
+			t.Errorf("summary does not say the run settled:\n%s", b.String())
+		}
+		_, err = replay(func(m *memory.Store) store.ScheduleSink { return failingSettle{m} })
+		if err == nil || !strings.Contains(err.Error(), "settling the plan") || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("a settling run that fails: %v", err)
+		}
+		// A dry run only says what a run would do.
+		dry := &Report{LoadFrom: LoadStored, LoadDiffered: true}
+		b.Reset()
+		if err := dry.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "a run would take a second pass") {
+			t.Errorf("dry run summary:\n%s", b.String())
+		}
+		return
+	}
+	t.Fatal("no scenario of 500 needed to settle")
 }

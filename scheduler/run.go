@@ -269,6 +269,8 @@ func (x *execution) visit(c *emailsched.Contact, o *outcome) error {
 		}
 		if x.bal != nil {
 			if err := x.bal.place(c, o); err != nil {
+				// Not reached: Place fails only on contacts out of order,
+				// which stream refuses before planning them.
 				return fmt.Errorf("scheduler: balancing contact %d: %w", c.ID, err)
 			}
 		}
