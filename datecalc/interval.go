@@ -3,7 +3,8 @@ package datecalc
 // Interval is an inclusive range of days [Start, End]. An interval whose End
 // is before its Start is empty; the zero Interval is empty.
 type Interval struct {
-	Start, End Date
+	Start Date `json:"start"`
+	End   Date `json:"end"`
 }
 
 // IsEmpty reports whether the interval contains no day.

@@ -1,6 +1,7 @@
 // Package loadbalance evens out the daily volume of a run's pre-scheduled
 // emails (SPEC §8) without ever breaking a rule: a moved email never lands
-// before today, after its event, inside one of its contact's exclusion
+// before today, after its latest day (Candidate.Latest: its event, or the
+// end of the AEP send window), inside one of its contact's exclusion
 // periods or so that its contact's frequency limit breaks. When no legal day
 // exists, the email stays. Balancing never changes the number of emails or
 // their statuses; skipped emails neither count nor move.
@@ -30,7 +31,7 @@
 // priority P met in ascending contact-id order (ties inside a contact by
 // date, priority, hash and event: the canonical order of Place). A shed
 // email moves to the first following day, at most OverflowHorizonDays later
-// and never after its event, that has room and is legal; an email that
+// and never after its latest day, that has room and is legal; an email that
 // finds none stays and is reported as stuck (its slot passes to the next
 // email of priority P). More important emails are never moved in place of a
 // stuck one.
@@ -57,6 +58,14 @@
 //     the new dates in place and keeps the running per-day counts, so later
 //     contacts see the room that earlier ones took. Write the contact's
 //     plan, then move on.
+//
+// The first pass may be an estimate, such as the volume stored with the
+// previous plan: Place then moves what the estimate says. Agree tells
+// whether an estimate places every contact exactly as the exact count
+// would (the same counts on every day emails may leave or reach), which is
+// what makes the plan one that a later run with the exact count leaves as
+// it is (see Stability). The scheduler counts the volume it really plans
+// as it goes and, when Agree says no, settles the plan with a second run.
 //
 // Balance wraps both passes over an in-memory slice for tests and small
 // callers.

@@ -42,11 +42,34 @@
 // # Stability
 //
 // A stored email keeps its date (and row) while the date is still legal:
-// not past, not after its event, and not excluded unless the new date would
-// be excluded too. Stored post-window emails whose window no longer blocks
-// a planned email (its anniversary passed) stay while their day is ahead
-// and legal. A nightly run on an unchanged organisation therefore rewrites
-// only the rows whose day has come.
+// not past, not after its event (an AEP email: not after its send window),
+// and not excluded unless the new date would be excluded too. Stored
+// post-window emails whose window no longer blocks a planned email (its
+// anniversary passed) stay while their day is ahead and legal. A nightly
+// run on an unchanged organisation therefore rewrites only the rows whose
+// day has come.
+//
+// A run settles: run again on the same day with the same inputs, it writes
+// nothing, whatever ran before. Three things make it so. Every choice a
+// later run makes again from the stored rows is one this run would make:
+// load balancing does not move an email where the frequency limit or the
+// campaign conflicts would then choose differently, and a stored
+// all-contacts campaign email whose day passed unsent is planned afresh,
+// as it would be without the row. A plan balanced from exact per-day
+// counts is one that balancing from its own counts leaves as it is
+// (package loadbalance, Stability). And a run that balanced from the
+// volume stored with an earlier plan counts the volume it really plans:
+// when the two differ where emails move (loadbalance.Agree), RunAt settles
+// the plan with a second run on the same day, from the exact volume
+// (Report.LoadDiffered, Report.Settled), as it does after a jump of days
+// or when contacts changed.
+//
+// The AEP send window: an AEP email goes out from its AEP day to
+// Config.AEPLastDay (September 30 by default). Its latest day is the
+// window's end, so load balancing spreads the AEP emails over the window
+// under the daily cap, earliest days first; a contact whose AEP day passed
+// while the window is open gets a catch-up within it, and the AEP cycle
+// moves to next year only when the window has ended.
 //
 // Stability protects a plan made with the run's own settings only. Every
 // run records the identity of its settings, by content (Identity: the

@@ -584,3 +584,20 @@ type testError string
 func (e testError) Error() string { return string(e) }
 
 const errTest = testError("test failure")
+
+func TestAEPWindows(t *testing.T) {
+	s := mustSettings(t, Config{AEPDates: []MonthDay{{time.October, 1}, {time.September, 15}, {time.September, 15}}})
+	iv := func(a, b datecalc.Date) datecalc.Interval { return datecalc.Interval{Start: a, End: b} }
+	for _, tc := range []struct {
+		today datecalc.Date
+		want  []datecalc.Interval
+	}{
+		{d(2025, 9, 20), []datecalc.Interval{iv(d(2025, 9, 15), d(2025, 9, 30)), iv(d(2025, 10, 1), d(2025, 10, 1)),
+			iv(d(2026, 9, 15), d(2026, 9, 30)), iv(d(2026, 10, 1), d(2026, 10, 1))}},
+		{d(2025, 10, 2), []datecalc.Interval{iv(d(2026, 9, 15), d(2026, 9, 30)), iv(d(2026, 10, 1), d(2026, 10, 1))}},
+	} {
+		if diff := cmp.Diff(tc.want, s.aepWindows(tc.today)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.today, diff)
+		}
+	}
+}

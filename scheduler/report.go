@@ -81,6 +81,14 @@ type Report struct {
 	// and from the exact volume, that made the plan a fixed point (a third
 	// run on the day writes nothing). A dry run or a preview only says so.
 	LoadDiffered bool `json:"load_differed,omitempty"`
+	// PlannedThrough is the last day whose emails are all planned: an
+	// email of a later day may belong to an anniversary more than a year
+	// ahead, which a later run plans. A chart of the plan falls off after
+	// it ("not planned yet", not "nothing to send").
+	PlannedThrough datecalc.Date `json:"planned_through,omitzero"`
+	// AEPWindows are the AEP send windows that have not ended, this year's
+	// and next year's: AEP emails go out within them.
+	AEPWindows []datecalc.Interval `json:"aep_windows,omitempty"`
 	// Settled is the report of the run that settled this one's plan (see
 	// LoadDiffered), nil when none was needed.
 	Settled *Report `json:"settled,omitempty"`

@@ -107,6 +107,9 @@ func (s *Scheduler) newExecution(id string, today datecalc.Date, src store.Conta
 		InvalidByReason: map[InvalidReason]int{}, FieldIssues: map[string]int{},
 		SkipReasons: map[emailsched.SkipReason]int{},
 	}
+	if !today.IsZero() {
+		rep.PlannedThrough, rep.AEPWindows = s.s.plannedThrough(today), s.s.aepWindows(today)
+	}
 	return &execution{s: s, today: today, src: src, sink: sink, watch: watch, rep: rep,
 		log: s.s.log.With("run_id", rep.RunID), check: datecalc.NewIDChecksum(), t0: time.Now()}
 }

@@ -89,6 +89,10 @@ func TestRunReport(t *testing.T) {
 		SkipReasons: map[emailsched.SkipReason]int{"exclusion_window:CA:birthday": 1, "year_round:NY": 1, "missing_anchor:OK:birthday": 1},
 		Rows:        store.RowCounts{Inserted: 8},
 		LoadFrom:    LoadCounted,
+		// Planned through today + 364 days less the longest lead (30 days);
+		// the AEP window of 2024 has ended.
+		PlannedThrough: d(2025, 11, 9),
+		AEPWindows:     []datecalc.Interval{{Start: d(2025, 9, 15), End: d(2025, 9, 30)}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)

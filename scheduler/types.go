@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
@@ -93,4 +94,32 @@ func (p *planner) nextEvent(t *eventType, c *emailsched.Contact) (datecalc.Date,
 		}
 	}
 	return ann, year
+}
+
+// plannedThrough is the last day whose emails are all planned on today:
+// each yearly event is planned for its next occurrence, at most a year
+// ahead, so an email dated after today + 364 days less the longest lead
+// time may belong to an occurrence after that, planned later.
+func (s *settings) plannedThrough(today datecalc.Date) datecalc.Date {
+	lead := 0
+	for _, ev := range s.events {
+		lead = max(lead, ev.before)
+	}
+	return today.AddDays(364 - lead)
+}
+
+// aepWindows are the AEP send windows of today's year and the next that
+// end on or after today, in order, each once.
+func (s *settings) aepWindows(today datecalc.Date) []datecalc.Interval {
+	var out []datecalc.Interval
+	for year := today.Year(); year <= today.Year()+1; year++ {
+		for k, md := range s.aep {
+			w := datecalc.Interval{Start: md.In(year), End: s.aepLast[k].In(year)}
+			if !w.End.Before(today) && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b datecalc.Interval) int { return a.Start.Compare(b.Start) })
+	return out
 }

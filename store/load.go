@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 )
 
@@ -78,4 +79,23 @@ type IdentitySource interface {
 	// one (interrupted, or still running), oldest first. It is empty when
 	// no run recorded one (an earlier scheduler's plan, say).
 	StoredIdentities(ctx context.Context) ([]PlanIdentity, error)
+}
+
+// TypeVolume is the number of pre-scheduled emails of one type on one day
+// of a stored plan.
+type TypeVolume struct {
+	Date   datecalc.Date
+	Type   emailsched.EmailType
+	Emails int
+}
+
+// VolumeSource is an optional capability of a ContactSource that counts
+// the pre-scheduled emails of its stored plan per day and type without
+// reading every contact (an index on the send date, say): for a quick look
+// at what goes out when.
+type VolumeSource interface {
+	// PlannedVolume returns the pre-scheduled emails of the stored plan
+	// dated from from to to (both included), by day and then type, in
+	// that order; days and types without any are left out.
+	PlannedVolume(ctx context.Context, from, to datecalc.Date) ([]TypeVolume, error)
 }

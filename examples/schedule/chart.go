@@ -29,6 +29,9 @@ const (
 	colorED      = "#08519c"
 	colorCap     = "#d62728"
 	colorShed    = "#ff7f0e"
+	colorSoft    = "#08519c"
+	colorAEP     = "#fff3c4"
+	colorLater   = "#eeeeee"
 	colorGrid    = "#e5e5e5"
 	colorText    = "#222222"
 	colorSubtext = "#555555"
@@ -37,8 +40,11 @@ const (
 // writeChart draws the pre-scheduled emails per day of the next 12 months
 // before and after load balancing (rep.Balance), as an SVG document: one bar
 // per day, the effective-date emails as a darker segment at its foot, the
-// daily cap and the overflow threshold as horizontal lines. name is the
-// database's name, for the title.
+// daily cap, the overflow threshold and the effective-date soft limit as
+// horizontal lines, the AEP send windows as yellow bands, and the days
+// after rep.PlannedThrough shaded grey: their emails are not all planned
+// yet, so the volume falling off there means "planned later", not "nothing
+// to send". name is the database's name, for the title.
 func writeChart(w io.Writer, rep *scheduler.Report, name string) error {
 	c := &chart{rep: rep}
 	if rep.Balance != nil {
@@ -143,7 +149,35 @@ func (c *chart) legend(y int) {
 	item(fmt.Sprintf(`<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`, x, y-7, colorOther), "other emails")
 	item(fmt.Sprintf(`<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`, x, y-7, colorED), "effective-date emails")
 	item(fmt.Sprintf(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="6 3"/>`, x, y, x+14, y, colorCap), "daily cap")
-	item(fmt.Sprintf(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`, x, y, x+14, y, colorShed), "overflow threshold (days above shed)")
+	item(fmt.Sprintf(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`, x, y, x+14, y, colorShed), "overflow threshold (excess moves)")
+	item(fmt.Sprintf(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="1 2"/>`, x, y, x+14, y, colorSoft), "effective-date soft limit")
+	item(fmt.Sprintf(`<rect x="%d" y="%d" width="12" height="12" fill="%s" stroke="#d9b200"/>`, x, y-7, colorAEP), "AEP send window")
+	item(fmt.Sprintf(`<rect x="%d" y="%d" width="12" height="12" fill="%s" stroke="#bbbbbb"/>`, x, y-7, colorLater), "not all planned yet")
+}
+
+// bands shades the AEP send windows and the days after the planning
+// horizon behind the bars of a panel.
+func (c *chart) bands(top, width int, bw float64) {
+	b := &c.buf
+	x := func(d datecalc.Date) float64 {
+		return float64(plotLeft) + float64(datecalc.DaysBetween(c.rep.Today, d))*bw
+	}
+	last := c.rep.Today.AddDays(chartDays - 1)
+	for _, w := range c.rep.AEPWindows {
+		if w.End.Before(c.rep.Today) || w.Start.After(last) {
+			continue
+		}
+		from, to := x(datecalc.Max(w.Start, c.rep.Today)), x(datecalc.Min(w.End, last))+bw
+		fmt.Fprintf(b, `<rect class="aep" x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"><title>AEP send window %s to %s</title></rect>`+"\n",
+			from, top, to-from, panelHeight, colorAEP, w.Start, w.End)
+		fmt.Fprintf(b, `<text x="%.2f" y="%d" font-size="10" fill="#8a6d00">AEP</text>`+"\n", from+2, top+11)
+	}
+	if p := c.rep.PlannedThrough; !p.IsZero() && p.Before(last) {
+		from := x(p) + bw
+		fmt.Fprintf(b, `<rect class="later" x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"><title>after %s: not all planned yet (anniversaries more than a year ahead are planned by later runs)</title></rect>`+"\n",
+			from, top, float64(plotLeft+width)-from, panelHeight, colorLater, p)
+		fmt.Fprintf(b, `<text x="%.2f" y="%d" font-size="10" text-anchor="end" fill="%s">planned later →</text>`+"\n", float64(plotLeft+width)-2, top+11, colorSubtext)
+	}
 }
 
 // panel draws one bar chart with its axes, grid and cap lines.
@@ -154,6 +188,7 @@ func (c *chart) panel(id, title string, top int, days []loadbalance.DayVolume) {
 	bottom := top + panelHeight
 	fmt.Fprintf(b, `<g class="panel" id="%s">`+"\n", id)
 	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="14" font-weight="bold">%s</text>`+"\n", plotLeft, top-10, esc(title))
+	c.bands(top, width, bw)
 	// grid and y labels
 	for v := 0; v <= c.ymax; v += c.step {
 		y := c.y(top, float64(v))
@@ -210,6 +245,12 @@ func (c *chart) panel(id, title string, top int, days []loadbalance.DayVolume) {
 			fmt.Fprintf(b, `<line class="threshold" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`+"\n", plotLeft, yt, plotLeft+width, yt, colorShed)
 			fmt.Fprintf(b, `<text x="%d" y="%.1f" fill="%s">threshold %d</text>`+"\n", plotLeft+width+6, ly, colorShed, c.bal.Threshold)
 		}
+	}
+	if s := c.bal.EDSoftLimit; s > 0 {
+		// It bounds the effective-date segment of each bar.
+		ys := c.y(top, float64(s))
+		fmt.Fprintf(b, `<line class="ed-soft-limit" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="1 2"/>`+"\n", plotLeft, ys, plotLeft+width, ys, colorSoft)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" fill="%s">ED soft limit %d</text>`+"\n", plotLeft+width+6, min(ys+4, float64(bottom)), colorSoft, s)
 	}
 	fmt.Fprintln(b, "</g>")
 }

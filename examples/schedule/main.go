@@ -16,6 +16,7 @@
 //	         [-report FILE.json] [-chart FILE.svg] [-log-format text|json]
 //	schedule -db org-001.sqlite3 -what-if [-config ...] [-rules ...] [-today ...] [-what-if-out FILE.csv]
 //	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
+//	schedule -db org-001.sqlite3 -upcoming DAYS [-config ...] [-today ...] [-report FILE.json]
 //	schedule -db org-001.sqlite3 -status
 //
 // # Flags
@@ -61,6 +62,11 @@
 //	                  change, old date/status/reason, new date/status/reason
 //	-explain ID       print the decision trail of one contact (read-only)
 //	-status           print the last runs recorded in the database (read-only)
+//	-upcoming DAYS    print what the stored plan sends on each of the next DAYS days (read-only):
+//	                  the total and each email type, with the daily cap, the overage threshold
+//	                  and the effective-date soft limit; it reads only those days' rows. With
+//	                  -report, also as JSON. A run's -report includes the next 14 days of the
+//	                  new plan ("upcoming")
 //	-log-format F     "text" (default) or "json": the format of the log lines on stderr
 //
 // On success a run prints its summary on stdout: contacts, emails by type and
@@ -69,7 +75,7 @@
 // line (contacts done, rate, time left) when stderr is a terminal, plain log
 // lines otherwise.
 //
-// -dry-run, -what-if, -explain and -status open the database read-only: they
+// -dry-run, -what-if, -explain, -upcoming and -status open the database read-only: they
 // change nothing, not even the journal mode, and work on a database that
 // this program never wrote to. A dry run and a what-if count the rows a
 // unique index of the database would decline, as a run does.
@@ -174,7 +180,7 @@ type options struct {
 	whatIfOut                                          string
 	dryRun, backup, status, create, wal, atomic        bool
 	whatIf, allowMissing                               bool
-	batch                                              int
+	batch, upcoming                                    int
 	wait                                               time.Duration
 	explain                                            int64
 	explainSet                                         bool
@@ -185,6 +191,7 @@ const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-t
                 [-chart FILE.svg] [-log-format text|json]
        schedule -db PATH -what-if [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD] [-what-if-out FILE.csv]
        schedule -db PATH -explain CONTACT_ID [-config FILE] [-rules FILE|DIR] [-today YYYY-MM-DD]
+       schedule -db PATH -upcoming DAYS [-config FILE] [-today YYYY-MM-DD] [-report FILE.json]
        schedule -db PATH -status`
 
 // parseFlags parses args; it returns the exit status to end with when the
@@ -215,6 +222,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	fs.StringVar(&o.whatIfOut, "what-if-out", "", "with -what-if, write one CSV line per changed row to `file`")
 	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
 	fs.BoolVar(&o.status, "status", false, "print the last runs recorded in the database and exit")
+	fs.IntVar(&o.upcoming, "upcoming", 0, "print the stored plan's emails of the next `days` days (per day the total and each type, with the daily cap, threshold and effective-date soft limit) and exit (nothing is written)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format` on stderr: text or json")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -246,13 +254,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	if o.wait < 0 {
 		return bad("-wait must not be negative, not %v", o.wait)
 	}
+	if o.upcoming < 0 || o.upcoming > scheduler.MaxUpcomingDays {
+		return bad("-upcoming must be 1 to %d days, not %d", scheduler.MaxUpcomingDays, o.upcoming)
+	}
 	if o.whatIfOut != "" && !o.whatIf {
 		return bad("-what-if-out needs -what-if")
 	}
 	modes := []struct {
 		name string
 		set  bool
-	}{{"-status", o.status}, {"-explain", o.explainSet}, {"-what-if", o.whatIf}, {"-dry-run", o.dryRun}}
+	}{{"-status", o.status}, {"-explain", o.explainSet}, {"-what-if", o.whatIf}, {"-dry-run", o.dryRun}, {"-upcoming", o.upcoming > 0}}
 	mode := ""
 	for _, m := range modes {
 		if !m.set {
@@ -269,7 +280,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 			name string
 			set  bool
 		}{{"-backup", o.backup}, {"-batch", o.batch != 0}, {"-atomic", o.atomic},
-			{"-report", o.report != "" && mode != "-dry-run"}, {"-chart", o.chart != "" && mode != "-dry-run"},
+			{"-report", o.report != "" && mode != "-dry-run" && mode != "-upcoming"}, {"-chart", o.chart != "" && mode != "-dry-run"},
 			{"-create", o.create}, {"-wal", o.wal}, {"-wait", o.wait != 0}} {
 			if f.set {
 				return bad("%s cannot be combined with %s", f.name, mode)
@@ -314,7 +325,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitInput, "no database: give -db or \"database\" in the configuration\n%s", usageLine)
 	}
 	cfg := cf.Scheduler
-	if !o.status {
+	if !o.status && o.upcoming == 0 {
 		set, err := cf.LoadRules(ctx)
 		if err != nil {
 			return fail(exitInput, "rules: %v", err)
@@ -341,7 +352,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	readOnly := o.status || o.explainSet || o.dryRun || o.whatIf
+	readOnly := o.status || o.explainSet || o.dryRun || o.whatIf || o.upcoming > 0
 	db, err := openDB(ctx, cf.Database, readOnly, o.create, logger)
 	if err != nil {
 		return fail(exitInput, "%v", err)
@@ -374,6 +385,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case o.status:
 		if err := writeStatus(ctx, stdout, st); err != nil {
 			return fail(exitRun, "status: %v", err)
+		}
+		return exitOK
+	case o.upcoming > 0:
+		up, err := sch.UpcomingAt(ctx, today, st, o.upcoming)
+		if err != nil {
+			return fail(exitRun, "upcoming: %v", err)
+		}
+		if err := up.WriteText(stdout); err != nil {
+			return fail(exitRun, "%v", err)
+		}
+		if o.report != "" {
+			if err := writeJSON(o.report, up); err != nil {
+				return fail(exitRun, "report: %v", err)
+			}
 		}
 		return exitOK
 	case o.explainSet:
@@ -419,11 +444,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitRun, "%v", err)
 	}
 	if o.report != "" {
-		if err := writeFile(o.report, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
-		}); err != nil {
+		// The report, with what the new plan sends in the next days
+		// (none for a dry run, which wrote no plan).
+		out := struct {
+			*scheduler.Report
+			Upcoming *scheduler.Upcoming `json:"upcoming,omitempty"`
+		}{Report: rep}
+		if !o.dryRun {
+			if out.Upcoming, err = sch.UpcomingAt(ctx, today, st, reportUpcomingDays); err != nil {
+				return fail(exitRun, "report: %v", err)
+			}
+		}
+		if err := writeJSON(o.report, out); err != nil {
 			return fail(exitRun, "report: %v", err)
 		}
 	}
@@ -435,6 +467,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// reportUpcomingDays is how many days of the new plan a run's -report
+// includes ("upcoming").
+const reportUpcomingDays = 14
+
+// writeJSON writes v to path as indented JSON.
+func writeJSON(path string, v any) error {
+	return writeFile(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
 }
 
 // runFailure is the exit status of a run that failed with err.

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
@@ -99,6 +100,7 @@ func TestCLI(t *testing.T) {
 	db := createDB(t, tmp, 300, false)
 	report := filepath.Join(tmp, "report.json")
 	whatIfCSV := filepath.Join(tmp, "changes.csv")
+	upcomingJSON := filepath.Join(tmp, "upcoming.json")
 	chart := filepath.Join(tmp, "chart.svg")
 	emptyDir := filepath.Join(tmp, "empty")
 	if err := os.Mkdir(emptyDir, 0o755); err != nil {
@@ -143,6 +145,9 @@ func TestCLI(t *testing.T) {
 		{"explain_missing", []string{"-db", db, "-today", "2025-03-03", "-explain", "99999"}, exitInput},
 		{"backup", []string{"-db", db, "-today", "2025-03-03", "-backup", "-batch", "50"}, 0},
 		{"status", []string{"-db", db, "-status"}, 0},
+		{"upcoming", []string{"-db", db, "-today", "2025-03-04", "-upcoming", "14", "-report", upcomingJSON}, 0},
+		{"upcoming_bad_days", []string{"-db", db, "-upcoming", "400"}, exitInput},
+		{"upcoming_and_dry_run", []string{"-db", db, "-upcoming", "7", "-dry-run"}, exitInput},
 		{"help", []string{"-h"}, 0},
 		{"unknown_flag", []string{"-db", db, "-verbose"}, exitInput},
 		{"bad_today", []string{"-db", db, "-today", "2025-13-01"}, exitInput},
@@ -201,6 +206,28 @@ func TestCLI(t *testing.T) {
 		golden(t, "run.report.json", string(data))
 	})
 	t.Run("chart", func(t *testing.T) { checkChart(t, chart) })
+	t.Run("upcoming_json", func(t *testing.T) {
+		// The run's report carries the next 14 days of its plan, and
+		// -upcoming -report writes the same shape.
+		var rep struct {
+			Upcoming *scheduler.Upcoming `json:"upcoming"`
+		}
+		data, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &rep); err != nil || rep.Upcoming == nil || len(rep.Upcoming.Days) != 14 || rep.Upcoming.Limits.Cap == 0 {
+			t.Errorf("the run report's upcoming days: %+v, %v", rep.Upcoming, err)
+		}
+		var up scheduler.Upcoming
+		data, err = os.ReadFile(upcomingJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &up); err != nil || len(up.Days) != 14 || up.From.String() != "2025-03-04" {
+			t.Errorf("-upcoming -report: %+v, %v", up, err)
+		}
+	})
 	t.Run("what_if_csv", func(t *testing.T) {
 		data, err := os.ReadFile(whatIfCSV)
 		if err != nil {
@@ -266,6 +293,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{"-db", db, "-today", "2025-03-03", "-dry-run", "-report", filepath.Join(t.TempDir(), "r.json")},
 		{"-db", db, "-today", "2025-03-03", "-explain", "17"},
 		{"-db", db, "-status"},
+		{"-db", db, "-today", "2025-03-03", "-upcoming", "14"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {

@@ -104,8 +104,35 @@ func writeMonths(w io.Writer, today datecalc.Date, b *loadbalance.Report) error 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeOverThreshold(&sb, b)
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// maxOverThresholdDays bounds the days above the threshold the summary
+// names one by one.
+const maxOverThresholdDays = 10
+
+// writeOverThreshold names the days still above the threshold after
+// balancing, and why: their excess had no legal day with room to go to.
+func writeOverThreshold(sb *strings.Builder, b *loadbalance.Report) {
+	n := 0
+	for _, d := range b.After {
+		if d.Total <= b.Threshold || b.Cap == 0 {
+			continue
+		}
+		if n++; n > maxOverThresholdDays {
+			continue
+		}
+		if n == 1 {
+			sb.WriteString("Days still above the threshold: every later day their excess may use (up to each email's event,\n" +
+				"or the end of its AEP send window) was full, excluded for its contact or over its frequency limit:\n")
+		}
+		fmt.Fprintf(sb, "  %s  %d emails, %d could not move\n", d.Date, d.Total, d.Stuck)
+	}
+	if n > maxOverThresholdDays {
+		fmt.Fprintf(sb, "  and %d more days\n", n-maxOverThresholdDays)
+	}
 }
 
 // statusRuns is the number of runs -status lists.

@@ -247,6 +247,32 @@ func (s *Store) Plan() []emailsched.Email {
 	return out
 }
 
+var _ store.VolumeSource = (*Store)(nil)
+
+// PlannedVolume implements store.VolumeSource.
+func (s *Store) PlannedVolume(ctx context.Context, from, to datecalc.Date) ([]store.TypeVolume, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := map[store.TypeVolume]int{}
+	for i := range s.contacts {
+		for _, e := range s.contacts[i].Stored {
+			if e.Status == emailsched.StatusPreScheduled && !e.Date.Before(from) && !e.Date.After(to) {
+				n[store.TypeVolume{Date: e.Date, Type: e.Type}]++
+			}
+		}
+	}
+	out := make([]store.TypeVolume, 0, len(n))
+	for k, v := range n {
+		k.Emails = v
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b store.TypeVolume) int { return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Type, b.Type)) })
+	return out, nil
+}
+
 // Runs returns the runs recorded so far, oldest first.
 func (s *Store) Runs() []Run {
 	s.mu.RLock()

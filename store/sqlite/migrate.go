@@ -42,6 +42,14 @@ var requiredIndexes = []requiredIndex{
 	{"scheduler_checkpoints", "run_id", "idx_scheduler_checkpoints_run_id"},
 }
 
+// tableIndexes are created with their table, when the adapter creates it:
+// the status-and-date index lets PlannedVolume read a few days of the plan
+// instead of the whole table (an owner's existing table keeps its own
+// indexes: the production schema has such an index).
+var tableIndexes = map[string][]string{
+	"email_schedules": {"CREATE INDEX IF NOT EXISTS idx_email_schedules_status_date ON email_schedules(status, scheduled_send_date)"},
+}
+
 // appTables are created when missing but never altered: the application
 // owns them (and may insert into them positionally).
 var appTables = map[string]bool{"contacts": true}
@@ -230,6 +238,11 @@ func migrate(ctx context.Context, conn *sql.Conn, tables []table) error {
 		if len(have) == 0 {
 			if _, err := conn.ExecContext(ctx, t.create); err != nil {
 				return fmt.Errorf("create table %s: %w", t.name, err)
+			}
+			for _, q := range tableIndexes[t.name] {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("create an index of %s: %w", t.name, err)
+				}
 			}
 			continue
 		}
