@@ -333,10 +333,10 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 		return w.err
 	}
 	if err := ctx.Err(); err != nil {
-		return w.fail(fmt.Errorf("sqlite: write: %w", err))
+		return w.failWrite(fmt.Errorf("sqlite: write: %w", err))
 	}
 	if err := validate(d); err != nil {
-		return w.fail(err)
+		return w.failWrite(err)
 	}
 	w.buf.empty.rows.Unchanged += d.Unchanged
 	if d.Empty() {
@@ -349,7 +349,7 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 		err := w.spill.add(p, rows)
 		clear(rows)
 		if err != nil {
-			return w.fail(fmt.Errorf("sqlite: write: %w", err))
+			return w.failWrite(fmt.Errorf("sqlite: write: %w", err))
 		}
 		return nil
 	}
@@ -379,7 +379,7 @@ func (w *writer) overflow(ctx context.Context) error {
 	}
 	sp, err := newSpill()
 	if err != nil {
-		return w.fail(err)
+		return w.failWrite(err)
 	}
 	w.s.opts.Logger.Info("the run changes many rows: keeping them in a temporary file until it has read everything",
 		"rows_so_far", len(w.buf.rows))
@@ -388,7 +388,7 @@ func (w *writer) overflow(ctx context.Context) error {
 	for _, p := range w.buf.pend {
 		n := p.del + p.upd + p.ins
 		if err := sp.add(p, w.buf.rows[off:off+n]); err != nil {
-			return w.fail(fmt.Errorf("sqlite: write: %w", err))
+			return w.failWrite(fmt.Errorf("sqlite: write: %w", err))
 		}
 		off += n
 	}
@@ -401,7 +401,7 @@ func (w *writer) overflow(ctx context.Context) error {
 // the previous one is written, and continues with empty buffers.
 func (w *writer) flushAsync(ctx context.Context) error {
 	if err := w.await(); err != nil {
-		return w.fail(err)
+		return w.failWrite(err)
 	}
 	b := &batchBuf{pend: w.buf.pend, rows: w.buf.rows, empty: w.buf.empty}
 	if sp := w.spare; sp != nil {
@@ -910,7 +910,24 @@ func (w *writer) rollbackAtomic() {
 	w.lock.released()
 }
 
-// fail makes the writer unusable with err and records it.
+// failWrite is fail for a Write: it does not record the failure. The
+// source may still hold a read transaction open (in rollback-journal mode
+// it reads in chunks), which the checkpoint's update would wait for while
+// the reading waits for this Write to return: Abort, which the caller
+// calls once the reading has stopped, records it (a caller that never
+// calls Abort leaves a lease that expires, as a crashed run's does).
+func (w *writer) failWrite(err error) error {
+	_ = w.await()
+	w.err = err
+	w.release()
+	if w.s.opts.Atomic {
+		w.total = progress{}
+	}
+	return err
+}
+
+// fail makes the writer unusable with err and records it (Commit: the
+// reading is over).
 func (w *writer) fail(err error) error {
 	_ = w.await() // the batch in flight uses the connection; err is the failure to report
 	w.err = err
