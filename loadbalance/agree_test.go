@@ -11,6 +11,7 @@ import (
 	"github.com/leanovate/gopter/prop"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/internal/proptest"
 )
 
@@ -95,6 +96,9 @@ func TestPropAgreeMeansSamePlacement(t *testing.T) {
 	props.Property("an estimate that agrees places every email alike", prop.ForAll(
 		func(seed uint64) string {
 			s := newScenario(seed, seed%3 == 0)
+			if seed%2 == 0 {
+				s.cfg.CompleteThrough = s.today.AddDays(int(seed % 30))
+			}
 			exact := NewCounter(s.today)
 			for _, it := range s.items {
 				if it.Status == emailsched.StatusPreScheduled {
@@ -131,5 +135,74 @@ func TestPropAgreeMeansSamePlacement(t *testing.T) {
 	props.TestingRun(t)
 	if agreedDiffering == 0 {
 		t.Error("no estimate that differs from the exact count agreed: the property checked nothing")
+	}
+}
+
+// TestCompleteThrough: effective-date smoothing neither takes emails from
+// the days after CompleteThrough nor gives them any, so that what later
+// runs add there cannot change what moves; an estimate that differs only
+// there agrees.
+func TestCompleteThrough(t *testing.T) {
+	today := d(2025, 3, 1)
+	cfg := Config{ValidContacts: 1000, DailyCapFraction: 0.5, EDSoftLimit: 2, EDSmoothingWindowDays: 2}
+	// Day 10 is over the soft limit; days 8 to 12 around it are empty.
+	items := func() []Item {
+		var out []Item
+		for k := range 6 {
+			id := int64(k + 1)
+			out = append(out, Item{ContactID: id, Status: emailsched.StatusPreScheduled,
+				Candidate: NewCandidate(id, emailsched.TypeEffectiveDate, 2026, today.AddDays(10), datecalc.Date{}, 10)})
+		}
+		return out
+	}
+	moved := func(cfg Config) int {
+		got, _, err := Balance(today, cfg, items(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range got {
+			if d != today.AddDays(10) {
+				n++
+			}
+		}
+		return n
+	}
+	if moved(cfg) == 0 {
+		t.Fatal("no smoothing without CompleteThrough: the test shows nothing")
+	}
+	for _, through := range []int{9, 10, 11} {
+		c := cfg
+		c.CompleteThrough = today.AddDays(through)
+		// Through day 9, day 10 is incomplete and keeps its emails;
+		// through days 10 and 11, day 10 may give only to complete days.
+		got, _, err := Balance(today, c, items(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range got {
+			if d != today.AddDays(10) && (through < 10 || today.DaysUntil(d) > through) {
+				t.Errorf("complete through day %d: email %d moved to day %d", through, i, today.DaysUntil(d))
+			}
+		}
+	}
+	c := cfg
+	c.CompleteThrough = today.AddDays(-1) // nothing complete: no smoothing at all
+	if n := moved(c); n != 0 {
+		t.Errorf("%d emails moved with no complete day", n)
+	}
+	// An estimate that differs only after CompleteThrough agrees.
+	c.CompleteThrough = today.AddDays(5)
+	a, b := NewCounter(today), NewCounter(today)
+	for _, it := range items() {
+		a.Add(it.Candidate)
+		b.Add(it.Candidate)
+	}
+	b.AddN(Candidate{Date: today.AddDays(12), Priority: 10, IsED: true}, 3)
+	if ok, err := Agree(a, c, b, c); err != nil || !ok {
+		t.Errorf("Agree after the complete days = %v, %v", ok, err)
+	}
+	if ok, _ := Agree(a, cfg, b, cfg); ok {
+		t.Error("Agree without CompleteThrough: the counts differ next to a smoothing day")
 	}
 }

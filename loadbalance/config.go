@@ -3,6 +3,8 @@ package loadbalance
 import (
 	"fmt"
 	"math"
+
+	"github.com/emailsched/emailsched/datecalc"
 )
 
 // Defaults of Config (SPEC §8).
@@ -45,6 +47,12 @@ type Config struct {
 	// OverflowHorizonDays bounds how far after its day an overflowing email
 	// may move (its event bounds it too). Defaults to 30; allowed 1 to 365.
 	OverflowHorizonDays int
+	// CompleteThrough is the last day whose volume is complete: later
+	// days hold only part of what later runs will plan there (anniversaries
+	// more than a year ahead). Effective-date smoothing neither takes
+	// emails from those days nor gives them any, since their soft limit
+	// cannot be judged yet. The zero Date means every day is complete.
+	CompleteThrough datecalc.Date
 }
 
 // withDefaults returns cfg with zero fields set to their defaults, or an

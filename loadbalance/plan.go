@@ -22,6 +22,10 @@ type Plan struct {
 	days   []planDay
 	last   int64 // contact id of the previous Place
 	placed bool  // Place was called at least once
+	// complete is the index of the first day after Config.CompleteThrough
+	// (len(days) when every day is complete): effective-date smoothing
+	// stays before it.
+	complete int
 
 	ignored            int
 	edMoved, overMoved int
@@ -74,6 +78,10 @@ func NewPlan(c *Counter, cfg Config) (*Plan, error) {
 		ignored: c.ignored,
 		shifts:  make([]int, cfg.EDSmoothingWindowDays+max(cfg.EDSmoothingWindowDays, cfg.OverflowHorizonDays)+1),
 	}
+	p.complete = n
+	if !cfg.CompleteThrough.IsZero() {
+		p.complete = min(max(c.today.DaysUntil(cfg.CompleteThrough)+1, 0), n)
+	}
 	if lim.Cap == 0 {
 		// No valid contacts: nothing to balance against.
 		for i, dc := range c.days {
@@ -84,7 +92,7 @@ func NewPlan(c *Counter, cfg Config) (*Plan, error) {
 	for i, dc := range c.days {
 		pd := &p.days[i]
 		*pd = planDay{n: dc.total, e: dc.ed, n0: dc.total, e0: dc.ed, pinned: dc.pinned}
-		pd.edSrc = dc.ed > lim.EDSoftLimit
+		pd.edSrc = dc.ed > lim.EDSoftLimit && i < p.complete
 		pd.overSrc = dc.total > lim.Threshold
 		if !pd.overSrc {
 			continue
@@ -109,7 +117,7 @@ func NewPlan(c *Counter, cfg Config) (*Plan, error) {
 		pd := &p.days[i]
 		pd.edClosed = pd.edSrc
 		for t := max(i-w, 0); pd.edClosed && t <= min(i+w, len(p.days)-1); t++ {
-			pd.edClosed = t == i || p.days[t].edSrc || p.days[t].overSrc
+			pd.edClosed = t == i || t >= p.complete || p.days[t].edSrc || p.days[t].overSrc
 		}
 	}
 	return p, nil
@@ -286,7 +294,7 @@ func (p *Plan) accepts(t int, isED bool) bool {
 	if pd.overSrc || pd.n >= p.lim.Cap {
 		return false
 	}
-	return !isED || !pd.edSrc && pd.e < p.lim.EDSoftLimit
+	return !isED || !pd.edSrc && pd.e < p.lim.EDSoftLimit && t < p.complete
 }
 
 // try moves candidate i if it is due to move and a legal day with room

@@ -53,10 +53,19 @@ func (b *balancer) start(counter *loadbalance.Counter, valid int, today datecalc
 	if counter == nil {
 		counter, valid = loadbalance.NewCounter(today), 0
 	}
-	cfg := *b.s.balance
-	cfg.ValidContacts = valid
 	// The configuration was validated by New: NewPlan cannot fail.
-	b.plan, _ = loadbalance.NewPlan(counter, cfg)
+	b.plan, _ = loadbalance.NewPlan(counter, b.s.balanceConfig(today, valid))
+}
+
+// balanceConfig is the load-balancing configuration of a run on today
+// with valid contacts: smoothing stays within the days whose emails are
+// all planned (plannedThrough), so that the emails later runs add beyond
+// them do not change what moves where.
+func (s *settings) balanceConfig(today datecalc.Date, valid int) loadbalance.Config {
+	cfg := *s.balance
+	cfg.ValidContacts = valid
+	cfg.CompleteThrough = s.plannedThrough(today)
+	return cfg
 }
 
 // candidates fills b.cands with the pre-scheduled emails of o.

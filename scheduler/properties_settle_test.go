@@ -32,6 +32,21 @@ func (sc settleScenario) String() string {
 	return fmt.Sprintf("%d contacts, jumps %v, counted %v, cap %v %%", len(sc.Contacts), sc.Jumps, sc.Counted, sc.Cap)
 }
 
+// store is a memory store of the scenario's contacts, numbered from 1,
+// with the property catalogue.
+func (sc settleScenario) store(t *testing.T) *memory.Store {
+	cs := make([]emailsched.Contact, len(sc.Contacts))
+	for i := range sc.Contacts {
+		cs[i] = sc.Contacts[i].Contact
+		cs[i].ID = int64(i + 1)
+	}
+	m, err := memory.New(cs, propertyCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func genSettleScenario() gopter.Gen {
 	jump := gen.OneGenOf(gen.IntRange(0, 2), gen.IntRange(1, 10), gen.IntRange(1, 400))
 	return gopter.CombineGens(gen.SliceOfN(16, genRichScenario()), gen.SliceOfN(4, jump), gen.SliceOfN(4, gen.Bool()),
@@ -47,7 +62,6 @@ func genSettleScenario() gopter.Gen {
 func TestPropertiesRunsSettle(t *testing.T) {
 	props := proptest.New(t, 200)
 	ctx := context.Background()
-	cat := propertyCatalogue()
 	props.Property("a rerun on the same day writes nothing", prop.ForAll(func(sc settleScenario) bool {
 		stored, err := New(Config{DailyCapPercent: Float(sc.Cap)})
 		if err != nil {
@@ -57,15 +71,8 @@ func TestPropertiesRunsSettle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cs := make([]emailsched.Contact, len(sc.Contacts))
-		for i := range sc.Contacts {
-			cs[i] = sc.Contacts[i].Contact
-			cs[i].ID = int64(i + 1)
-		}
-		m, err := memory.New(cs, cat)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := sc.store(t)
+		cs := sc.Contacts
 		day := sc.Contacts[0].Today
 		for i, jump := range sc.Jumps {
 			day = day.AddDays(jump)
@@ -136,15 +143,7 @@ func TestSettleRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs := make([]emailsched.Contact, len(sc.Contacts))
-			for i := range sc.Contacts {
-				cs[i] = sc.Contacts[i].Contact
-				cs[i].ID = int64(i + 1)
-			}
-			m, err := memory.New(cs, propertyCatalogue())
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := sc.store(t)
 			day := sc.Contacts[0].Today
 			var rep *Report
 			for _, jump := range sc.Jumps {

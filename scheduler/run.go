@@ -223,10 +223,8 @@ func (x *execution) checkEstimate() {
 	if x.exact == nil {
 		return
 	}
-	est, exact := *x.s.s.balance, *x.s.s.balance
-	est.ValidContacts, exact.ValidContacts = x.est.valid, x.exactValid
 	// Both Configs were validated by New: Agree cannot fail.
-	agree, _ := loadbalance.Agree(x.est.counter, est, x.exact, exact)
+	agree, _ := loadbalance.Agree(x.est.counter, x.s.s.balanceConfig(x.today, x.est.valid), x.exact, x.s.s.balanceConfig(x.today, x.exactValid))
 	x.rep.LoadDiffered = !agree
 }
 
