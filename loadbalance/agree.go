@@ -34,6 +34,9 @@ func Agree(a *Counter, ca Config, b *Counter, cb Config) (bool, error) {
 	n := max(len(pa.days), len(pb.days))
 	limitsDiffer := pa.lim != pb.lim || pa.cfg.EDSmoothingWindowDays != pb.cfg.EDSmoothingWindowDays ||
 		pa.cfg.OverflowHorizonDays != pb.cfg.OverflowHorizonDays
+	// Days between the two CompleteThrough may be smoothed under one and
+	// not the other: they differ like days of different counts.
+	lo, hi := min(pa.complete, pb.complete), max(pa.complete, pb.complete)
 	for d := range n {
 		if !pa.source(d) && !pb.source(d) {
 			continue
@@ -42,7 +45,7 @@ func Agree(a *Counter, ca Config, b *Counter, cb Config) (bool, error) {
 			return false, nil
 		}
 		for t := max(d-reach, 0); t <= min(d+reach, n-1); t++ {
-			if !sameDay(a.day(t), b.day(t)) {
+			if !sameDay(a.day(t), b.day(t)) || t >= lo && t < hi {
 				return false, nil
 			}
 		}

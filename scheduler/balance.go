@@ -49,22 +49,24 @@ func newBalancer(s *settings) *balancer {
 // start prepares the plan of the planning pass from the run's per-day
 // volume and number of valid contacts. Without a volume (nil) nothing is
 // over any limit and nothing moves.
-func (b *balancer) start(counter *loadbalance.Counter, valid int, today datecalc.Date) {
+func (b *balancer) start(counter *loadbalance.Counter, cfg loadbalance.Config, today datecalc.Date) {
 	if counter == nil {
-		counter, valid = loadbalance.NewCounter(today), 0
+		counter, cfg.ValidContacts = loadbalance.NewCounter(today), 0
 	}
 	// The configuration was validated by New: NewPlan cannot fail.
-	b.plan, _ = loadbalance.NewPlan(counter, b.s.balanceConfig(today, valid))
+	b.plan, _ = loadbalance.NewPlan(counter, cfg)
 }
 
-// balanceConfig is the load-balancing configuration of a run on today
-// with valid contacts: smoothing stays within the days whose emails are
-// all planned (plannedThrough), so that the emails later runs add beyond
-// them do not change what moves where.
-func (s *settings) balanceConfig(today datecalc.Date, valid int) loadbalance.Config {
+// balanceConfig is the load-balancing configuration of a run with valid
+// contacts whose per-day volume is that of a plan made on planDate (the
+// run date for a counting pass, an earlier one for a stored volume):
+// smoothing stays within the days whose emails that plan had all planned
+// (plannedThrough), so that the emails added beyond them do not change
+// what moves where.
+func (s *settings) balanceConfig(planDate datecalc.Date, valid int) loadbalance.Config {
 	cfg := *s.balance
 	cfg.ValidContacts = valid
-	cfg.CompleteThrough = s.plannedThrough(today)
+	cfg.CompleteThrough = s.plannedThrough(planDate)
 	return cfg
 }
 

@@ -40,7 +40,7 @@ func TestHashesOnlyWhereRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := newBalancer(&s.s)
-		b.start(counter, valid, today)
+		b.start(counter, s.s.balanceConfig(today, valid), today)
 		return b
 	}
 	lazy, all := newBalancer(), newBalancer()

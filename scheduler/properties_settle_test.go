@@ -125,6 +125,15 @@ func (f failingSettle) Begin(ctx context.Context, info emailsched.RunInfo) (stor
 	return f.Store.Begin(ctx, info)
 }
 
+// forgetfulSink keeps the plan but not its per-day volume, as a dry run's
+// sink keeps neither: nothing for a settling run to start from.
+type forgetfulSink struct{ *memory.Store }
+
+func (f forgetfulSink) Begin(ctx context.Context, info emailsched.RunInfo) (store.Writer, error) {
+	w, err := f.Store.Begin(ctx, info)
+	return struct{ store.Writer }{w}, err
+}
+
 // TestSettleRun: a run that balanced from a stored volume differing from
 // the planned one settles in a second run, says so in its summary, and
 // reports a settling run that fails.
@@ -171,6 +180,11 @@ func TestSettleRun(t *testing.T) {
 		_, err = replay(func(m *memory.Store) store.ScheduleSink { return failingSettle{m} })
 		if err == nil || !strings.Contains(err.Error(), "settling the plan") || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("a settling run that fails: %v", err)
+		}
+		// A sink that keeps no volume is not settled: the report says so.
+		rep, err = replay(func(m *memory.Store) store.ScheduleSink { return forgetfulSink{m} })
+		if err != nil || rep.Settled != nil {
+			t.Errorf("a sink that keeps no volume: settled by %+v, %v", rep.Settled, err)
 		}
 		// A dry run only says what a run would do.
 		dry := &Report{LoadFrom: LoadStored, LoadDiffered: true}

@@ -70,18 +70,29 @@ var errStop = errors.New("scheduler: stop")
 // execute runs the steps of a run in order and returns its report, which
 // is complete (finish) whatever step failed.
 func (s *Scheduler) execute(ctx context.Context, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, error) {
-	return s.executeAs(ctx, "", today, src, sink, watch)
+	rep, _, err := s.executeAs(ctx, "", today, src, sink, watch)
+	return rep, err
 }
 
-// executeAs is execute with the run's id given (a new one when empty).
-func (s *Scheduler) executeAs(ctx context.Context, id string, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, error) {
+// executeAs is execute with the run's id given (a new one when empty). It
+// also says whether the sink kept the new plan's per-day volume
+// (store.LoadKeeper), which a run that settles the plan starts from; a dry
+// run's sink keeps neither plan nor volume.
+func (s *Scheduler) executeAs(ctx context.Context, id string, today datecalc.Date, src store.ContactSource, sink store.ScheduleSink, watch watcher) (*Report, bool, error) {
 	x := s.newExecution(id, today, src, sink, watch)
+	rep, err := x.execute(ctx)
+	return rep, x.load != nil, err
+}
+
+// execute runs the steps of the execution.
+func (x *execution) execute(ctx context.Context) (*Report, error) {
+	today := x.today
 	x.ctx = ctx
 	defer x.rep.finish()
 	if today.IsZero() {
 		return x.rep, fmt.Errorf("%w: the run date is not set", ErrInvalidConfig)
 	}
-	if sink != nil {
+	if x.sink != nil {
 		x.log.Info(x.what()+" started", "today", today.String(), "rules", x.rep.RulesName)
 	}
 	steps := []func(context.Context) error{x.readCatalogue, x.readStored, x.begin, x.countLoad}
@@ -206,8 +217,12 @@ func (x *execution) countLoad(ctx context.Context) error {
 			}
 		}
 	}
+	planDate := x.today
+	if x.rep.LoadFrom == LoadStored {
+		planDate = x.est.planDate
+	}
 	x.bal = newBalancer(&x.s.s)
-	x.bal.start(counter, valid, x.today)
+	x.bal.start(counter, x.s.s.balanceConfig(planDate, valid), x.today)
 	if x.rep.LoadFrom == LoadStored {
 		x.exact = loadbalance.NewCounter(x.today)
 	}
@@ -224,7 +239,7 @@ func (x *execution) checkEstimate() {
 		return
 	}
 	// Both Configs were validated by New: Agree cannot fail.
-	agree, _ := loadbalance.Agree(x.est.counter, x.s.s.balanceConfig(x.today, x.est.valid), x.exact, x.s.s.balanceConfig(x.today, x.exactValid))
+	agree, _ := loadbalance.Agree(x.est.counter, x.s.s.balanceConfig(x.est.planDate, x.est.valid), x.exact, x.s.s.balanceConfig(x.today, x.exactValid))
 	x.rep.LoadDiffered = !agree
 }
 

@@ -53,8 +53,8 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	if sink == nil {
 		sink = store.Discard{}
 	}
-	rep, err := s.execute(ctx, today, src, sink, nil)
-	if _, discard := sink.(store.Discard); err != nil || discard {
+	rep, kept, err := s.executeAs(ctx, "", today, src, sink, nil)
+	if err != nil {
 		return rep, err
 	}
 	// A plan balanced from an inexact estimate is settled by a run from its
@@ -62,11 +62,12 @@ func (s *Scheduler) RunAt(ctx context.Context, today datecalc.Date, src store.Co
 	// unless the data changed under it; a bounded number of runs.
 	last := rep
 	for n := range maxSettleRuns {
-		if !last.LoadDiffered {
-			break
+		if !last.LoadDiffered || !kept {
+			break // settled, or a sink that keeps no plan to settle (a dry run)
 		}
 		// The settling run's id is the run's, marked: one audit trail.
-		next, err := s.executeAs(ctx, fmt.Sprintf("%s-settle%d", rep.RunID, n+1), today, src, sink, nil)
+		next, nextKept, err := s.executeAs(ctx, fmt.Sprintf("%s-settle%d", rep.RunID, n+1), today, src, sink, nil)
+		kept = nextKept
 		last.Settled = next
 		if err != nil {
 			return rep, fmt.Errorf("scheduler: settling the plan: %w", err)
