@@ -62,7 +62,10 @@
 // when the two differ where emails move (loadbalance.Agree), RunAt settles
 // the plan with a second run on the same day, from the exact volume
 // (Report.LoadDiffered, Report.Settled), as it does after a jump of days
-// or when contacts changed.
+// or when contacts changed. Effective-date smoothing stays within the days
+// whose emails are all planned (Report.PlannedThrough; for a stored
+// volume, those of its own plan): the days after them gain emails every
+// night, which would otherwise make every nightly run settle.
 //
 // The AEP send window: an AEP email goes out from its AEP day to
 // Config.AEPLastDay (September 30 by default). Its latest day is the
