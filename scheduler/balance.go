@@ -200,7 +200,8 @@ func (b *balancer) isLegal(i int, day datecalc.Date) bool {
 // choices between campaign emails of one day stay as they are. A skipped
 // campaign email (campaign_conflict) lost to a more important one on its
 // day: were that one to leave, or another to join it, the next run would
-// choose again and change the plan.
+// choose again and change the plan. A campaign email the frequency limit
+// skipped took part in that choice too, so no campaign email may join it.
 func (b *balancer) campaignMayMove(i int, day datecalc.Date) bool {
 	o, cur := b.o, b.cands[i].Date
 	for j := range b.cands {
@@ -209,8 +210,21 @@ func (b *balancer) campaignMayMove(i int, day datecalc.Date) bool {
 		}
 	}
 	for k := range o.emails {
-		if e := &o.emails[k]; e.SkipReason == emailsched.ReasonCampaignConflict && (e.Date == cur || e.Date == day) {
-			return false
+		e := &o.emails[k]
+		if o.info[k].kind != kindCampaign {
+			continue
+		}
+		switch e.SkipReason {
+		case emailsched.ReasonCampaignConflict:
+			if e.Date == cur || e.Date == day {
+				return false
+			}
+		case emailsched.ReasonFrequencyLimit:
+			// Skipped after the conflicts were settled: on day, it
+			// would be in conflict with this one on the next run.
+			if e.Date == day {
+				return false
+			}
 		}
 	}
 	return true
