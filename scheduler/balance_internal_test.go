@@ -100,3 +100,52 @@ func dates(es []emailsched.Email) []string {
 	}
 	return out
 }
+
+// TestCampaignMayMove: one campaign email per day, and no move that would
+// make the next run settle the conflicts between campaign emails
+// differently.
+func TestCampaignMayMove(t *testing.T) {
+	s := mustSettings(t, Config{})
+	d1, d2, d3 := d(2025, 5, 1), d(2025, 5, 2), d(2025, 5, 3)
+	camp := func(o *outcome, date datecalc.Date, reason emailsched.SkipReason) {
+		e, info := o.next()
+		e.Type, e.Date, e.Priority, e.Status, e.SkipReason = "campaign_x", date, 5, emailsched.StatusPreScheduled, reason
+		if reason != "" {
+			e.Status = emailsched.StatusSkipped
+		}
+		info.kind = kindCampaign
+	}
+	for _, tc := range []struct {
+		name    string
+		skipped emailsched.SkipReason
+		on      datecalc.Date
+		to      datecalc.Date
+		want    bool
+	}{
+		{"nothing in the way", "", datecalc.Date{}, d2, true},
+		{"another planned campaign email on the day", "planned", d2, d2, false},
+		{"a conflict it won on its day", emailsched.ReasonCampaignConflict, d1, d3, false},
+		{"a conflict on the day", emailsched.ReasonCampaignConflict, d2, d2, false},
+		{"a conflict elsewhere", emailsched.ReasonCampaignConflict, d3, d2, true},
+		{"skipped by the frequency limit on the day", emailsched.ReasonFrequencyLimit, d2, d2, false},
+		{"skipped by the frequency limit on its day", emailsched.ReasonFrequencyLimit, d1, d2, true},
+		{"skipped by a window on the day", "exclusion_window:CA:birthday", d2, d2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBalancer(s)
+			var o outcome
+			camp(&o, d1, "")
+			switch {
+			case tc.skipped == "planned":
+				camp(&o, tc.on, "")
+			case tc.skipped != "":
+				camp(&o, tc.on, tc.skipped)
+			}
+			b.candidates(&o)
+			if got := b.campaignMayMove(0, tc.to); got != tc.want {
+				t.Errorf("campaignMayMove = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
