@@ -148,4 +148,3 @@ func TestCampaignMayMove(t *testing.T) {
 		})
 	}
 }
-
