@@ -25,10 +25,7 @@ var (
 
 const retirementField = testanchor.Field
 
-func withRetirement(c *emailsched.Contact, d datecalc.Date) *emailsched.Contact {
-	c.Campaigns = append(c.Campaigns, emailsched.CampaignTarget{Status: "retirement", Trigger: d})
-	return c
-}
+var withRetirement = testanchor.With
 
 const retirementRules = `pre_window_buffer: 0
 CA: retirement_window(30, 30)

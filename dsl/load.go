@@ -359,20 +359,37 @@ func (l *loader) setting(st *stmt, name string) {
 		l.diags.add(f.diag(st.at(0), "%s must be 0-%d days, found %d", name, rules.MaxWindowDays, n))
 		return
 	}
+	l.record(st, name, setting{value: n, file: f, pos: st.keyPos})
+}
+
+// record keeps the value s of setting name, unless this file set it
+// already, or another file of the set gave it another value: both are
+// reported, and the first value stands.
+func (l *loader) record(st *stmt, name string, s setting) {
 	if l.settings == nil {
 		l.settings = map[string]setting{}
 	}
-	if old, ok := l.settings[name]; ok {
-		switch {
-		case old.file == f:
-			l.diags.add(f.diag(st.keyPos, "%s is set twice: first at line %d", name, old.pos.Line))
-		case old.value != n:
-			l.diags.add(f.diag(st.keyPos, "conflicting settings: %s is %d here but %d at %s:%d:%d",
-				name, n, old.value, old.file.name, old.pos.Line, old.pos.Column))
-		}
+	old, ok := l.settings[name]
+	if !ok {
+		l.settings[name] = s
 		return
 	}
-	l.settings[name] = setting{value: n, file: f, pos: st.keyPos}
+	f := st.file
+	switch {
+	case old.file == f:
+		l.diags.add(f.diag(st.keyPos, "%s is set twice: first at line %d", name, old.pos.Line))
+	case old.value != s.value || old.text != s.text:
+		l.diags.add(f.diag(st.keyPos, "conflicting settings: %s is %s here but %s at %s:%d:%d",
+			name, s.shown(), old.shown(), old.file.name, old.pos.Line, old.pos.Column))
+	}
+}
+
+// shown is the setting's value as messages quote it.
+func (s setting) shown() string {
+	if s.text != "" {
+		return strconv.Quote(s.text)
+	}
+	return strconv.Itoa(s.value)
 }
 
 // extends records the rule set this one builds on: "default" (the default
@@ -387,20 +404,7 @@ func (l *loader) extends(st *stmt, text string) {
 		l.diags.add(f.diag(st.at(0), `expected "default" or the path of a rules file after "extends:", such as extends: default`))
 		return
 	}
-	if l.settings == nil {
-		l.settings = map[string]setting{}
-	}
-	if old, ok := l.settings[settingExtends]; ok {
-		switch {
-		case old.file == f:
-			l.diags.add(f.diag(st.keyPos, "extends is set twice: first at line %d", old.pos.Line))
-		case old.text != ref:
-			l.diags.add(f.diag(st.keyPos, "conflicting settings: extends is %q here but %q at %s:%d:%d",
-				ref, old.text, old.file.name, old.pos.Line, old.pos.Column))
-		}
-		return
-	}
-	l.settings[settingExtends] = setting{text: ref, file: f, pos: st.at(0)}
+	l.record(st, settingExtends, setting{text: ref, file: f, pos: st.at(0)})
 }
 
 func (l *loader) rule(st *stmt, key string) {

@@ -724,10 +724,10 @@ func TestRuleFunc(t *testing.T) {
 	})
 }
 
-func TestApplyAllocs(t *testing.T) {
-	set := rules.Default()
-	c := contact("1955-01-15", "")
-	d := day("2025-01-10")
+// checkNoAllocs checks that applying set to c in CA, asking whether d is
+// excluded (it must be) and for the next allowed day allocates nothing.
+func checkNoAllocs(t *testing.T, set *rules.Set, c *emailsched.Contact, d datecalc.Date) {
+	t.Helper()
 	n := testing.AllocsPerRun(100, func() {
 		a := set.Apply(c, st("CA"), testToday)
 		if _, ok := a.Excluded(d); !ok {
@@ -738,9 +738,16 @@ func TestApplyAllocs(t *testing.T) {
 	if n != 0 {
 		t.Errorf("Apply + Excluded + NextAllowed allocate %v times, want 0", n)
 	}
+}
+
+func TestApplyAllocs(t *testing.T) {
+	set := rules.Default()
+	c := contact("1955-01-15", "")
+	d := day("2025-01-10")
+	checkNoAllocs(t, set, c, d)
 	var buf [8]rules.Exclusion
 	a := set.Apply(c, st("CA"), testToday)
-	n = testing.AllocsPerRun(100, func() { a.Periods(buf[:0], iv("2024-01-01", "2025-12-31")) })
+	n := testing.AllocsPerRun(100, func() { a.Periods(buf[:0], iv("2024-01-01", "2025-12-31")) })
 	if n != 0 {
 		t.Errorf("Periods into a buffer allocates %v times, want 0", n)
 	}

@@ -27,3 +27,9 @@ func Date(c *emailsched.Contact) datecalc.Date {
 
 // Retirement is the anchor.
 var Retirement = rules.MustNewAnchor(rules.AnchorSpec{Name: "retirement", Field: Field, Date: Date})
+
+// With returns c with retirement date d, kept where Date reads it.
+func With(c *emailsched.Contact, d datecalc.Date) *emailsched.Contact {
+	c.Campaigns = append(c.Campaigns, emailsched.CampaignTarget{Status: "retirement", Trigger: d})
+	return c
+}
