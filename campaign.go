@@ -2,7 +2,7 @@ package emailsched
 
 import "github.com/emailsched/emailsched/datecalc"
 
-// CampaignType describes a kind of campaign (SPEC §5).
+// CampaignType describes a kind of campaign.
 type CampaignType struct {
 	// Name is the type's identifier; its emails have type
 	// "campaign_<Name>".

@@ -14,7 +14,7 @@ type Contact struct {
 	ID    int64
 	Email string
 	// ZIP is the postal code as stored (5 digits or ZIP+4); it decides the
-	// state when it maps to one (SPEC §2).
+	// state when it maps to one.
 	ZIP string
 	// State is the two-letter state field as stored; used when the ZIP does
 	// not map to a state.

@@ -133,7 +133,7 @@ func TestContactHasIssue(t *testing.T) {
 }
 
 func TestFieldConstants(t *testing.T) {
-	// The field names are the column names of the contacts table (SPEC §9).
+	// The field names are the column names of the contacts table.
 	got := []string{emailsched.FieldEmail, emailsched.FieldZIP, emailsched.FieldState, emailsched.FieldBirthday, emailsched.FieldEffectiveDate}
 	want := []string{"email", "zip_code", "state", "birth_date", "effective_date"}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -5,7 +5,7 @@
 //
 // This root package holds the vocabulary every other package speaks:
 // Contact, Email (one planned or historical row), EmailType (with the
-// storage strings of the specification and the legacy upper-case names),
+// storage strings of the email_type column and the legacy upper-case names),
 // Status, SkipReason, State, campaign types and engagement records.
 //
 // # A tour
@@ -16,8 +16,8 @@
 //	next := d.NextAnniversary(datecalc.MustNew(2025, 1, 1)) // 2025-02-28
 //	h := datecalc.StableHash(42, "birthday", 2025)   // FNV-1a, a contract
 //
-// Exclusion rules live in package rules; rules.Default() is the rule set of
-// the specification, built in Go, and the dsl package reads the same rules
+// Exclusion rules live in package rules; rules.Default() is the default rule
+// set, built in Go, and the dsl package reads the same rules
 // from .rules files:
 //
 //	set := rules.Default()

@@ -11,7 +11,7 @@ import (
 )
 
 // EmailType names the kind of an email. Its string is the storage contract
-// of the email_type column (SPEC §3): "birthday", "effective_date", "aep",
+// of the email_type column: "birthday", "effective_date", "aep",
 // "post_window", the four follow-up kinds and "campaign_<type>" for every
 // campaign type. Obtain one from the constants, from CampaignEmailType or,
 // for stored text, from ParseEmailType.
@@ -176,7 +176,7 @@ func (s Status) IsPlanned() bool { return s == StatusPreScheduled || s == Status
 
 // Committed reports whether the sending system has taken the email on
 // (scheduled, processing, accepted, sent, delivered). An email with such a
-// status is never planned again (SPEC §3).
+// status is never planned again.
 func (s Status) Committed() bool {
 	switch s {
 	case StatusScheduled, StatusProcessing, StatusAccepted, StatusSent, StatusDelivered:
@@ -255,7 +255,7 @@ type Email struct {
 	Status Status
 	// SkipReason is set exactly when Status is StatusSkipped.
 	SkipReason SkipReason
-	// Priority: lower is more important (SPEC §3).
+	// Priority: lower is more important.
 	Priority int
 	// Event is the anniversary, AEP day or campaign trigger the email is
 	// for (event_year/month/day); zero when it has none.

@@ -21,7 +21,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 )
 
-// fixedTypes lists every fixed email type with its storage string (SPEC §3).
+// fixedTypes lists every fixed email type with its storage string.
 var fixedTypes = []struct {
 	t    emailsched.EmailType
 	text string
@@ -54,7 +54,7 @@ func TestParseEmailType(t *testing.T) {
 		valid = append(valid, tc{ft.text, ft.t}, tc{"  " + ft.text + " ", ft.t})
 	}
 	valid = append(valid,
-		// Legacy upper-case names written by older systems (SPEC §3).
+		// Legacy upper-case names written by older systems.
 		tc{"BIRTHDAY", emailsched.TypeBirthday},
 		tc{"EFFECTIVE_DATE", emailsched.TypeEffectiveDate},
 		tc{"AEP", emailsched.TypeAEP},
@@ -270,7 +270,7 @@ func TestEmailTypeKinds(t *testing.T) {
 	}
 }
 
-// allStatuses lists the known statuses with their storage strings (SPEC §9).
+// allStatuses lists the known statuses with their storage strings.
 var allStatuses = []struct {
 	s         emailsched.Status
 	text      string

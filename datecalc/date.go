@@ -326,7 +326,7 @@ func Anniversary(year int, month time.Month, day int) Date {
 // Feb 29) that falls on or after from: an anniversary on from itself counts.
 // It looks only at from's year and the next one and does not compare with d
 // itself: when from is not later than d the result may be d (or even precede
-// d). Callers that need an anniversary at least one year after d (SPEC §3,
+// d). Callers that need an anniversary at least one year after d (policy
 // effective dates) pass Max(from, d.AnniversaryIn(d.Year()+1)) as from. It
 // returns the zero Date when d or from is zero, and when the anniversary
 // would fall after year 9999.

@@ -94,7 +94,7 @@ func ExampleStableHash() {
 }
 
 func ExampleSpread() {
-	// Catch-up (SPEC §3): today + (h mod catch_up_spread_days).
+	// Catch-up: today + (h mod catch_up_spread_days).
 	today := datecalc.MustNew(2025, time.March, 3)
 	h := datecalc.StableHash(1, "birthday", 2025)
 	fmt.Println(datecalc.Spread(h, 7), today.AddDays(datecalc.Spread(h, 7)))
@@ -103,7 +103,7 @@ func ExampleSpread() {
 }
 
 func ExampleJitter() {
-	// Effective-date smoothing (SPEC §8): a shift in -2 … +2 days.
+	// Effective-date smoothing: a shift in -2 … +2 days.
 	for _, id := range []int64{1, 42, 123456} {
 		h := datecalc.StableHash(id, "effective_date", 2025)
 		fmt.Println(id, datecalc.Jitter(h, 2))

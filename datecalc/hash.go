@@ -6,7 +6,7 @@ const (
 	fnvPrime64  = 1099511628211
 )
 
-// StableHash is the stable hash of the specification (SPEC §3): FNV-1a
+// StableHash is the stable hash, part of the storage contract: FNV-1a
 // 64-bit over the ASCII bytes of "{contactID}_{emailType}_{eventYear}", with
 // the decimal forms of contactID and eventYear (a minus sign for negative
 // values, no padding). It is a storage and interoperability contract: the
@@ -53,7 +53,7 @@ func hashInt(h uint64, v int64) uint64 {
 }
 
 // Spread maps a stable hash onto 0 … n-1 (h mod n); n < 1 yields 0. It is
-// the catch-up rule of SPEC §3: today + Spread(h, catch_up_spread_days).
+// the catch-up rule: today + Spread(h, catch_up_spread_days).
 func Spread(h uint64, n int) int {
 	if n < 1 {
 		return 0
@@ -62,7 +62,7 @@ func Spread(h uint64, n int) int {
 }
 
 // Jitter maps a stable hash onto -w … +w as (h mod (2w+1)) - w, the
-// effective-date smoothing rule of SPEC §8; w < 1 yields 0.
+// effective-date smoothing rule; w < 1 yields 0.
 func Jitter(h uint64, w int) int {
 	if w < 1 {
 		return 0

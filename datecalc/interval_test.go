@@ -43,7 +43,7 @@ func TestInterval(t *testing.T) {
 }
 
 func TestIntervalContains(t *testing.T) {
-	// CA birthday Dec 1 with the 60-day buffer (SPEC §4 worked value).
+	// CA birthday Dec 1 with the 60-day buffer (a worked value of the default rules).
 	ca := Interval{d(2024, time.September, 2), d(2025, time.January, 30)}
 	tests := []struct {
 		iv   Interval

@@ -631,7 +631,7 @@ func loadDefault() (*rules.Set, error) {
 	return defaultSet, defaultErr
 }
 
-// Default returns the default rule set of SPEC §4, loaded once from the
+// Default returns the default rule set (the default exclusion rules), loaded once from the
 // embedded default.rules (a copy of testdata/rules/default.rules, made by
 // go generate). The tests prove it loads and equals rules.Default; were it
 // ever not to load, Default returns rules.Default rather than fail.

@@ -7,7 +7,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 )
 
-// Defaults of Config (SPEC §8).
+// Defaults of Config.
 const (
 	DefaultDailyCapFraction      = 0.07
 	DefaultEDSoftLimit           = 15

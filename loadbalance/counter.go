@@ -19,7 +19,7 @@ type Candidate struct {
 	Latest datecalc.Date
 	// Priority: lower is more important; the least important move first.
 	Priority int
-	// Hash is the stable hash of SPEC §3 (datecalc.StableHash of contact
+	// Hash is the stable hash (datecalc.StableHash of contact
 	// id, email type and event year); the smoothing jitter derives from it.
 	Hash uint64
 	// IsED marks an effective_date email (subject to smoothing).

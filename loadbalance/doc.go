@@ -1,5 +1,5 @@
 // Package loadbalance evens out the daily volume of a run's pre-scheduled
-// emails (SPEC §8) without ever breaking a rule: a moved email never lands
+// emails without ever breaking a rule: a moved email never lands
 // before today, after its latest day (Candidate.Latest: its event, or the
 // end of the AEP send window), inside one of its contact's exclusion
 // periods or so that its contact's frequency limit breaks. When no legal day
@@ -20,7 +20,7 @@
 // Effective-date smoothing: on a day with more effective_date emails than
 // the soft limit, its effective_date emails move, one at a time, by their
 // jitter j = (h mod (2w+1)) − w (datecalc.Jitter, h the stable hash of
-// SPEC §3, w = EDSmoothingWindowDays), until the day is down to the soft
+// datecalc.StableHash, w = EDSmoothingWindowDays), until the day is down to the soft
 // limit. An email with j = 0 stays. Only the excess moves, not every email of
 // the day: a smoothed day keeps as many emails as it may hold, which is what
 // keeps the next run from moving them again.

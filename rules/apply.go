@@ -239,7 +239,7 @@ func (a *Applied) find(d datecalc.Date) (index, slot int, ann datecalc.Date, per
 
 // yearSpan returns how many years before and after a day's year hold
 // anniversaries whose period of window w can contain that day. It is one
-// each way (the years D − 1, D and D + 1 of SPEC §4) for every window that
+// each way (the years D − 1, D and D + 1 of the anniversary rule) for every window that
 // reaches less than a year from its anniversary, and grows only for the
 // long windows the rule limits still allow.
 func (a *Applied) yearSpan(w *Window) (back, fwd int) {

@@ -40,7 +40,7 @@ var dateCmp = cmp.Comparer(func(a, b datecalc.Date) bool { return a == b })
 // is before it.
 var testToday = day("2025-06-01")
 
-// defaultEntries is the table of SPEC §4 written independently of
+// defaultEntries is the default rules table written independently of
 // rules.Default, for sets built with other options.
 func defaultEntries() []rules.Entry {
 	s := func(codes ...string) []emailsched.State {
@@ -77,7 +77,7 @@ func contact(birthday, ed string) *emailsched.Contact {
 	return &emailsched.Contact{ID: 1, Email: "a@example.com", Birthday: day(birthday), EffectiveDate: day(ed)}
 }
 
-// windowCase is one exclusion period of SPEC §4 with its literal bounds.
+// windowCase is one exclusion period of the default rules with its literal bounds.
 type windowCase struct {
 	name     string
 	state    string
@@ -92,7 +92,7 @@ type windowCase struct {
 	reason   string
 }
 
-// spec4Cases covers every windowed row of SPEC §4, the worked values, New
+// spec4Cases covers every windowed row of the default rules, the worked values, New
 // Year crossings in both directions and Feb 29 anchors in leap and common
 // years. Bounds were computed by hand (and with GNU date), not by the
 // package.
@@ -612,7 +612,7 @@ func TestNextAllowed(t *testing.T) {
 }
 
 // age76YearRound is a rule function like the "76 and older: year-round"
-// example of SPEC §4: year-round from the 76th birthday, else a birthday
+// example of the rules table: year-round from the 76th birthday, else a birthday
 // window; it fails without a birthday.
 func age76YearRound(in rules.Input) (rules.Rule, error) {
 	if in.Contact.Birthday.IsZero() {

@@ -19,7 +19,7 @@ import (
 	"github.com/emailsched/emailsched/rules"
 )
 
-// ---- the reference, written from the text of SPEC §4 ----
+// ---- the reference, written from the text of the exclusion rules ----
 //
 // It uses package time for calendar arithmetic and enumerates every day of
 // every period, so that it shares nothing with Applied.period but the
@@ -39,7 +39,7 @@ type refRule struct {
 	windows   []refWindow
 }
 
-// specRules is the table of SPEC §4.
+// specRules is the default rules table.
 var specRules = map[string]refRule{
 	"CA": {windows: []refWindow{{birthday: true, before: 30, after: 60}}},
 	"ID": {windows: []refWindow{{birthday: true, before: 0, after: 63}}},
@@ -112,7 +112,7 @@ type refContact struct {
 }
 
 // anchor returns the usable anchor date: a birthday after today is not
-// one (SPEC §3: invalid data).
+// one (invalid data).
 func (c refContact) anchor(birthday bool) datecalc.Date {
 	if birthday {
 		if c.birthday.IsZero() || toTime(c.birthday).After(toTime(c.today)) {
@@ -149,7 +149,7 @@ func refExcluded(r refRule, ok bool, c refContact, buffer int, d datecalc.Date) 
 	var out refOutcome
 	dt := toTime(d)
 	for i, w := range r.windows {
-		// SPEC §4: a date is excluded by the period of the anniversary of
+		// A date is excluded by the period of the anniversary of
 		// any year. Its hint (years D − 1 … D + 1) suffices for windows
 		// shorter than a year; the rule limits allow longer ones, so the
 		// reference looks three years each way.
@@ -367,7 +367,7 @@ func checkExcluded(a *rules.Applied, ref refOutcome, d datecalc.Date) string {
 }
 
 // TestPropExcludedMatchesReference is property (1): Excluded equals the
-// brute-force reference of SPEC §4 for the default table.
+// brute-force reference of the exclusion rules for the default table.
 func TestPropExcludedMatchesReference(t *testing.T) {
 	sets := newSetCache(t)
 	props := proptest.New(t, 5000)
@@ -575,7 +575,7 @@ func TestPropDefaultEqualsBuilt(t *testing.T) {
 }
 
 // TestPropResolveState: the ZIP's state wins when the ZIP maps to one; else
-// the state field; else no state (SPEC §2), with a mismatch exactly when a
+// the state field; else no state, with a mismatch exactly when a
 // valid field disagrees with the ZIP.
 func TestPropResolveState(t *testing.T) {
 	props := proptest.New(t, 3000)

@@ -13,7 +13,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 )
 
-// DefaultBuffer is the pre-window buffer of SPEC §4, in days.
+// DefaultBuffer is the default pre-window buffer, in days.
 const DefaultBuffer = 60
 
 // Input is what a rule function sees of a contact.

@@ -232,7 +232,7 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-// TestDefaultTable pins the whole default table against SPEC §4, state by
+// TestDefaultTable pins the whole default table against the rules table, state by
 // state: every state not listed there has no exclusion.
 func TestDefaultTable(t *testing.T) {
 	want := map[string]rules.Rule{

@@ -41,7 +41,7 @@ type StateResolution struct {
 	Mismatch bool
 }
 
-// ResolveState applies the decision of SPEC §2: the state derived from the
+// ResolveState decides a contact's state: the state derived from the
 // ZIP code wins when the ZIP maps to a state; otherwise the contact's own
 // state field is used; a contact with neither gets ErrNoState.
 func ResolveState(zip, field string) (StateResolution, error) {

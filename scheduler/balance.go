@@ -8,7 +8,7 @@ import (
 	"github.com/emailsched/emailsched/loadbalance"
 )
 
-// balancer connects the planner to load balancing (SPEC §8). The plan
+// balancer connects the planner to load balancing. The plan
 // starts from the run's per-day volume: counted by a first pass that plans
 // every contact, or taken from the load stored with the previous plan. The
 // planning pass then lets the balancer move emails off days over the cap,

@@ -5,7 +5,7 @@
 //
 // # Use
 //
-//	s, err := scheduler.New(scheduler.Config{})     // defaults of the SPEC
+//	s, err := scheduler.New(scheduler.Config{})     // every default
 //	report, err := s.Run(ctx, source, sink)          // today in America/Chicago
 //	report, err := s.RunAt(ctx, day, source, sink)   // an explicit run date
 //
@@ -85,7 +85,7 @@
 // says which happened, and for each email whether its row is kept, updated
 // (and what changes) or new.
 //
-// # Decisions where the specification is silent
+// # Decisions on cases the rules leave open
 //
 //   - History rows without an event count for an anniversary when they are
 //     dated in the year up to it.

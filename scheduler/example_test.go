@@ -50,7 +50,7 @@ func ExampleScheduler_RunAt() {
 	// rows inserted: 5
 }
 
-// Configuration fields left zero take the defaults of the specification;
+// Configuration fields left zero take their documented defaults;
 // New reports every invalid field at once.
 func ExampleNew() {
 	_, err := scheduler.New(scheduler.Config{

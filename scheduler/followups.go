@@ -9,7 +9,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 )
 
-// followUps plans one follow-up per recent initial email (SPEC §6): an
+// followUps plans one follow-up per recent initial email: an
 // anniversary email or a campaign email whose type enables follow-ups, sent
 // or delivered in the last FollowUpLookbackDays days, that has no follow-up
 // yet. Its kind is chosen from the engagement after the initial send.
@@ -99,7 +99,7 @@ func (ev evidence) appendTo(b []byte) []byte {
 
 // classify chooses the follow-up kind from the engagement at or after the
 // initial email was sent: a health answer with a medical condition, a health
-// answer without one, a click, or nothing (SPEC §6); the evidence is the
+// answer without one, a click, or nothing; the evidence is the
 // first engagement of the chosen kind.
 func classify(engagement []emailsched.Engagement, initial *emailsched.Email) (emailsched.EmailType, evidence) {
 	since := initial.SentAt

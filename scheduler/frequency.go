@@ -8,7 +8,7 @@ import (
 	"github.com/emailsched/emailsched/datecalc"
 )
 
-// applyFrequency enforces the frequency limit (SPEC §7): at most
+// applyFrequency enforces the frequency limit: at most
 // MaxEmailsPerPeriod emails in any FrequencyPeriodDays consecutive days,
 // counting the history's committed emails. The emails are admitted most
 // important first (lowest priority number; ties: earlier date, then type

@@ -200,8 +200,8 @@ func newPlanner(s *settings, today datecalc.Date, camp *campaignSet) *planner {
 	return p
 }
 
-// plan computes the outcome of contact c. The stages run in the order of
-// the specification: anniversaries, campaigns, follow-ups, exclusions,
+// plan computes the outcome of contact c. The stages run in this order:
+// anniversaries, campaigns, follow-ups, exclusions,
 // post-window, campaign conflicts, frequency limit.
 func (p *planner) plan(c *emailsched.Contact, o *outcome) {
 	o.reset()

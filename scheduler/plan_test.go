@@ -57,7 +57,7 @@ func planOne(t testing.TB, cfg Config, today datecalc.Date, c emailsched.Contact
 	return planWithCampaigns(t, cfg, today, emailsched.Campaigns{}, c)
 }
 
-// catchUpDay is the catch-up rule of SPEC §3, computed independently.
+// catchUpDay is the catch-up rule, computed independently.
 func catchUpDay(id int64, typ emailsched.EmailType, today, event datecalc.Date, spread int) datecalc.Date {
 	h := datecalc.StableHash(id, string(typ), event.Year())
 	day := today.AddDays(int(h % uint64(spread)))

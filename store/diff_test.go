@@ -113,7 +113,7 @@ func TestDiff(t *testing.T) {
 // planned email without an ID has the same type, event and instance (two
 // follow-ups of one kind, for instance). Otherwise the kept row is rewritten
 // with another email's content and the other row too: two updates instead
-// of one, and the kept row loses its run id and timestamps (SPEC §9 "an
+// of one, and the kept row loses its run id and timestamps (the contract: "an
 // unchanged row is not written at all").
 func TestDiffKeptIDNotTaken(t *testing.T) {
 	f1 := with(em(1, emailsched.TypeFollowUpCold, 3, 0, 0), func(e *emailsched.Email) { e.Metadata = `{"initial":"birthday"}` })

@@ -12,8 +12,8 @@
 // scheduler counts as invalid (see store/sqlite/sqlitefixture).
 //
 // It then plans every contact for a fixed day (2025-03-03, so that the
-// output is the same everywhere) with the default rules of the
-// specification read from the embedded default.rules, writes the plan into
+// output is the same everywhere) with the default rules
+// read from the embedded default.rules, writes the plan into
 // the database (only what changed: run it twice and the second run
 // rewrites nothing), prints the run report and the plan of a few contacts,
 // and previews the next day's run without writing it.
@@ -94,7 +94,7 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	// The default rules of the specification, read from the embedded
+	// The default rules, read from the embedded
 	// default.rules (load your own with dsl.LoadPath).
 	s, err := scheduler.New(scheduler.Config{Rules: dsl.Default()})
 	if err != nil {

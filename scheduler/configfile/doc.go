@@ -1,5 +1,5 @@
 // Package configfile reads the configuration file of a scheduler run: every
-// parameter of the specification (time zone, send time, timing offsets, AEP
+// plan parameter (time zone, send time, timing offsets, AEP
 // dates, pre-window buffer, priorities, follow-ups, frequency limit, load
 // balancing) and the settings of a run on an organisation database (database
 // path, rules, write batch size, backups), in YAML or JSON (JSON is YAML).
