@@ -220,12 +220,10 @@ func (x *execution) countLoad(ctx context.Context) error {
 	planDate := x.today
 	if x.rep.LoadFrom == LoadStored {
 		planDate = x.est.planDate
+		x.exact = loadbalance.NewCounter(x.today)
 	}
 	x.bal = newBalancer(&x.s.s)
 	x.bal.start(counter, x.s.s.balanceConfig(planDate, valid), x.today)
-	if x.rep.LoadFrom == LoadStored {
-		x.exact = loadbalance.NewCounter(x.today)
-	}
 	return nil
 }
 
