@@ -18,10 +18,7 @@ import (
 
 // The test's own anchor, which the library does not know (see package
 // testanchor).
-var (
-	retirement     = testanchor.Retirement
-	retirementDate = testanchor.Date
-)
+var retirement = testanchor.Retirement
 
 const retirementField = testanchor.Field
 

@@ -22,8 +22,9 @@ func Diff(stored, planned []emailsched.Email, d *Delta) {
 		}
 		return
 	}
+	// Most contacts have a few rows: their flags stay on the stack.
 	var usedSmall [64]bool
-	used := usedSmall[:0]
+	var used []bool
 	if len(stored) > len(usedSmall) {
 		used = make([]bool, len(stored))
 	} else {
@@ -36,7 +37,7 @@ func Diff(stored, planned []emailsched.Email, d *Delta) {
 	// stronger one claims: rows kept by ID, then same type, event and
 	// campaign instance, then same type.
 	var doneSmall [64]bool
-	done := doneSmall[:0]
+	var done []bool
 	if len(planned) > len(doneSmall) {
 		done = make([]bool, len(planned))
 	} else {

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -409,11 +408,6 @@ func (p *parser) day(key string, n, at *yaml.Node) ([]scheduler.MonthDay, bool) 
 		return nil, false
 	}
 	return []scheduler.MonthDay{md}, true
-}
-
-// daysIn returns the days of month m in a leap year.
-func daysIn(m time.Month) int {
-	return time.Date(2024, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // yamlBreaks are the line breaks of YAML: the parser counts a line at each,

@@ -198,11 +198,6 @@ func fillDirty(t *testing.T, sqldb *sql.DB, r *rand.Rand, n int) {
 	}
 }
 
-type queryExecer interface {
-	queryer
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // TestSourceMatchesReference fills databases of several shapes with random
 // dirty values and checks that the source yields exactly what the
 // straightforward reader of source_ref_test.go yields, and counts the same.

@@ -89,9 +89,8 @@ func (b brokenSink) Begin(ctx context.Context, run emailsched.RunInfo) (store.Wr
 
 type brokenWriter struct {
 	store.Writer
-	b     brokenSink
-	held  []*store.Delta
-	total int
+	b    brokenSink
+	held []*store.Delta
 }
 
 func (w *brokenWriter) Write(ctx context.Context, d *store.Delta) error {
