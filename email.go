@@ -143,6 +143,35 @@ func (t EmailType) Campaign() (string, bool) {
 	return name, true
 }
 
+// Describe says in plain words what an email of type t is, for reports
+// and command-line output: "follow-up: answered the health questions, no
+// condition" for followup_3_hq_no_yes. A campaign type is described by its
+// name; a type this package does not know, by itself.
+func (t EmailType) Describe() string {
+	switch t {
+	case TypeBirthday:
+		return "before the contact's birthday"
+	case TypeEffectiveDate:
+		return "before the policy's anniversary"
+	case TypeAEP:
+		return "Annual Enrollment Period"
+	case TypePostWindow:
+		return "after an exclusion period ended"
+	case TypeFollowUpCold:
+		return "follow-up: no engagement"
+	case TypeFollowUpClicked:
+		return "follow-up: clicked a link"
+	case TypeFollowUpHQNoYes:
+		return "follow-up: answered the health questions, no condition"
+	case TypeFollowUpHQWithYes:
+		return "follow-up: answered the health questions, a condition"
+	}
+	if name, ok := t.Campaign(); ok {
+		return "campaign " + strings.ReplaceAll(name, "_", " ")
+	}
+	return string(t)
+}
+
 // Status is the status column of a planned or historical email.
 //
 // This scheduler writes only StatusPreScheduled and StatusSkipped. The
@@ -234,6 +263,32 @@ func MissingAnchorReason(s State, anchor string) SkipReason {
 // within its file changes no stored row.
 func RuleErrorReason(s State) SkipReason {
 	return SkipReason(ReasonPrefixRuleError + ":" + s.String())
+}
+
+// Describe says in plain words why an email with reason r was skipped,
+// for reports and command-line output: "inside CA's exclusion period
+// around the birthday" for "exclusion_window:CA:birthday". A reason this
+// package does not know is described by itself.
+func (r SkipReason) Describe() string {
+	parts := strings.Split(string(r), ":")
+	words := func(s string) string { return strings.ReplaceAll(s, "_", " ") }
+	switch {
+	case r == ReasonNone:
+		return ""
+	case r == ReasonCampaignConflict:
+		return "another campaign email with a lower priority number falls on the same day"
+	case r == ReasonFrequencyLimit:
+		return "more emails in the period than the frequency limit allows"
+	case len(parts) == 3 && parts[0] == ReasonPrefixExclusion:
+		return "inside " + parts[1] + "'s exclusion period around the " + words(parts[2])
+	case len(parts) == 2 && parts[0] == ReasonPrefixYearRound:
+		return parts[1] + " allows no marketing email all year"
+	case len(parts) == 3 && parts[0] == ReasonPrefixMissingAnchor:
+		return parts[1] + "'s rule needs the " + words(parts[2]) + ", which is missing or unreadable"
+	case len(parts) == 2 && parts[0] == ReasonPrefixRuleError:
+		return parts[1] + "'s rule could not be evaluated for this contact"
+	}
+	return string(r)
 }
 
 // Kind returns the reason's first word ("exclusion_window" for

@@ -621,3 +621,46 @@ func TestPropertyCampaignNameRejectsBadCharacter(t *testing.T) {
 	))
 	properties.TestingRun(t)
 }
+
+func TestDescribe(t *testing.T) {
+	ca := emailsched.MustState("CA")
+	reasons := []struct {
+		r    emailsched.SkipReason
+		want string
+	}{
+		{emailsched.ReasonNone, ""},
+		{emailsched.ReasonCampaignConflict, "another campaign email with a lower priority number falls on the same day"},
+		{emailsched.ReasonFrequencyLimit, "more emails in the period than the frequency limit allows"},
+		{emailsched.ExclusionReason(ca, "effective_date"), "inside CA's exclusion period around the effective date"},
+		{emailsched.YearRoundReason(emailsched.MustState("NY")), "NY allows no marketing email all year"},
+		{emailsched.MissingAnchorReason(ca, "birthday"), "CA's rule needs the birthday, which is missing or unreadable"},
+		{emailsched.RuleErrorReason(ca), "CA's rule could not be evaluated for this contact"},
+		{"exclusion_window:CA", "exclusion_window:CA"}, // not a reason of this version
+		{"something_new", "something_new"},
+	}
+	for _, tc := range reasons {
+		if got := tc.r.Describe(); got != tc.want {
+			t.Errorf("%q.Describe() = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+	types := []struct {
+		t    emailsched.EmailType
+		want string
+	}{
+		{emailsched.TypeBirthday, "before the contact's birthday"},
+		{emailsched.TypeEffectiveDate, "before the policy's anniversary"},
+		{emailsched.TypeAEP, "Annual Enrollment Period"},
+		{emailsched.TypePostWindow, "after an exclusion period ended"},
+		{emailsched.TypeFollowUpCold, "follow-up: no engagement"},
+		{emailsched.TypeFollowUpClicked, "follow-up: clicked a link"},
+		{emailsched.TypeFollowUpHQNoYes, "follow-up: answered the health questions, no condition"},
+		{emailsched.TypeFollowUpHQWithYes, "follow-up: answered the health questions, a condition"},
+		{"campaign_rate_increase", "campaign rate increase"},
+		{"BIRTHDAY", "BIRTHDAY"},
+	}
+	for _, tc := range types {
+		if got := tc.t.Describe(); got != tc.want {
+			t.Errorf("%q.Describe() = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}

@@ -92,3 +92,31 @@ func ExampleBuild() {
 	// exclusion_window:FL:effective_date 2025-07-17…2025-08-16
 	// true rules: invalid rule set: FL has a rule at a.rules:1:1 and at a.rules:2:1
 }
+
+// The worked values of the package documentation: the exclusion period
+// that contains a date, with the default rules (pre-window buffer 60).
+func Example_workedValues() {
+	set := rules.Default()
+	for _, w := range []struct {
+		state     string
+		birthday  datecalc.Date
+		effective datecalc.Date
+		day       datecalc.Date
+	}{
+		{"CA", datecalc.MustNew(1950, 12, 1), datecalc.Date{}, datecalc.MustNew(2024, 12, 1)},
+		{"CA", datecalc.MustNew(1950, 1, 15), datecalc.Date{}, datecalc.MustNew(2025, 1, 15)},
+		{"MO", datecalc.Date{}, datecalc.MustNew(2015, 1, 1), datecalc.MustNew(2025, 1, 1)},
+		{"NV", datecalc.MustNew(1950, 3, 15), datecalc.Date{}, datecalc.MustNew(2025, 3, 15)},
+	} {
+		st := emailsched.MustState(w.state)
+		c := &emailsched.Contact{Birthday: w.birthday, EffectiveDate: w.effective}
+		a := set.Apply(c, st, datecalc.MustNew(2024, 6, 1))
+		x, excluded := a.Excluded(w.day)
+		fmt.Println(st, w.day, excluded, x.Reason, x.Period)
+	}
+	// Output:
+	// CA 2024-12-01 true exclusion_window:CA:birthday 2024-09-02…2025-01-30
+	// CA 2025-01-15 true exclusion_window:CA:birthday 2024-10-17…2025-03-16
+	// MO 2025-01-01 true exclusion_window:MO:effective_date 2024-10-03…2025-02-03
+	// NV 2025-03-15 true exclusion_window:NV:birthday 2024-12-31…2025-04-30
+}

@@ -9,6 +9,61 @@
 //	report, err := s.Run(ctx, source, sink)          // today in America/Chicago
 //	report, err := s.RunAt(ctx, day, source, sink)   // an explicit run date
 //
+// # The pipeline
+//
+// A run reads the contacts in ascending id order and decides each one on
+// its own, in this order: whether the contact is valid and which state it
+// is in; its anniversary emails; its campaign emails; its follow-ups; the
+// exclusion windows of its state's rule; the post-window emails; campaign
+// conflicts; the frequency limit. Load balancing then works over the whole
+// run: it needs each day's volume, which a counting pass or the volume
+// stored with the previous plan gives (see Performance). Last, each
+// contact's new plan is compared with its stored plan, and the sink gets
+// only the rows to insert, update and delete (store.Delta), with a
+// checkpoint and a report at the end.
+//
+// Every email has a priority, a number where lower is more important
+// (birthday and effective date 10, AEP 20, post-window 30 by default; a
+// campaign's comes from its type; a follow-up inherits its initial
+// email's). Priority decides which email gives way: the one with the
+// highest number when the frequency limit is exceeded or two campaigns
+// fall on one day, and the first to move when a day is over the cap.
+//
+// Campaigns: an instance of an active campaign type, active on the run date
+// (start ≤ today ≤ end, either end open), plans an email for each of its
+// target contacts (or every valid contact, for a type that targets all) on
+// its trigger date minus the type's days_before_event. One campaign email
+// per contact per day: when several fall on one day, the lowest priority
+// number wins and the others are skipped ("campaign_conflict"). A
+// campaign type that does not respect exclusion windows (regulatory notices
+// such as a rate increase) goes out in every state.
+//
+// Follow-ups: an anniversary email, or a campaign email whose type enables
+// follow-ups, that was sent or delivered in the last 35 days and has no
+// follow-up yet gets one, FollowUpDelayDays (2) after it was sent, or
+// tomorrow when that day has passed. Its kind is the highest that applies:
+// followup_4_hq_with_yes (answered the health questions, with a medical
+// condition), followup_3_hq_no_yes (answered them, with none),
+// followup_2_clicked_no_hq (clicked a link), else followup_1_cold; only
+// engagement after the initial email counts. Follow-ups always respect the
+// exclusion windows.
+//
+// The frequency limit: a contact gets at most MaxEmailsPerPeriod (2) emails
+// in any FrequencyPeriodDays (14) consecutive days, counting the emails the
+// history holds as sent or scheduled; follow-ups neither count nor are
+// dropped. The emails over the limit with the highest priority number
+// (then the later date, then the type name) are skipped
+// ("frequency_limit"). Load balancing never moves an email so that the
+// limit breaks.
+//
+// Load balancing (package loadbalance) spreads the pre-scheduled emails:
+// a daily cap of DailyCapPercent (7 %) of the valid contacts, a soft limit
+// on effective-date emails per day with smoothing to neighbouring days, and
+// overflow of a day above the cap × OverageThreshold (1.2) to the next days
+// with room. It never changes how many emails there are or their status,
+// and never moves one before today, after its event, into an exclusion
+// period or over the frequency limit: an email with no legal day stays.
+//
 // # What a contact gets
 //
 // A contact without a plausible email address, or whose state cannot be

@@ -95,12 +95,13 @@ func ExampleScheduler_ExplainAt() {
 	}
 	// Output:
 	// Contact 7, planned for 2024-12-10
-	//   State CA, from the zip
+	//   State CA, from the ZIP code
 	//   Rule birthday_window(30, 60) (builtin)
 	//   Exclusion period 2024-10-17 … 2025-03-16 (birthday_window(30, 60) around 2025-01-15)
 	//   Exclusion period 2025-10-17 … 2026-03-16 (birthday_window(30, 60) around 2026-01-15)
+	//   Priority: when emails compete (the frequency limit, campaigns on one day, a day over the cap), the lower number goes first
 	//
-	//   2025-01-01 birthday: skipped (exclusion_window:CA:birthday), priority 10; new row
+	//   2025-01-01 birthday: skipped (exclusion_window:CA:birthday: inside CA's exclusion period around the birthday), priority 10; new row
 	//     - event 2025-01-15; ideal send date 2025-01-01 (14 days before)
 	//     - skipped on 2025-01-01: exclusion_window:CA:birthday, birthday_window(30, 60) around the anniversary 2025-01-15: excluded 2024-10-17…2025-03-16
 	//

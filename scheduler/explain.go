@@ -16,7 +16,7 @@ import (
 
 // ErrContactNotFound is returned by Explain for a contact the source does
 // not hold.
-var ErrContactNotFound = errors.New("scheduler: contact not found")
+var ErrContactNotFound = errors.New("scheduler: no such contact")
 
 // Explanation is the decision trail of one contact on one day: how its state
 // was resolved, which rule applies and its exclusion periods, and for each
@@ -337,7 +337,7 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Contact %d, planned for %s\n", ex.ContactID, ex.Today)
 	switch {
 	case ex.Invalid != "":
-		fmt.Fprintf(&b, "  Invalid (%s): this contact gets no email.\n", ex.Invalid)
+		fmt.Fprintf(&b, "  Not planned: the contact has %s (%s), so it gets no email.\n", ex.Invalid.Describe(), ex.Invalid)
 	case ex.OptedOut:
 		fmt.Fprintf(&b, "  State %s. Opted out (do_not_communicate): this contact gets no email.\n", ex.State)
 	}
@@ -345,7 +345,11 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "  State %s, from the %s", ex.State, strings.ReplaceAll(ex.StateSource, "_", " "))
+	source := strings.ReplaceAll(ex.StateSource, "_", " ")
+	if ex.StateSource == rules.SourceZIP.String() {
+		source = "ZIP code"
+	}
+	fmt.Fprintf(&b, "  State %s, from the %s", ex.State, source)
 	if ex.StateMismatch {
 		fmt.Fprintf(&b, " (the state field says %s; the ZIP code wins)", ex.StateField)
 	}
@@ -365,11 +369,11 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	}
 	switch {
 	case ex.LoadFrom == LoadStored && ex.Estimate:
-		fmt.Fprintf(&b, "  Load balancing from the daily volume stored with the plan of %s: an estimate (how the other contacts move is not known)\n", ex.LoadPlanDate)
+		fmt.Fprintf(&b, "  Load balancing: each day's email count is the one stored with the plan of %s, so the dates below are an estimate (a run also moves other contacts' emails)\n", ex.LoadPlanDate)
 	case ex.LoadFrom == LoadStored:
-		fmt.Fprintf(&b, "  Load balancing from the daily volume stored with the plan of %s\n", ex.LoadPlanDate)
+		fmt.Fprintf(&b, "  Load balancing: each day's email count is the one stored with the plan of %s\n", ex.LoadPlanDate)
 	case ex.LoadFrom == LoadUnknown:
-		b.WriteString("  Load balancing: no daily volume is stored for this day, so no email was moved here (a run may move some)\n")
+		b.WriteString("  Load balancing: no email count is stored for this day, so no email was moved here (a run may move some)\n")
 	}
 	if ex.Replan.Changed() {
 		fmt.Fprintf(&b, "  Re-planned: %s, so stored dates are not kept; every email takes what the current settings give it\n", ex.Replan)
@@ -379,11 +383,13 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	}
 	if len(ex.Emails) == 0 {
 		b.WriteString("  No email planned.\n")
+	} else {
+		b.WriteString("  Priority: when emails compete (the frequency limit, campaigns on one day, a day over the cap), the lower number goes first\n")
 	}
 	for _, e := range ex.Emails {
 		fmt.Fprintf(&b, "\n  %s %s: %s", e.Date, e.Type, e.Status)
 		if e.SkipReason != "" {
-			fmt.Fprintf(&b, " (%s)", e.SkipReason)
+			fmt.Fprintf(&b, " (%s: %s)", e.SkipReason, e.SkipReason.Describe())
 		}
 		fmt.Fprintf(&b, ", priority %d", e.Priority)
 		if e.Campaign != 0 {

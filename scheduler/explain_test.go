@@ -236,7 +236,7 @@ func TestExplainLooksUp(t *testing.T) {
 	}
 	var b strings.Builder
 	ex.WriteText(&b)
-	if !strings.Contains(b.String(), "no daily volume is stored for this day") {
+	if !strings.Contains(b.String(), "no email count is stored for this day") {
 		t.Errorf("explanation does not say that balancing moved nothing:\n%s", b.String())
 	}
 	if _, err := s.RunAt(context.Background(), today, m, m); err != nil {

@@ -91,7 +91,7 @@ func TestRunFromStoredLoad(t *testing.T) {
 		t.Errorf("next run: load from %q of %v", stored.LoadFrom, stored.LoadPlanDate)
 	}
 	var summary strings.Builder
-	if err := stored.WriteSummary(&summary); err != nil || !strings.Contains(summary.String(), "per-day volume from the stored plan of 2025-03-03 (the source was read once)") {
+	if err := stored.WriteSummary(&summary); err != nil || !strings.Contains(summary.String(), "each day's email count came from the plan stored on 2025-03-03 (the contacts were read once)") {
 		t.Errorf("summary does not say where the load came from (%v):\n%s", err, summary.String())
 	}
 	full, err := scheduler.New(scheduler.Config{DailyCapPercent: cfg.DailyCapPercent, FullCountingPass: true})

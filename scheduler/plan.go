@@ -25,6 +25,25 @@ const (
 	InvalidDuplicateID InvalidReason = store.LeftOutDuplicateID // an earlier contact has its id
 )
 
+// Describe says in plain words what a contact with reason r lacks, for
+// reports and command-line output ("a contact with " + Describe()); a
+// reason this package does not know is described by itself.
+func (r InvalidReason) Describe() string {
+	switch r {
+	case InvalidNoEmail:
+		return "no email address"
+	case InvalidEmail:
+		return "an email address that is not valid"
+	case InvalidNoState:
+		return "no state: neither the ZIP code nor the state field gives one"
+	case InvalidID:
+		return "an id that is not a whole number"
+	case InvalidDuplicateID:
+		return "the id of an earlier contact"
+	}
+	return string(r)
+}
+
 // CatchUpNote is written on emails whose ideal date had passed: they go out
 // on a catch-up day (today … today + CatchUpSpreadDays − 1, never after the
 // event).

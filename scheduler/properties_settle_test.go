@@ -174,7 +174,7 @@ func TestSettleRun(t *testing.T) {
 			t.Errorf("settled run: differed %v, load from %s, settled by %s", rep.LoadDiffered, rep.LoadFrom, rep.Settled.RunID)
 		}
 		var b strings.Builder
-		if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "Settled   the volume planned differed") {
+		if err := rep.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "Settled   this run's day counts differed") {
 			t.Errorf("summary does not say the run settled:\n%s", b.String())
 		}
 		_, err = replay(func(m *memory.Store) store.ScheduleSink { return failingSettle{m} })
@@ -189,7 +189,7 @@ func TestSettleRun(t *testing.T) {
 		// A dry run only says what a run would do.
 		dry := &Report{LoadFrom: LoadStored, LoadDiffered: true}
 		b.Reset()
-		if err := dry.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "a run would take a second pass") {
+		if err := dry.WriteSummary(&b); err != nil || !strings.Contains(b.String(), "a real run would spread the emails again") {
 			t.Errorf("dry run summary:\n%s", b.String())
 		}
 		return

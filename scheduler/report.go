@@ -267,68 +267,100 @@ func (r *Report) finish() {
 	slices.SortFunc(r.Emails, func(a, b TypeCount) int { return cmp.Compare(a.Type, b.Type) })
 }
 
-// WriteSummary writes a human-readable summary of the report to w.
+// WriteSummary writes a summary of the report for an operator: what was
+// read, what was planned and skipped and why, what was written, and how
+// long it took. Its words are plain: the machine-readable names it shows
+// (email types, skip reasons) are explained beside them.
 func (r *Report) WriteSummary(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Run %s for %s (rules %s, %s)\n", r.RunID, r.Today, r.RulesName, shortSum(r.RulesChecksum))
+	fmt.Fprintf(&b, "Run %s for %s, rules %s (checksum %s)\n", r.RunID, r.Today, r.RulesName, shortSum(r.RulesChecksum))
 	if r.Replan.Changed() {
 		fmt.Fprintf(&b, "Re-planned: %s, so stored dates were not kept\n", r.Replan)
 	}
 	fmt.Fprintf(&b, "\nContacts  %9d read\n", r.Contacts)
 	fmt.Fprintf(&b, "          %9d planned\n", r.Valid)
-	fmt.Fprintf(&b, "          %9d opted out (do_not_communicate)\n", r.OptedOut)
-	fmt.Fprintf(&b, "          %9d invalid%s\n", r.Invalid, countsSuffix(r.InvalidByReason))
-	if len(r.FieldIssues) > 0 {
-		fmt.Fprintf(&b, "Fields    unreadable or invalid%s\n", countsSuffix(r.FieldIssues))
+	fmt.Fprintf(&b, "          %9d opted out (do_not_communicate): no email\n", r.OptedOut)
+	fmt.Fprintf(&b, "          %9d not planned, invalid\n", r.Invalid)
+	for _, k := range sortedKeys(r.InvalidByReason) {
+		fmt.Fprintf(&b, "          %9d   with %s (%s)\n", r.InvalidByReason[k], k.Describe(), k)
 	}
-	fmt.Fprintf(&b, "States    %9d from ZIP, %d from the state field, %d ZIP/state disagreements\n",
+	if len(r.FieldIssues) > 0 {
+		b.WriteString("Fields    ")
+		for i, k := range sortedKeys(r.FieldIssues) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			// "birth_date" counts unreadable values, "birth_date: in the
+			// future" impossible ones.
+			if field, issue, ok := strings.Cut(k, ": "); ok {
+				fmt.Fprintf(&b, "%d %s %s", r.FieldIssues[k], field, issue)
+			} else {
+				fmt.Fprintf(&b, "%d unreadable %s", r.FieldIssues[k], k)
+			}
+		}
+		b.WriteString(" (only the emails that need the field were skipped)\n")
+	}
+	fmt.Fprintf(&b, "States    %9d from the ZIP code, %d from the state field; the ZIP code and the state field disagree for %d (the ZIP code wins)\n",
 		r.StateFromZIP, r.StateFromField, r.StateMismatches)
-	fmt.Fprintf(&b, "\n%-26s %13s %9s\n", "Email type", "pre-scheduled", "skipped")
+
+	// Types and reasons are storage strings that stay as they are; the
+	// column beside them says what they mean.
+	width := len("Email type")
+	for _, t := range r.Emails {
+		width = max(width, len(t.Type))
+	}
+	fmt.Fprintf(&b, "\n%-*s  %13s  %7s  %s\n", width, "Email type", "pre-scheduled", "skipped", "what it is")
 	total := TypeCount{}
 	for _, t := range r.Emails {
-		fmt.Fprintf(&b, "%-26s %13d %9d\n", t.Type, t.PreScheduled, t.Skipped)
+		fmt.Fprintf(&b, "%-*s  %13d  %7d  %s\n", width, t.Type, t.PreScheduled, t.Skipped, t.Type.Describe())
 		total.PreScheduled += t.PreScheduled
 		total.Skipped += t.Skipped
 	}
-	fmt.Fprintf(&b, "%-26s %13d %9d\n", "total", total.PreScheduled, total.Skipped)
+	fmt.Fprintf(&b, "%-*s  %13d  %7d\n", width, "total", total.PreScheduled, total.Skipped)
 	st := r.Stages
-	fmt.Fprintf(&b, "\nStages    %d anniversary, %d campaign, %d follow-up, %d post-window emails;\n", st.Anniversary, st.Campaign, st.FollowUp, st.PostWindow)
-	fmt.Fprintf(&b, "          skipped: %d by exclusion rules, %d campaign conflicts, %d by the frequency limit\n", st.Excluded, st.CampaignConflict, st.FrequencyLimit)
+	fmt.Fprintf(&b, "\nEmails    %d anniversary (birthday, effective date, AEP), %d campaign, %d follow-up, %d after an exclusion period\n",
+		st.Anniversary, st.Campaign, st.FollowUp, st.PostWindow)
+	fmt.Fprintf(&b, "Skipped   %d by the exclusion rules, %d for another campaign email on the same day, %d by the frequency limit\n",
+		st.Excluded, st.CampaignConflict, st.FrequencyLimit)
 	if len(r.SkipReasons) > 0 {
-		fmt.Fprintf(&b, "\n%-40s %9s\n", "Skip reason", "emails")
+		width = len("Skip reason")
+		for k := range r.SkipReasons {
+			width = max(width, len(k))
+		}
+		fmt.Fprintf(&b, "\n%-*s  %7s  %s\n", width, "Skip reason", "emails", "why")
 		for _, k := range sortedKeys(r.SkipReasons) {
-			fmt.Fprintf(&b, "%-40s %9d\n", k, r.SkipReasons[k])
+			fmt.Fprintf(&b, "%-*s  %7d  %s\n", width, k, r.SkipReasons[k], k.Describe())
 		}
 	}
-	fmt.Fprintf(&b, "\nRows      %d inserted, %d updated, %d deleted, %d unchanged\n",
+	fmt.Fprintf(&b, "\nRows      %d new, %d changed, %d deleted, %d left as they were\n",
 		r.Rows.Inserted, r.Rows.Updated, r.Rows.Deleted, r.Rows.Unchanged)
 	if r.Rows.Conflicting > 0 {
-		fmt.Fprintf(&b, "          %d planned rows declined by a unique index of the database\n", r.Rows.Conflicting)
+		fmt.Fprintf(&b, "          %d planned emails not written: the history already holds them (same contact, type and year; the database allows one)\n", r.Rows.Conflicting)
 	}
 	if r.DeletedContacts > 0 {
-		fmt.Fprintf(&b, "          %d contacts no longer exist: their planned rows were deleted (history kept)\n", r.DeletedContacts)
+		fmt.Fprintf(&b, "          %d contacts no longer exist: their planned emails were deleted, their history kept\n", r.DeletedContacts)
 	}
 	if r.Rows.Taken > 0 {
-		fmt.Fprintf(&b, "          taken by the sending system: %d (rows it took over during the run; those contacts keep their previous plan and the next run plans them afresh)\n", r.Rows.Taken)
+		fmt.Fprintf(&b, "          %d rows taken over by the sending system during the run: left alone; the next run plans those contacts again\n", r.Rows.Taken)
 	}
 	switch r.LoadFrom {
 	case LoadCounted:
-		fmt.Fprintf(&b, "Balance   per-day volume from a counting pass (the source was read twice)\n")
+		fmt.Fprintf(&b, "Volume    each day's email count came from a first pass over every contact (the contacts were read twice)\n")
 	case LoadStored:
-		fmt.Fprintf(&b, "Balance   per-day volume from the stored plan of %s (the source was read once)\n", r.LoadPlanDate)
+		fmt.Fprintf(&b, "Volume    each day's email count came from the plan stored on %s (the contacts were read once)\n", r.LoadPlanDate)
 	}
 	switch {
 	case r.Settled != nil:
-		fmt.Fprintf(&b, "Settled   the volume planned differed from the stored one where emails move: a second run (%s) balanced from the exact volume and wrote %d inserted, %d updated, %d deleted rows\n",
+		fmt.Fprintf(&b, "Settled   this run's day counts differed from the stored ones where emails move, so a second run (%s) spread the emails again from the exact counts: %d new, %d changed, %d deleted rows\n",
 			r.Settled.RunID, r.Settled.Rows.Inserted, r.Settled.Rows.Updated, r.Settled.Rows.Deleted)
 	case r.LoadDiffered:
-		fmt.Fprintf(&b, "Settle    the volume planned differs from the stored one where emails move: a run would take a second pass, from the exact volume, to settle the plan\n")
+		fmt.Fprintf(&b, "Settle    this run's day counts differ from the stored ones where emails move: a real run would spread the emails again from the exact counts\n")
 	}
-	first := "counting pass"
+	first := "first pass"
 	if r.LoadFrom == LoadStored {
-		first = "stored load"
+		first = "reading the stored counts"
 	}
-	fmt.Fprintf(&b, "Time      %v total (%s %v, read+plan %v, write %v, commit %v)\n",
+	fmt.Fprintf(&b, "Time      %v in all: %s %v, reading and planning %v, writing %v, committing %v\n",
 		r.Timings.Total.Round(time.Millisecond), first, r.Timings.Count.Round(time.Millisecond), r.Timings.ReadPlan.Round(time.Millisecond),
 		r.Timings.Write.Round(time.Millisecond), r.Timings.Commit.Round(time.Millisecond))
 	if r.Timings.LongestLock > 0 {
@@ -344,19 +376,6 @@ func shortSum(s string) string {
 		return s[:19]
 	}
 	return s
-}
-
-func countsSuffix[K ~string](m map[K]int) string {
-	var b strings.Builder
-	for i, k := range sortedKeys(m) {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %d", k, m[k])
-	}
-	return b.String()
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []K {

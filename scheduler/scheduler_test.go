@@ -420,7 +420,7 @@ func TestRunReportsTheSinksCounts(t *testing.T) {
 	if err := rep.WriteSummary(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"1 planned rows declined by a unique index", "taken by the sending system: 2", "held 1.5s at most"} {
+	for _, want := range []string{"1 planned emails not written: the history already holds them", "2 rows taken over by the sending system", "held 1.5s at most"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}
@@ -461,7 +461,7 @@ func TestRunDeletedAndLeftOut(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.WriteSummary(&b)
-	if !strings.Contains(b.String(), "1 contacts no longer exist: their planned rows were deleted") {
+	if !strings.Contains(b.String(), "1 contacts no longer exist: their planned emails were deleted") {
 		t.Errorf("summary:\n%s", b.String())
 	}
 	plain, err := newTestScheduler(t, Config{}).RunAt(context.Background(), today, fakeSource{contacts: demoContacts()}, nil)
@@ -498,7 +498,7 @@ func TestExplainBareLookup(t *testing.T) {
 	ex.LoadFrom, ex.LoadPlanDate = LoadStored, datecalc.MustNew(2025, 3, 2)
 	var b strings.Builder
 	ex.WriteText(&b)
-	if !strings.Contains(b.String(), "Load balancing from the daily volume stored with the plan of 2025-03-02\n") {
+	if !strings.Contains(b.String(), "Load balancing: each day's email count is the one stored with the plan of 2025-03-02\n") {
 		t.Errorf("explanation:\n%s", b.String())
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/memory"
 )
 
@@ -35,6 +37,42 @@ func TestWriteSummaryGolden(t *testing.T) {
 	if shortSum("abc") != "abc" {
 		t.Error("short checksum changed")
 	}
+}
+
+// TestWriteSummaryEveryLineGolden pins the wording of every line a summary
+// can have, with a report that has them all.
+func TestWriteSummaryEveryLineGolden(t *testing.T) {
+	day := datecalc.MustNew(2025, 3, 3)
+	rep := &Report{
+		RunID: "run-1", Today: day, RulesName: "ours.rules", RulesChecksum: "sha256:0123456789abcdef0123",
+		Replan:   Replan{Rules: true},
+		Contacts: 11, Valid: 4, OptedOut: 1, Invalid: 6,
+		InvalidByReason: map[InvalidReason]int{InvalidNoEmail: 1, InvalidEmail: 1, InvalidNoState: 1, InvalidID: 1, InvalidDuplicateID: 1, "of_another_version": 1},
+		FieldIssues:     map[string]int{"birth_date": 2, "birth_date: in the future": 1},
+		StateFromZIP:    3, StateFromField: 1, StateMismatches: 1,
+		Emails: []TypeCount{{Type: emailsched.TypeFollowUpHQNoYes, PreScheduled: 1}, {Type: "campaign_rate_increase", PreScheduled: 2, Skipped: 1}},
+		Stages: StageCounts{Campaign: 3, FollowUp: 1, CampaignConflict: 1},
+		SkipReasons: map[emailsched.SkipReason]int{
+			emailsched.ReasonCampaignConflict: 1, emailsched.ReasonFrequencyLimit: 1,
+			emailsched.RuleErrorReason(emailsched.MustState("FL")): 1, "reason_of_another_version": 1,
+		},
+		LoadFrom: LoadStored, LoadPlanDate: day.AddDays(-1), LoadDiffered: true,
+		Settled:         &Report{RunID: "run-1-settle1", Rows: store.RowCounts{Updated: 3}},
+		DeletedContacts: 2,
+		Rows:            store.RowCounts{Inserted: 1, Updated: 2, Deleted: 3, Unchanged: 4, Conflicting: 5, Taken: 6},
+		Timings:         Timings{Count: 1e6, ReadPlan: 2e6, Write: 3e6, Commit: 4e6, Total: 10e6, LongestLock: 5e6, Locked: 7e6},
+	}
+	var b strings.Builder
+	if err := rep.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	// A dry run that would settle says so instead.
+	rep.Settled = nil
+	rep.LoadFrom = LoadCounted
+	if err := rep.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "summary_every_line.golden", b.String())
 }
 
 // checkGolden compares got with testdata/name, which -update rewrites.

@@ -32,7 +32,13 @@
 //	first run: ratio end-to-end/floor = X
 //	nightly run: ratio = Y, rows rewritten = Z %
 //
-// See README.md for how to read the figures.
+// See README.md for how to read the figures and for every flag; -h (or
+// -help) lists them on stdout, -version prints the program's name and
+// version.
+//
+// Exit status: 0 success (also for -h and -version), 1 a failure (also
+// when the rows it counts disagree with the report or the checkpoint), 3
+// bad usage. 2, the status of a Go program that crashes, is never used.
 package main
 
 import (

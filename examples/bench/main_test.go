@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
@@ -157,7 +159,8 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestFlags checks that bad flags are refused with exit code 2.
+// TestFlags checks that bad flags are refused with exit code 3 (bad
+// usage), the problem and the synopsis on stderr.
 func TestFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-scenario", "weekly"},
@@ -172,10 +175,12 @@ func TestFlags(t *testing.T) {
 		{"-workers", "-1"},
 		{"extra"},
 		{"-child", "first"},
+		{"-verbose"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
-			t.Errorf("%q: exit code %d, want 2", args, code)
+		if code := run(context.Background(), args, &stdout, &stderr); code != cli.ExitUsage || !strings.HasPrefix(stderr.String(), "bench: ") ||
+			!strings.Contains(stderr.String(), "usage: bench") || stdout.Len() != 0 {
+			t.Errorf("%q: exit code %d, stdout %q, stderr %q; want %d and the usage on stderr", args, code, stdout.String(), stderr.String(), cli.ExitUsage)
 		}
 	}
 }
@@ -195,9 +200,9 @@ func TestFixtureOptions(t *testing.T) {
 		{[]string{"-shape", "old", "-unique", "none"}, sqlitefixture.Options{Shape: sqlitefixture.Old}, "org-100000-s1-old-none.sqlite3"},
 	} {
 		var stderr bytes.Buffer
-		o, err := parseFlags(c.args, &stderr)
-		if err != nil {
-			t.Fatalf("%q: %v", c.args, err)
+		o, code := parseFlags(c.args, io.Discard, &stderr)
+		if o == nil {
+			t.Fatalf("%q: exit %d: %s", c.args, code, stderr.String())
 		}
 		got, err := fixtureOptions(o)
 		if err != nil || got.Shape != c.want.Shape || got.ProductionIndexes != c.want.ProductionIndexes || got.Unique != c.want.Unique || got.WAL != c.want.WAL {
@@ -208,9 +213,8 @@ func TestFixtureOptions(t *testing.T) {
 		}
 	}
 	var stderr bytes.Buffer
-	_, err := parseFlags([]string{"-unique", "none"}, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "-unique none contradicts -shape production") {
-		t.Errorf("-unique none with the default shape: %v", err)
+	if o, _ := parseFlags([]string{"-unique", "none"}, io.Discard, &stderr); o != nil || !strings.Contains(stderr.String(), "-unique none contradicts -shape production") {
+		t.Errorf("-unique none with the default shape: %s", stderr.String())
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
@@ -70,57 +69,46 @@ type options struct {
 	result  string // where to write the result (JSON)
 }
 
-// hiddenFlags are left out of -h: they are the parent's way of talking to a
-// scenario process.
-var hiddenFlags = map[string]bool{"child": true, "db": true, "floor-db": true, "today": true, "result": true}
-
-// parseFlags parses args. It returns a nil error and nil options for -h.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// parseFlags parses args. It returns nil options and the exit status
+// when the program must not go on: after -h, -help or -version (0, their
+// output on stdout) or bad usage (cli.ExitUsage, reported on stderr).
+func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
+	c := cli.New("bench", "usage: bench [flags]",
+		"bench measures the scheduler SQLite → SQLite against SQLite's own floor (see examples/bench/README.md).",
+		"bench -contacts 3000000",
+		"bench -contacts 100000 -scenario first -cpuprofile cpu.pprof")
 	var o options
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.IntVar(&o.contacts, "contacts", 100_000, "number of generated contacts")
-	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated database")
-	fs.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "emailsched-bench"), "cache directory of generated databases (and of the scenario copies)")
-	fs.StringVar(&o.scenario, "scenario", scenarioBoth, "scenarios to run: first, nightly or both")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the scheduler run to this file (with -scenario both, .first/.nightly is inserted before the extension)")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the scheduler run to this file (named as -cpuprofile)")
-	fs.IntVar(&o.batch, "batch", 0, "contacts per write transaction of the SQLite adapter (sqlite.Options.BatchContacts; 0 = the adapter's default)")
+	fs := c.Flags
+	fs.IntVar(&o.contacts, "contacts", 100_000, "the number of generated contacts (`N`)")
+	fs.Int64Var(&o.seed, "seed", 1, "the seed of the generated database (`N`)")
+	fs.StringVar(&o.dir, "dir", "", "the cache directory `DIR` of generated databases and of the scenario copies (default: $TMPDIR/emailsched-bench)")
+	fs.StringVar(&o.scenario, "scenario", scenarioBoth, "the scenarios to run: `first|nightly|both`")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the scheduler run to `FILE` (with -scenario both, .first/.nightly is inserted before the extension)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the scheduler run to `FILE` (named as -cpuprofile)")
+	fs.IntVar(&o.batch, "batch", 0, "at most `N` contacts per write transaction of the SQLite adapter (sqlite.Options.BatchContacts; 0 = the adapter's default)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scenario databases (their directory is printed)")
-	fs.StringVar(&o.shape, "shape", "production", "schema of the generated database: production (the schema of a production organisation database), full or old (the fixture's earlier made-up shapes)")
-	fs.StringVar(&o.unique, "unique", "event_year", "unique index of email_schedules in the generated database: event_year, send_date or none (send_date and none with -shape full or old only: production has its schema's, on event_year)")
+	fs.StringVar(&o.shape, "shape", "production", "the schema of the generated database, `production|full|old`: production (the schema of a production organisation database), full or old (the fixture's earlier made-up shapes)")
+	fs.StringVar(&o.unique, "unique", "event_year", "the unique index of email_schedules in the generated database, `event_year|send_date|none` (send_date and none with -shape full or old only: production has its schema's, on event_year)")
 	fs.BoolVar(&o.wal, "wal", false, "generate the production database in WAL mode (production databases are in journal mode DELETE; full and old are always WAL)")
-	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
-	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
+	fs.StringVar(&o.floorInsert, "floor-insert", insertBoth, "how the first run's insert floor writes, `both|multi|prepared`: both (multi-row and single-row INSERT, each on its own fresh copy; the faster counts), multi or prepared (one of them: half the floor's time at large sizes)")
+	fs.IntVar(&o.workers, "workers", 0, "scheduler.Config.Workers: `N` goroutines that plan while one reads and the run's goroutine writes (0 = the scheduler's default)")
 	fs.BoolVar(&o.atomic, "atomic", false, "make each run one transaction (sqlite.Options.Atomic, the schedule command's -atomic); by default the adapter commits in short transactions of whole contacts, as the schedule command does")
-	fs.DurationVar(&o.sender, "sender", 0, "play the sending system beside each measured run: take one pre-scheduled row over every `interval` (for example 100ms) and report how long its writes waited (0 = no sender)")
-	fs.IntVar(&o.runs, "runs", 1, "runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
+	fs.DurationVar(&o.sender, "sender", 0, "play the sending system beside each measured run: take one pre-scheduled row over every `INTERVAL` (for example 100ms) and report how long its writes waited (0 = no sender)")
+	fs.IntVar(&o.runs, "runs", 1, "`N` runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
+	// Hidden (no usage): the parent's way of talking to a scenario process.
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.db, "db", "", "")
 	fs.StringVar(&o.floorDB, "floor-db", "", "")
 	fs.StringVar(&o.today, "today", "", "")
 	fs.StringVar(&o.result, "result", "", "")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: bench [flags]\n\nbench measures the scheduler SQLite → SQLite against SQLite's own floor (see README.md).\n\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			if hiddenFlags[f.Name] {
-				return
-			}
-			def := ""
-			if f.DefValue != "" && f.DefValue != "false" {
-				def = fmt.Sprintf(" (default %s)", f.DefValue)
-			}
-			fmt.Fprintf(stderr, "  -%s\n    \t%s%s\n", f.Name, f.Usage, def)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil
-		}
-		return nil, err
+	if code, ok := c.Parse(args, stdout, stderr); !ok {
+		return nil, code
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return nil, c.Fail(stderr, "unexpected arguments: %q", fs.Args())
+	}
+	if o.dir == "" {
+		o.dir = filepath.Join(os.TempDir(), "emailsched-bench")
 	}
 	var problems []string
 	if o.contacts < 1 || o.contacts > 100_000_000 {
@@ -161,9 +149,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		problems = append(problems, fmt.Sprintf("-child %q: unknown scenario", o.child))
 	}
 	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
+		return nil, c.Fail(stderr, "%s", strings.Join(problems, "; "))
 	}
-	return &o, nil
+	return &o, 0
 }
 
 // fixtureOptions maps the -shape, -unique and -wal flags to the fixture's
@@ -223,16 +211,14 @@ func cacheName(o *options) string {
 
 // run is the program: it parses args, prepares the databases and runs the
 // scenarios, writing the figures to stdout and diagnostics to stderr. It
-// returns the exit code: 0 on success, 2 for bad flags, 1 for failures.
+// returns the exit code: 0 on success (also for -h and -version), 3
+// (cli.ExitUsage) for bad usage, 1 for failures.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 2
+	o, code := parseFlags(args, stdout, stderr)
+	if o == nil {
+		return code
 	}
-	if o == nil { // -h
-		return 0
-	}
+	var err error
 	if o.child != "" {
 		err = runChild(ctx, o, stdout, stderr)
 	} else {

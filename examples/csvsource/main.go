@@ -2,19 +2,38 @@
 // ContactSource that streams contacts from a CSV file and a ScheduleSink
 // that writes the plan's changes as CSV.
 //
-//	go run ./examples/csvsource -contacts examples/csvsource/testdata/contacts.csv -today 2025-03-03
+//	go run ./examples/csvsource -csv examples/csvsource/testdata/contacts.csv -today 2025-03-03
 //
 // The input has the columns id, email, zip_code, state, birth_date,
 // effective_date, sorted by id (the ContactSource contract). The output
 // lists, per contact, the rows a real store would insert, update or delete.
 // A CSV has no stored plan, so every planned email is an insert.
+//
+// Flags:
+//
+//	-csv FILE              the CSV file of contacts (required; -contacts FILE, its
+//	                       former name, still works)
+//	-today YYYY-MM-DD      the run date (default: today in the configured time zone,
+//	                       America/Chicago by default)
+//	-config FILE           the configuration file (see scheduler/configfile): its
+//	                       scheduler settings and rules (its database, atomic,
+//	                       batch_contacts and backup keys do not apply to a CSV)
+//	-rules FILE|DIR        the rules (default: "rules" of the configuration, else the
+//	                       embedded default rules)
+//	-allow-missing-states  accept rules that leave states of the default rules
+//	                       without a rule, as schedule does
+//	-h, -help              print the usage on stdout
+//	-version               print the program's name and version
+//
+// Exit status: 0 success (also for -h and -version), 1 the run failed, 3
+// bad usage or input (flags, configuration, rules). 2, the status of a Go
+// program that crashes, is never used.
 package main
 
 import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -23,7 +42,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
 )
@@ -32,35 +51,54 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// The exit statuses.
+const (
+	exitOK    = 0
+	exitRun   = 1             // the run failed
+	exitInput = cli.ExitUsage // bad usage or input
+)
+
+// run is the program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("csvsource", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("contacts", "", "CSV file of contacts, sorted by id (required)")
-	today := fs.String("today", "", "run date YYYY-MM-DD (default: today in America/Chicago)")
-	if err := fs.Parse(args); err != nil || *path == "" {
-		fmt.Fprintln(stderr, "usage: csvsource -contacts FILE.csv [-today YYYY-MM-DD]")
-		return 2
+	c := cli.New("csvsource",
+		"usage: csvsource -csv FILE [-today YYYY-MM-DD] [-config FILE] [-rules FILE|DIR] [-allow-missing-states]",
+		"csvsource plans the contacts of a CSV file (columns id, email, zip_code, state, birth_date,\n"+
+			"effective_date, sorted by id) and writes the changes of the plan as CSV on stdout.",
+		"csvsource -csv examples/csvsource/testdata/contacts.csv -today 2025-03-03")
+	path := c.Flags.String("csv", "", "read the contacts from the CSV `FILE`, sorted by id (required)")
+	today := c.Flags.String("today", "", "the run date, `YYYY-MM-DD` (default: today in the configured time zone)")
+	plan := cli.AddPlan(c.Flags)
+	if code, ok := c.Parse(args, stdout, stderr); !ok {
+		return code
 	}
-	s, err := scheduler.New(scheduler.Config{Rules: dsl.Default()})
+	if *path == "" {
+		return c.Fail(stderr, "no contacts: give -csv FILE")
+	}
+	if c.Flags.NArg() > 0 {
+		return c.Fail(stderr, "unexpected argument %q", c.Flags.Arg(0))
+	}
+	fail := func(code int, err error) int { return c.Error(stderr, code, "%v", err) }
+	cf, err := plan.Load(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+		return fail(exitInput, err)
+	}
+	s, err := scheduler.New(cf.Scheduler)
+	if err != nil {
+		return fail(exitInput, fmt.Errorf("configuration: %w", err))
 	}
 	day := s.Today()
 	if *today != "" {
 		if day, err = datecalc.Parse(*today); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			return fail(exitInput, fmt.Errorf("-today: %w", err))
 		}
 	}
 	sink := &csvSink{w: csv.NewWriter(stdout)}
 	rep, err := s.RunAt(ctx, day, csvSource{path: *path}, sink)
 	if err != nil {
-		fmt.Fprintln(stderr, "csvsource:", err)
-		return 1
+		return fail(exitRun, err)
 	}
 	fmt.Fprintf(stderr, "%d contacts read, %d planned, %d invalid; %d rows written\n", rep.Contacts, rep.Valid, rep.Invalid, rep.Rows.Inserted)
-	return 0
+	return exitOK
 }
 
 // csvSource streams contacts from a CSV file. Each call to Contacts opens

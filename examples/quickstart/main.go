@@ -12,21 +12,37 @@
 // scheduler counts as invalid (see store/sqlite/sqlitefixture).
 //
 // It then plans every contact for a fixed day (2025-03-03, so that the
-// output is the same everywhere) with the default rules
-// read from the embedded default.rules, writes the plan into
-// the database (only what changed: run it twice and the second run
-// rewrites nothing), prints the run report and the plan of a few contacts,
-// and previews the next day's run without writing it.
+// output is the same everywhere) with the default rules read from the
+// embedded default.rules (or the rules of -rules or -config), writes the
+// plan into the database (only what changed: run it twice and the second
+// run rewrites nothing), prints the run report and the plan of a few
+// contacts, and previews the next day's run without writing it.
 //
-// Flags: -db PATH (another database), -contacts N and -seed S (for a new
-// demo database), -today YYYY-MM-DD.
+// Flags:
+//
+//	-db PATH               another database (generated when missing)
+//	-contacts N            the contacts of a newly generated demo database (10000)
+//	-seed N                the seed of a newly generated demo database (1)
+//	-today YYYY-MM-DD      the run date (2025-03-03)
+//	-config FILE           a configuration file (see scheduler/configfile): its
+//	                       scheduler settings and rules (its database, atomic,
+//	                       batch_contacts and backup keys do not apply: see -db)
+//	-rules FILE|DIR        other rules (default: "rules" of the configuration, else
+//	                       the embedded default rules)
+//	-allow-missing-states  accept rules that leave states of the default rules
+//	                       without a rule, as schedule does
+//	-h, -help              print the usage on stdout
+//	-version               print the program's name and version
+//
+// Exit status: 0 success (also for -h and -version), 1 the run failed or
+// was interrupted, 3 bad usage or input (flags, configuration, rules). 2,
+// the status of a Go program that crashes, is never used.
 package main
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -36,7 +52,7 @@ import (
 	"strings"
 
 	"github.com/emailsched/emailsched/datecalc"
-	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
 	"github.com/emailsched/emailsched/store/demodata"
@@ -45,25 +61,65 @@ import (
 )
 
 func main() {
-	dbPath := flag.String("db", filepath.Join("demo", "org-demo.sqlite3"), "organisation database (generated when missing)")
-	contacts := flag.Int("contacts", 10_000, "contacts of a newly generated demo database")
-	seed := flag.Int64("seed", 1, "seed of a newly generated demo database")
-	today := flag.String("today", demodata.DefaultToday.String(), "run date, YYYY-MM-DD")
-	flag.Parse()
-	day, err := datecalc.Parse(*today)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout, *dbPath, *contacts, *seed, day); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(ctx context.Context, out io.Writer, path string, n int, seed int64, today datecalc.Date) error {
+// The exit statuses.
+const (
+	exitOK    = 0
+	exitRun   = 1             // the run failed or was interrupted
+	exitInput = cli.ExitUsage // bad usage or input
+)
+
+// run is the program: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := cli.New("quickstart",
+		"usage: quickstart [-db PATH] [-contacts N] [-seed N] [-today YYYY-MM-DD] [-config FILE] [-rules FILE|DIR]\n"+
+			"                  [-allow-missing-states]",
+		"quickstart plans a demo organisation database (generated on the first run) and prints what\n"+
+			"the scheduler decided.",
+		"quickstart",
+		"quickstart -db demo/org-100k.sqlite3 -contacts 100000 -today 2025-09-01")
+	fs := c.Flags
+	dbPath := fs.String("db", filepath.Join("demo", "org-demo.sqlite3"), "the organisation database, a SQLite file at `PATH` (generated when missing)")
+	contacts := fs.Int("contacts", 10_000, "the number of contacts of a newly generated demo database (`N`)")
+	seed := fs.Int64("seed", 1, "the seed of a newly generated demo database (`N`)")
+	today := fs.String("today", demodata.DefaultToday.String(), "the run date, `YYYY-MM-DD`")
+	plan := cli.AddPlan(fs)
+	if code, ok := c.Parse(args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.Fail(stderr, "unexpected argument %q", fs.Arg(0))
+	}
+	if *contacts < 1 {
+		return c.Fail(stderr, "-contacts %d: want 1 or more", *contacts)
+	}
+	fail := func(code int, err error) int { return c.Error(stderr, code, "%v", err) }
+	day, err := datecalc.Parse(*today)
+	if err != nil {
+		return fail(exitInput, fmt.Errorf("-today: %w", err))
+	}
+	cf, err := plan.Load(ctx)
+	if err != nil {
+		return fail(exitInput, err)
+	}
+	s, err := scheduler.New(cf.Scheduler)
+	if err != nil {
+		return fail(exitInput, fmt.Errorf("configuration: %w", err))
+	}
+	if err := planDemo(ctx, stdout, s, *dbPath, *contacts, *seed, day); err != nil {
+		return fail(exitRun, err)
+	}
+	return exitOK
+}
+
+// planDemo generates the demo database at path when it is missing (n
+// contacts, seed), plans it with s for today and prints what s decided.
+func planDemo(ctx context.Context, out io.Writer, s *scheduler.Scheduler, path string, n int, seed int64, today datecalc.Date) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
@@ -92,12 +148,6 @@ func run(ctx context.Context, out io.Writer, path string, n int, seed int64, tod
 	defer db.Close()
 	st := sqlite.New(db, sqlite.Options{})
 	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	// The default rules, read from the embedded
-	// default.rules (load your own with dsl.LoadPath).
-	s, err := scheduler.New(scheduler.Config{Rules: dsl.Default()})
-	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Planning %s for %s.\n\n", path, today)

@@ -2,28 +2,36 @@
 //
 // Usage:
 //
-//	go run ./examples/rulescheck [flags] FILE|DIR...
+//	rulescheck [flags] [-rules FILE|DIR] [FILE|DIR...]
 //
-// It loads the files as one rule set, exactly as schedule -rules does: a
-// directory stands for its rules files (*.rules, the extension in any
-// case), and a set that leaves a state of the default rules without a rule
-// is refused, listing those states, unless -allow-missing-states says it is
-// meant (a file that starts with "extends: default" keeps them). When the
-// rules have problems, it prints every diagnostic. When they are valid, it
-// prints each state's rule and, given a contact (-state or -zip, with
-// -birthday and -effective-date) and a -date, whether that date is excluded
-// for the contact, by which rule and for which period. Dates are
-// YYYY-MM-DD. -today is the run date that ages are computed on (default:
-// -date).
+// for example, from a checkout:
 //
-// Exit status: 0 the rules are valid; 3 they are not, or bad usage. (2,
-// the status of a Go program that crashes, is never used.)
+//	go run ./examples/rulescheck testdata/rules/default.rules
+//	go run ./examples/rulescheck -state CA -birthday 1950-12-01 -date 2024-09-02 -rules testdata/rules/default.rules
+//
+// It loads the files that -rules and the arguments name (at least one) as
+// one rule set, exactly as schedule -rules does: a directory stands for
+// its rules files (*.rules, the extension in any case), and a set that
+// leaves a state of the default rules without a rule is refused, listing
+// those states, unless -allow-missing-states says it is meant (a file that
+// starts with "extends: default" keeps them). When the rules have
+// problems, it prints every diagnostic. When they are valid, it prints
+// each state's rule and, given a contact (-state or -zip, with -birthday
+// and -effective-date) and a -date, whether that date is excluded for the
+// contact, by which rule and for which period. Dates are YYYY-MM-DD.
+// -today is the run date that ages are computed on (default: -date).
+//
+// -h (or -help) prints the usage on stdout; -version prints the program's
+// name and version.
+//
+// Exit status: 0 the rules are valid (also for -h and -version); 3 they
+// are not, or bad usage. (2, the status of a Go program that crashes, is
+// never used.)
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +44,7 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/rules"
 )
 
@@ -49,38 +58,42 @@ func main() {
 // The exit statuses.
 const (
 	exitOK    = 0
-	exitInput = 3 // invalid rules or bad usage, as schedule's
+	exitInput = cli.ExitUsage // invalid rules or bad usage, as schedule's
 )
+
+// synopsis is the first lines of the usage.
+const synopsis = `usage: rulescheck [-allow-missing-states] [-state XX | -zip ZIP] [-birthday YYYY-MM-DD]
+                  [-effective-date YYYY-MM-DD] [-date YYYY-MM-DD] [-today YYYY-MM-DD]
+                  [-rules FILE|DIR] [FILE|DIR...]`
 
 // run is the command: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rulescheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rulescheck [-allow-missing-states] [-state XX | -zip ZIP] [-birthday YYYY-MM-DD] [-effective-date YYYY-MM-DD] [-date YYYY-MM-DD] [-today YYYY-MM-DD] FILE|DIR...")
-		fs.PrintDefaults()
-	}
-	state := fs.String("state", "", "the contact's state field (two-letter code)")
-	zip := fs.String("zip", "", "the contact's ZIP code (decides the state when it maps to one)")
+	cmd := cli.New("rulescheck", synopsis,
+		"rulescheck checks rules files as one rule set, as schedule -rules loads them, and prints each\n"+
+			"state's rule; given a contact and a -date, it says whether that date is excluded. The rules\n"+
+			"are -rules and the arguments: at least one.",
+		"rulescheck testdata/rules/default.rules",
+		"rulescheck -state CA -birthday 1950-12-01 -date 2024-09-02 -rules testdata/rules/default.rules")
+	fs := cmd.Flags
+	rulesPath := fs.String("rules", "", "check the rules of `FILE|DIR`: a rules file, or a directory whose *.rules files form one set (the arguments name more)")
+	state := fs.String("state", "", "the contact's state field (two-letter code `XX`)")
+	zip := fs.String("zip", "", "the contact's `ZIP` code (decides the state when it maps to one)")
 	var birthday, effective, date, today dateFlag
-	fs.Var(&birthday, "birthday", "the contact's birthday")
-	fs.Var(&effective, "effective-date", "the contact's policy effective date")
-	fs.Var(&date, "date", "the date to check")
-	fs.Var(&today, "today", "the run date (default: -date)")
-	allowMissing := fs.Bool("allow-missing-states", false, "accept rules that leave states of the default rules without a rule (as schedule's flag)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInput
+	fs.Var(&birthday, "birthday", "the contact's birthday, `YYYY-MM-DD`")
+	fs.Var(&effective, "effective-date", "the contact's policy effective date, `YYYY-MM-DD`")
+	fs.Var(&date, "date", "the date to check, `YYYY-MM-DD`")
+	fs.Var(&today, "today", "the run date, `YYYY-MM-DD`, that ages are computed on (default: -date)")
+	allowMissing := fs.Bool("allow-missing-states", false, cli.AllowMissingStatesUsage)
+	if code, ok := cmd.Parse(args, stdout, stderr); !ok {
+		return code
 	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "rulescheck: "+format+"\n", a...)
-		fs.Usage()
-		return exitInput
+	usage := func(format string, a ...any) int { return cmd.Fail(stderr, format, a...) }
+	args = fs.Args()
+	if *rulesPath != "" {
+		args = append([]string{*rulesPath}, args...)
 	}
-	if fs.NArg() == 0 {
-		return usage("no rules file")
+	if len(args) == 0 {
+		return usage("no rules file: give -rules FILE|DIR or the files as arguments")
 	}
 	contact := *state != "" || *zip != "" || !birthday.d.IsZero() || !effective.d.IsZero() || !today.d.IsZero()
 	if contact && date.d.IsZero() {
@@ -101,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		res = r
 	}
 	var paths []string
-	for _, p := range fs.Args() {
+	for _, p := range args {
 		files, err := dsl.RulesFiles(p)
 		if err != nil {
 			fmt.Fprintln(stderr, err)

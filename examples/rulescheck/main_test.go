@@ -40,6 +40,7 @@ func TestRun(t *testing.T) {
 		{"examples_dir", []string{"../../testdata/rules/examples"}, 0},
 		{"empty_dir", []string{"testdata/bad/empty"}, exitInput},
 		{"help", []string{"-h"}, 0},
+		{"rules_flag", []string{"-rules", def, "-state", "FL", "-birthday", "1949-06-01", "-date", "2025-06-15", "-today", "2025-06-01", age76}, 0},
 		{"diagnostics", []string{def, "testdata/bad/bad.rules"}, exitInput},
 		{"missing_file", []string{"testdata/none.rules"}, exitInput},
 		{"no_file", nil, exitInput},

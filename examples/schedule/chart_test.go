@@ -114,7 +114,7 @@ func TestWriteOverThreshold(t *testing.T) {
 	var sb strings.Builder
 	writeOverThreshold(&sb, b)
 	got := sb.String()
-	for _, want := range []string{"Days still above the threshold", "  2025-09-15  20 emails, 3 could not move\n", "  2025-09-24  29 emails", "  and 2 more days\n"} {
+	for _, want := range []string{"Days still above the threshold", "  2025-09-15  20 emails, 3 of them with no other allowed day\n", "  2025-09-24  29 emails", "  and 2 more days\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in:\n%s", want, got)
 		}

@@ -18,6 +18,7 @@
 //	schedule -db org-001.sqlite3 -explain CONTACT_ID [-config ...] [-rules ...] [-today ...]
 //	schedule -db org-001.sqlite3 -upcoming DAYS [-config ...] [-today ...] [-report FILE.json]
 //	schedule -db org-001.sqlite3 -status
+//	schedule -version
 //
 // # Flags
 //
@@ -68,6 +69,11 @@
 //	                  -report, also as JSON. A run's -report includes the next 14 days of the
 //	                  new plan ("upcoming")
 //	-log-format F     "text" (default) or "json": the format of the log lines on stderr
+//	-h, -help         print the usage (with examples) on stdout and exit
+//	-version          print the program's name and version (the release tag it was built
+//	                  from, else 0.1.0-devel and the commit) on stdout and exit
+//
+// A flag error prints the error and the usage on stderr (exit status 3).
 //
 // On success a run prints its summary on stdout: contacts, emails by type and
 // status, skip reasons, rows written, and the pre-scheduled emails per month
@@ -98,7 +104,7 @@
 //
 // # Exit status
 //
-//	0  success (also for -what-if, -explain and -status)
+//	0  success (also for -what-if, -explain, -status, -h and -version)
 //	1  the run failed or was interrupted
 //	3  bad usage or input: flags, configuration, rules, the database's path or
 //	   schema, a contact to explain that does not exist (nothing was written)
@@ -113,7 +119,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -126,6 +131,7 @@ import (
 
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
+	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 	"github.com/emailsched/emailsched/store"
@@ -194,46 +200,46 @@ const usageLine = `usage: schedule -db PATH [-config FILE] [-rules FILE|DIR] [-t
        schedule -db PATH -upcoming DAYS [-config FILE] [-today YYYY-MM-DD] [-report FILE.json]
        schedule -db PATH -status`
 
+// usageExamples are the command lines the usage ends with.
+var usageExamples = []string{
+	"schedule -db org-001.sqlite3 -config scheduler.yaml",
+	"schedule -db org-001.sqlite3 -what-if -rules new.rules",
+	"schedule -db org-001.sqlite3 -explain 17 -today 2025-03-03",
+}
+
 // parseFlags parses args; it returns the exit status to end with when the
-// command must not go on.
-func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
+// command must not go on (also after -h and -version, which print on
+// stdout).
+func parseFlags(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	var o options
-	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, usageLine)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&o.db, "db", "", "the organisation database `path` (SQLite; default: \"database\" of the configuration)")
-	fs.StringVar(&o.config, "config", "", "the configuration `file` (YAML or JSON)")
-	fs.StringVar(&o.rules, "rules", "", "a rules file, or a directory of *.rules files (`path`; default: \"rules\" of the configuration, else the embedded default rules)")
-	fs.BoolVar(&o.allowMissing, "allow-missing-states", false, "accept rules that leave states of the default rules without a rule (by default such rules are refused: start them with \"extends: default\" to keep those states)")
-	fs.StringVar(&o.today, "today", "", "the run date `YYYY-MM-DD` (default: today in the configured time zone)")
+	c := cli.New("schedule", usageLine, "", usageExamples...)
+	c.SetNotes(glossary)
+	fs := c.Flags
+	fs.StringVar(&o.db, "db", "", "the organisation database, a SQLite file at `PATH` (default: \"database\" of the configuration)")
+	fs.StringVar(&o.config, "config", "", cli.ConfigUsage)
+	fs.StringVar(&o.rules, "rules", "", cli.RulesUsage)
+	fs.BoolVar(&o.allowMissing, "allow-missing-states", false, cli.AllowMissingStatesUsage)
+	fs.StringVar(&o.today, "today", "", "the run date, `YYYY-MM-DD` (default: today in the configured time zone)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and report, write nothing")
 	fs.BoolVar(&o.backup, "backup", false, "take an online backup before the run (into backup.dir of the configuration, default \"backups\" beside the database)")
 	fs.BoolVar(&o.atomic, "atomic", false, "make the run one transaction: an interrupted run leaves the previous plan intact, the sending system waits while all of it is written (default: atomic of the configuration)")
 	fs.IntVar(&o.batch, "batch", 0, "at most `N` contacts per write transaction when the run is not atomic (default: batch_contacts of the configuration, 1000)")
-	fs.DurationVar(&o.wait, "wait", 0, "wait up to `duration` for another run of the same database to finish (default: stop at once)")
+	fs.DurationVar(&o.wait, "wait", 0, "wait up to `DURATION` for another run of the same database to finish (default: stop at once)")
 	fs.BoolVar(&o.create, "create", false, "create the database when the path does not exist")
 	fs.BoolVar(&o.wal, "wal", false, "switch the database to WAL journal mode before the run (a persistent change; default: leave the mode as it is)")
-	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `file`")
-	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `file`")
+	fs.StringVar(&o.report, "report", "", "write the run report as JSON to `FILE.json`")
+	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the pre-scheduled emails per day, before and after load balancing, to `FILE.svg`")
 	fs.BoolVar(&o.whatIf, "what-if", false, "preview what a run with these rules and configuration would change in the stored plan, by state and email type, and exit (nothing is written)")
-	fs.StringVar(&o.whatIfOut, "what-if-out", "", "with -what-if, write one CSV line per changed row to `file`")
-	explain := fs.String("explain", "", "print the decision trail of the contact with this `id` and exit (nothing is written)")
+	fs.StringVar(&o.whatIfOut, "what-if-out", "", "with -what-if, write one CSV line per changed row to `FILE.csv`")
+	explain := fs.String("explain", "", "print the decision trail of the contact `CONTACT_ID` and exit (nothing is written)")
 	fs.BoolVar(&o.status, "status", false, "print the last runs recorded in the database and exit")
-	fs.IntVar(&o.upcoming, "upcoming", 0, "print the stored plan's emails of the next `days` days (per day the total and each type, with the daily cap, threshold and effective-date soft limit) and exit (nothing is written)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log `format` on stderr: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitOK, false
-		}
-		return nil, exitInput, false
+	fs.IntVar(&o.upcoming, "upcoming", 0, "print the stored plan's emails of the next `DAYS` days (per day the total and each type, with the daily cap, threshold and effective-date soft limit) and exit (nothing is written)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "write the log lines on stderr as `text|json`")
+	if code, ok := c.Parse(args, stdout, stderr); !ok {
+		return nil, code, false
 	}
 	bad := func(format string, a ...any) (*options, int, bool) {
-		fmt.Fprintf(stderr, "schedule: "+format+"\n", a...)
-		fmt.Fprintln(stderr, usageLine)
-		return nil, exitInput, false
+		return nil, c.Fail(stderr, format, a...), false
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -290,14 +296,38 @@ func parseFlags(args []string, stderr io.Writer) (*options, int, bool) {
 	return &o, 0, true
 }
 
+// glossary explains the words the command's output keeps because they are
+// what the database stores (the README has the same list).
+const glossary = `Words the output uses:
+  pre-scheduled   planned to go out on its date; the sending system takes it from there
+  skipped         will not go out; the skip reason says why
+  Email types     birthday (14 days before the birthday), effective_date (30 days before
+                  the policy's anniversary), aep (Annual Enrollment Period, Sep 15-30),
+                  post_window (first free day after an exclusion period that blocked an
+                  email), campaign_NAME, and follow-ups of an email sent in the last 35
+                  days: followup_1_cold (no engagement), followup_2_clicked_no_hq (clicked
+                  a link), followup_3_hq_no_yes (answered the health questions, no
+                  condition), followup_4_hq_with_yes (answered them, with a condition)
+  Skip reasons    exclusion_window:CA:birthday (inside CA's exclusion period around the
+                  birthday), year_round:NY (NY allows no marketing email all year),
+                  missing_anchor:CA:birthday (CA's rule needs the birthday, which is
+                  missing or unreadable), rule_error:FL (FL's rule failed for the contact),
+                  campaign_conflict (another campaign email wins the day),
+                  frequency_limit (more emails in the period than the limit allows)
+  priority        lower numbers are more important: birthday and effective date 10,
+                  AEP 20, post-window 30; they win under the frequency limit, for a
+                  campaign's day and on a day over the cap
+  daily cap       load balancing keeps each day near it (7 % of the valid contacts);
+                  a day above the threshold (cap x 1.2) gives its excess to later days`
+
 // run is the command: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, code, ok := parseFlags(args, stderr)
+	o, code, ok := parseFlags(args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "schedule: "+format+"\n", a...)
+		fmt.Fprintf(stderr, "schedule: %s\n", cli.Plain(fmt.Sprintf(format, a...)))
 		return code
 	}
 	logger := newLogger(stderr, o.logFormat)
@@ -306,7 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.config != "" {
 		var err error
 		if cf, err = configfile.Load(ctx, o.config); err != nil {
-			return fail(exitInput, "%v", err)
+			return fail(exitInput, "configuration file %s", cli.Plain(err.Error()))
 		}
 	}
 	if o.db != "" {
@@ -406,7 +436,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// progress to show.
 		ex, err := sch.ExplainAt(ctx, today, src, o.explain)
 		if errors.Is(err, scheduler.ErrContactNotFound) {
-			return fail(exitInput, "explain %d: %v", o.explain, err)
+			return fail(exitInput, "no contact %d in %s", o.explain, cf.Database)
 		}
 		if err != nil {
 			return fail(exitRun, "explain %d: %v", o.explain, err)

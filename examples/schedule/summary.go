@@ -86,10 +86,12 @@ func addMonths(first datecalc.Date, n int) datecalc.Date {
 // writeMonths prints the table of pre-scheduled emails per month.
 func writeMonths(w io.Writer, today datecalc.Date, b *loadbalance.Report) error {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\nPre-scheduled emails per month (daily cap %d, threshold %d, effective-date soft limit %d;\n", b.Cap, b.Threshold, b.EDSoftLimit)
-	fmt.Fprintf(&sb, "%d moved: %d effective-date smoothing, %d overflow; %d could not move)\n", b.Moved, b.EDSmoothed, b.Overflowed, b.Unmovable+b.EDUnsmoothed)
+	fmt.Fprintf(&sb, "\nPre-scheduled emails per month, before and after load balancing\n")
+	fmt.Fprintf(&sb, "Daily cap %d emails; a day above %d gives its excess to the next days with room; a day with more than %d\n", b.Cap, b.Threshold, b.EDSoftLimit)
+	fmt.Fprintf(&sb, "effective-date emails spreads them over nearby days. %d emails moved (%d effective-date, %d off busy days);\n", b.Moved, b.EDSmoothed, b.Overflowed)
+	fmt.Fprintf(&sb, "%d stayed because no other day was allowed for them (exclusion period, event, frequency limit) or had room.\n", b.Unmovable+b.EDUnsmoothed)
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "month\tbefore\tafter\teffective date\tbusiest day\tdays over cap\tdays changed\t")
+	fmt.Fprintln(tw, "month\tbefore\tafter\teffective date\tbusiest day\tdays over cap\tdays with moves\t")
 	var total monthVolume
 	for _, m := range months(today, b) {
 		fmt.Fprintf(tw, "%04d-%02d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", m.month.Year(), int(m.month.Month()), m.before, m.after, m.ed, m.maxDay, m.daysOverCap, m.daysShifted)
@@ -128,7 +130,7 @@ func writeOverThreshold(sb *strings.Builder, b *loadbalance.Report) {
 			sb.WriteString("Days still above the threshold: every later day their excess may use (up to each email's event,\n" +
 				"or the end of its AEP send window) was full, excluded for its contact or over its frequency limit:\n")
 		}
-		fmt.Fprintf(sb, "  %s  %d emails, %d could not move\n", d.Date, d.Total, d.Stuck)
+		fmt.Fprintf(sb, "  %s  %d emails, %d of them with no other allowed day\n", d.Date, d.Total, d.Stuck)
 	}
 	if n > maxOverThresholdDays {
 		fmt.Fprintf(sb, "  and %d more days\n", n-maxOverThresholdDays)
@@ -151,7 +153,7 @@ func writeStatus(ctx context.Context, w io.Writer, st *sqlite.Store) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Last %d of %d runs, newest first:\n\n", min(statusRuns, len(cps)), len(cps))
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN ID\tRUN DATE\tSTATUS\tSTARTED (UTC)\tDURATION\tCONTACTS\tINSERTED\tUPDATED\tDELETED\tUNCHANGED\tCONFLICTING\tTAKEN\tDELETED CONTACTS\tERROR")
+	fmt.Fprintln(tw, "RUN ID\tRUN DATE\tSTATUS\tSTARTED (UTC)\tDURATION\tCONTACTS\tNEW\tCHANGED\tDELETED\tUNCHANGED\tNOT WRITTEN\tTAKEN\tGONE\tERROR")
 	recent := slices.Clone(cps[max(0, len(cps)-statusRuns):])
 	slices.Reverse(recent)
 	for _, c := range recent {
@@ -176,9 +178,18 @@ func writeStatus(ctx context.Context, w io.Writer, st *sqlite.Store) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	sb.WriteString(statusLegend)
 	_, err = io.WriteString(w, sb.String())
 	return err
 }
+
+// statusLegend says what -status's columns count.
+const statusLegend = `
+NEW, CHANGED, DELETED, UNCHANGED: rows of the plan (email_schedules) the run inserted, updated, deleted, left as they were.
+NOT WRITTEN: planned emails the history already holds (same contact, type and year): never sent twice.
+TAKEN: rows the sending system took over during the run; those contacts are planned again by the next run.
+GONE: contacts that no longer exist; their planned emails were deleted, their history kept.
+`
 
 func orDash(s string) string {
 	if s == "" {

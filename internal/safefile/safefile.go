@@ -35,7 +35,13 @@ func Read(ctx context.Context, path string, limit int64) ([]byte, error) {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err // *fs.PathError names the path
+		// "path: no such file or directory", not "stat path: ...": the
+		// message is read by people, and errors.Is still sees the cause.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := check(path, st, limit); err != nil {
 		return nil, err

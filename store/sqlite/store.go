@@ -45,6 +45,13 @@ type Options struct {
 	// remains, marked failed when possible). A nightly run holds the write
 	// lock only while it applies its (small) delta at the end; a run whose
 	// delta is large (a first run) holds it much longer: see Begin.
+	//
+	// The default, false, is also the schedule command's (its -atomic and
+	// the configuration's atomic turn it on): a run commits in short
+	// transactions of BatchContacts whole contacts, so that the sending
+	// system keeps writing beside it. An interrupted run then leaves every
+	// contact with its complete previous or complete new plan, and the next
+	// run finishes the job.
 	Atomic bool
 	// BufferRows is the number of changed rows a run keeps in memory
 	// before it starts writing them while it still reads (in WAL mode) or

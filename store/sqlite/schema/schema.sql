@@ -1,5 +1,6 @@
 -- Schema of an emailsched organisation database, in the shape the
--- migrations create when something is missing (SPEC §9).
+-- migrations create when something is missing (see the documentation of
+-- package store/sqlite).
 --
 -- Format rules, relied on by migrate.go: one statement per CREATE; inside a
 -- CREATE TABLE, one column per line ("name TYPE [constraints]"), table
