@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/store/sqlite"
@@ -32,9 +34,42 @@ var (
 	rowsLine    = regexp.MustCompile(`(?m)^  rows: inserted (\d+), updated (\d+), deleted (\d+), unchanged (\d+), conflicting (\d+)$`)
 	planLine    = regexp.MustCompile(`(?m)^  contacts (\d+) \(.*\); plan (\d+) rows$`)
 	keptLine    = regexp.MustCompile(`(?m)^scenario databases kept in (.+)$`)
-	firstRatio  = regexp.MustCompile(`^first run: ratio end-to-end/floor = (\d+\.\d+)$`)
+	firstRatio  = regexp.MustCompile(`^first run: ratio end-to-end/floor with indexes maintained = (\d+\.\d+)$`)
+	bulkRatio   = regexp.MustCompile(`^first run: ratio end-to-end/bulk floor = (\d+\.\d+)$`)
 	nightlyLine = regexp.MustCompile(`^nightly run: ratio = (\d+\.\d+), rows rewritten = (\d+\.\d+) %$`)
+	// The first run's index build: in bulk, or not.
+	runBuild = regexp.MustCompile(`(?m)^first run: (?:index build (\d+\.\d\d) s \((\d+) indexes\)|(no index build) \(the indexes maintained\))$`)
+	// The bulk floor's index build.
+	floorBuild = regexp.MustCompile(`(?m)^bulk floor: index build (\d+\.\d\d) s$`)
+	// Whether the run wrote in bulk, and its checkpoints.
+	bulkLine       = regexp.MustCompile(`(?m)^  written in bulk        (yes|no)\b.*$`)
+	checkpointLine = regexp.MustCompile(`(?m)^  WAL checkpoints        (\d+) after the run's commits, (\d+\.\d\d) s \(Store\.LastWrite\)$`)
+	journalLine    = regexp.MustCompile(`(?m)^  journal mode           (\w+)$`)
+	// The write-ahead log's peak during a run and during a floor's
+	// measures (one per way measured in WAL mode).
+	runWAL   = regexp.MustCompile(`(?m)^  write-ahead log peak   (?:no WAL \(journal mode (\w+)\)|(\d+\.\d) MiB) during the run \(.*\)$`)
+	floorWAL = regexp.MustCompile(`(?m)^    write-ahead log peak (no WAL \(journal mode \w+\)|\d+\.\d MiB(?: \((?:multi|prepared)\))?(?:, \d+\.\d MiB \((?:multi|prepared)\))*)$`)
 )
+
+// lastLines returns the last n lines of out.
+func lastLines(t *testing.T, out string, n int) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) < n {
+		t.Fatalf("output too short:\n%s", out)
+	}
+	return lines[len(lines)-n:]
+}
+
+// positive checks that the matched ratios are positive numbers.
+func positive(t *testing.T, ss ...string) {
+	t.Helper()
+	for _, s := range ss {
+		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
+			t.Errorf("ratio %q: want a positive number", s)
+		}
+	}
+}
 
 // TestRun runs the whole program (both scenarios, each in a re-executed
 // process) on 2,000 contacts and checks its output for consistency with the
@@ -48,21 +83,16 @@ func TestRun(t *testing.T) {
 	out := stdout.String()
 	t.Log(out)
 
-	// The last two lines, exactly.
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) < 2 {
-		t.Fatalf("output too short")
+	// The last three lines, exactly: the first run's ratios (floor with
+	// the indexes maintained, then bulk floor), the nightly line.
+	lines := lastLines(t, out, 3)
+	m0 := firstRatio.FindStringSubmatch(lines[0])
+	m1 := bulkRatio.FindStringSubmatch(lines[1])
+	m2 := nightlyLine.FindStringSubmatch(lines[2])
+	if m0 == nil || m1 == nil || m2 == nil {
+		t.Fatalf("last lines are not the ratio lines:\n%s", strings.Join(lines, "\n"))
 	}
-	m1 := firstRatio.FindStringSubmatch(lines[len(lines)-2])
-	m2 := nightlyLine.FindStringSubmatch(lines[len(lines)-1])
-	if m1 == nil || m2 == nil {
-		t.Fatalf("last lines are not the ratio lines:\n%s\n%s", lines[len(lines)-2], lines[len(lines)-1])
-	}
-	for _, s := range []string{m1[1], m2[1]} {
-		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
-			t.Errorf("ratio %q: want a positive number", s)
-		}
-	}
+	positive(t, m0[1], m1[1], m2[1])
 	rewritten, err := strconv.ParseFloat(m2[2], 64)
 	if err != nil || rewritten >= 100 || rewritten < 0 {
 		t.Errorf("rows rewritten %q %%: want a number in [0, 100)", m2[2])
@@ -75,6 +105,32 @@ func TestRun(t *testing.T) {
 	kept := keptLine.FindStringSubmatch(out)
 	if len(rows) != 2 || len(plans) != 2 || kept == nil {
 		t.Fatalf("want two rows lines, two plan lines and the kept directory; got %d, %d, %v", len(rows), len(plans), kept)
+	}
+	// Journal mode DELETE (the production default): no WAL anywhere; 2,000
+	// contacts are too few rows for the run to write in bulk, but the bulk
+	// floor always does.
+	if j := journalLine.FindAllStringSubmatch(out, -1); len(j) != 2 || j[0][1] != "delete" || j[1][1] != "delete" {
+		t.Errorf("journal mode lines %q: want two, delete", j)
+	}
+	if w := runWAL.FindAllStringSubmatch(out, -1); len(w) != 2 || w[0][1] != "delete" || w[1][1] != "delete" {
+		t.Errorf("run write-ahead log lines %q: want two, no WAL (journal mode delete)", w)
+	}
+	// Floor with the indexes maintained, bulk floor, nightly floor.
+	if w := floorWAL.FindAllStringSubmatch(out, -1); len(w) != 3 || w[0][1] != "no WAL (journal mode delete)" {
+		t.Errorf("floor write-ahead log lines %q: want three, no WAL (journal mode delete)", w)
+	}
+	if c := checkpointLine.FindAllStringSubmatch(out, -1); len(c) != 2 || c[0][1] != "0" || c[1][1] != "0" {
+		t.Errorf("checkpoint lines %q: want two, 0 checkpoints in journal mode delete", c)
+	}
+	if b := bulkLine.FindAllStringSubmatch(out, -1); len(b) != 2 || b[0][1] != "no" || b[1][1] != "no" {
+		t.Errorf("written-in-bulk lines %q: want two, no", b)
+	}
+	if b := runBuild.FindAllStringSubmatch(out, -1); len(b) != 1 || b[0][3] == "" {
+		t.Errorf("first run's index build lines %q: want one, no index build", b)
+	}
+	fb := floorBuild.FindAllStringSubmatch(out, -1)
+	if len(fb) != 1 {
+		t.Fatalf("bulk floor's index build lines %q: want one", fb)
 	}
 	for i, scenario := range []string{scenarioFirst, scenarioNightly} {
 		data, err := os.ReadFile(filepath.Join(kept[1], scenario+".result.json"))
@@ -116,6 +172,17 @@ func TestRun(t *testing.T) {
 		}
 		if r.PeakRSS < 0 || r.Floor.Total <= 0 || r.EndToEnd <= 0 {
 			t.Errorf("%s: peak RSS %d, floor %v, end-to-end %v", scenario, r.PeakRSS, r.Floor.Total, r.EndToEnd)
+		}
+		if r.Journal != "delete" || r.WALPeak != 0 || r.Write.Bulk || r.Write.Checkpoints != 0 {
+			t.Errorf("%s: journal %q, WAL peak %d, write %+v: want delete, no WAL, not in bulk", scenario, r.Journal, r.WALPeak, r.Write)
+		}
+		if scenario == scenarioFirst {
+			checkBulkFloor(t, &r, fb[0][1], m0[1], m1[1])
+			if !r.BulkAllowed {
+				t.Errorf("first run: bulk writes not allowed by default")
+			}
+		} else if r.Floor.Bulk != nil || r.BulkAllowed {
+			t.Errorf("nightly run: bulk floor %+v, bulk allowed %v: want none", r.Floor.Bulk, r.BulkAllowed)
 		}
 	}
 
@@ -159,6 +226,170 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// checkBulkFloor checks the first run's result against its bulk floor
+// and the printed figures: the bulk floor's index build, the ratios.
+func checkBulkFloor(t *testing.T, r *result, build, ratio, bulk string) {
+	t.Helper()
+	b := r.Floor.Bulk
+	if b == nil {
+		t.Fatal("first run: no bulk floor")
+	}
+	// The production schema's secondary indexes of email_schedules.
+	if b.Best.Indexes < 10 || b.Best.Build <= 0 || b.Total != r.Floor.ReadContacts+b.Best.Time || b.Best.Time < b.Best.Drop+b.Best.Build {
+		t.Errorf("bulk floor %+v (read %v): want 10 indexes or more, an index build, the floor's read plus the transaction", b, r.Floor.ReadContacts)
+	}
+	if len(b.Inserts) != len(r.Floor.Inserts) {
+		t.Errorf("bulk floor measured %d ways, the floor %d", len(b.Inserts), len(r.Floor.Inserts))
+	}
+	if got := fmt.Sprintf("%.2f", b.Best.Build.Seconds()); got != build {
+		t.Errorf("bulk floor: index build printed %s, result %s", build, got)
+	}
+	if got := fmt.Sprintf("%.2f", r.ratio()); got != ratio {
+		t.Errorf("ratio with indexes maintained printed %s, result %s", ratio, got)
+	}
+	if got := fmt.Sprintf("%.2f", r.bulkRatio()); got != bulk {
+		t.Errorf("bulk ratio printed %s, result %s", bulk, got)
+	}
+}
+
+// TestRunBulk runs the first run alone in WAL mode on enough contacts for
+// the adapter to write it in bulk (more than 20,000 rows, all of them new)
+// and checks the bulk lines and the write-ahead log's figures. (Several
+// runs' median: TestMedianRun, and TestRun's -runs 3.)
+func TestRunBulk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 contacts")
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-contacts", "10000", "-dir", dir, "-keep", "-wal", "-scenario", "first", "-floor-insert", "multi"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	t.Log(out)
+	lines := lastLines(t, out, 2)
+	m0 := firstRatio.FindStringSubmatch(lines[0])
+	m1 := bulkRatio.FindStringSubmatch(lines[1])
+	if m0 == nil || m1 == nil {
+		t.Fatalf("last lines are not the first run's ratio lines:\n%s", strings.Join(lines, "\n"))
+	}
+	positive(t, m0[1], m1[1])
+	if strings.Contains(out, "nightly run:") {
+		t.Errorf("-scenario first printed a nightly line")
+	}
+	if j := journalLine.FindAllStringSubmatch(out, -1); len(j) != 1 || j[0][1] != "wal" {
+		t.Errorf("journal mode lines %q: want one, wal", j)
+	}
+	w := runWAL.FindAllStringSubmatch(out, -1)
+	if len(w) != 1 || w[0][2] == "" || w[0][2] == "0.0" {
+		t.Errorf("run write-ahead log lines %q: want one, with a size", w)
+	}
+	if w := floorWAL.FindAllStringSubmatch(out, -1); len(w) != 2 || !strings.HasSuffix(w[0][1], " MiB (multi)") || !strings.HasSuffix(w[1][1], " MiB (multi)") {
+		t.Errorf("floor write-ahead log lines %q: want two (the floors), in MiB", w)
+	}
+	c := checkpointLine.FindAllStringSubmatch(out, -1)
+	if len(c) != 1 {
+		t.Fatalf("checkpoint lines %q: want one", c)
+	}
+	if b := bulkLine.FindAllStringSubmatch(out, -1); len(b) != 1 || b[0][1] != "yes" {
+		t.Fatalf("written-in-bulk lines %q: want one, yes (did store/sqlite raise its bulk threshold above 10,000 contacts' 31,000 rows?)", b)
+	}
+	rb := runBuild.FindAllStringSubmatch(out, -1)
+	fb := floorBuild.FindAllStringSubmatch(out, -1)
+	if len(rb) != 1 || len(fb) != 1 || rb[0][1] == "" {
+		t.Fatalf("index build lines %q, %q: want one of each, the run's in bulk", rb, fb)
+	}
+
+	kept := keptLine.FindStringSubmatch(out)
+	if kept == nil {
+		t.Fatal("no kept directory")
+	}
+	data, err := os.ReadFile(filepath.Join(kept[1], scenarioFirst+".result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Journal != "wal" || r.WALPeak <= 0 || !r.Write.Bulk || !r.BulkAllowed {
+		t.Errorf("journal %q, WAL peak %d, write %+v: want wal, a peak, in bulk", r.Journal, r.WALPeak, r.Write)
+	}
+	if got := fmt.Sprintf("%.1f", float64(r.WALPeak)/(1<<20)); got != w[0][2] {
+		t.Errorf("run's WAL peak printed %s MiB, result %s", w[0][2], got)
+	}
+	if c[0][1] != strconv.Itoa(r.Write.Checkpoints) || c[0][2] != fmt.Sprintf("%.2f", r.Write.CheckpointTime.Seconds()) {
+		t.Errorf("checkpoints printed %q, result %d, %v", c[0][0], r.Write.Checkpoints, r.Write.CheckpointTime)
+	}
+	if r.Write.Indexes != r.Floor.Bulk.Best.Indexes || rb[0][2] != strconv.Itoa(r.Write.Indexes) ||
+		rb[0][1] != fmt.Sprintf("%.2f", r.Write.Build.Seconds()) || r.Floor.Bulk.Best.WALPeak <= 0 || r.Floor.Inserts[0].WALPeak <= 0 {
+		t.Errorf("run %+v, printed %q; bulk floor %+v", r.Write, rb[0][0], r.Floor.Bulk)
+	}
+	checkBulkFloor(t, &r, fb[0][1], m0[1], m1[1])
+}
+
+// TestMedianRun checks that the first run's median is taken on the bulk
+// ratio, the nightly run's on its ratio.
+func TestMedianRun(t *testing.T) {
+	mk := func(scenario string, floor, bulk time.Duration) *result {
+		r := &result{Scenario: scenario, EndToEnd: 10 * time.Second}
+		r.Floor.Total = floor
+		if bulk > 0 {
+			r.Floor.Bulk = &bulkFloor{Total: bulk}
+		}
+		return r
+	}
+	// Ratios to the floor 1, 2, 5; to the bulk floor 10, 2, 4: the
+	// medians differ.
+	firsts := []*result{mk(scenarioFirst, 10*time.Second, time.Second), mk(scenarioFirst, 5*time.Second, 5*time.Second), mk(scenarioFirst, 2*time.Second, 2500*time.Millisecond)}
+	var b bytes.Buffer
+	if m := medianRun(&b, scenarioFirst, firsts); m != firsts[2] {
+		t.Errorf("first: median run %+v, want the third (bulk ratio 4)", m)
+	}
+	if want := "\nfirst run: ratios end-to-end/bulk floor of the 3 runs 10.00, 2.00, 4.00; median 4.00\n"; b.String() != want {
+		t.Errorf("first: printed %q, want %q", b.String(), want)
+	}
+	nightlies := []*result{mk(scenarioNightly, 10*time.Second, 0), mk(scenarioNightly, 5*time.Second, 0), mk(scenarioNightly, 2*time.Second, 0)}
+	b.Reset()
+	if m := medianRun(&b, scenarioNightly, nightlies); m != nightlies[1] {
+		t.Errorf("nightly: median run %+v, want the second (ratio 2)", m)
+	}
+	if want := "\nnightly run: ratios of the 3 runs 1.00, 2.00, 5.00; median 2.00\n"; b.String() != want {
+		t.Errorf("nightly: printed %q, want %q", b.String(), want)
+	}
+}
+
+// TestTableRow checks that every row of the scaling table has the
+// header's columns, and the first run's bulk cells.
+func TestTableRow(t *testing.T) {
+	header := strings.Split(tableHeader, "\n")
+	cols := strings.Count(header[0], "|")
+	if strings.Count(header[1], "|") != cols {
+		t.Fatalf("header %q: its two lines have different columns", tableHeader)
+	}
+	first := &result{Scenario: scenarioFirst, Planned: 30, EndToEnd: 3 * time.Second, PeakRSS: 100 << 20,
+		Write: writeStats{Bulk: true, Indexes: 11, Build: 1250 * time.Millisecond}}
+	first.Floor.Total = 2 * time.Second
+	first.Floor.Bulk = &bulkFloor{Total: 1500 * time.Millisecond, Best: insertMeasure{Build: 500 * time.Millisecond}}
+	nightly := &result{Scenario: scenarioNightly, Planned: 31, EndToEnd: time.Second}
+	nightly.Floor.Total = time.Second
+	for _, c := range []struct {
+		first, nightly *result
+	}{{first, nightly}, {first, nil}, {nil, nightly}} {
+		row := tableRow(10, c.first, c.nightly, "1/2/3", "4/5/6")
+		if n := strings.Count(row, "|"); n != cols {
+			t.Errorf("row %q: %d separators, the header %d", row, n, cols)
+		}
+	}
+	if row := tableRow(10, first, nil, "1/2/3", "4/5/6"); !strings.HasPrefix(row, "| 10 | 30 | 3.00 | 2.00 | 1.50 | 1.50 | 2.00 | 1.25 / 0.50 | 100 | – |") {
+		t.Errorf("row %q", row)
+	}
+	first.Write = writeStats{}
+	if row := tableRow(10, first, nil, "1/2/3", "4/5/6"); !strings.Contains(row, " | – / 0.50 | ") {
+		t.Errorf("row of a run not in bulk %q: want – / 0.50", row)
+	}
+}
+
 // TestFlags checks that bad flags are refused with exit code 3 (bad
 // usage), the problem and the synopsis on stderr.
 func TestFlags(t *testing.T) {
@@ -173,6 +404,7 @@ func TestFlags(t *testing.T) {
 		{"-floor-insert", "fast"},
 		{"-runs", "0"},
 		{"-workers", "-1"},
+		{"-bulk=maybe"},
 		{"extra"},
 		{"-child", "first"},
 		{"-verbose"},

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // copyFresh copies the database file src (and its write-ahead log, if one
@@ -118,4 +120,65 @@ func mib(n int64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// walPoll is how often a walWatch looks at the size of the write-ahead log.
+const walPoll = 50 * time.Millisecond
+
+// walWatch follows the size of a database's write-ahead log (its "-wal"
+// file) while something runs, and keeps the largest size seen: sampled at
+// the start, every walPoll, and at the end. A missing file counts 0 (no
+// WAL yet, or a database in rollback-journal mode).
+type walWatch struct {
+	path string
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+	peak int64 // written by the polling goroutine until done is closed
+}
+
+// watchWAL starts watching the write-ahead log of the database at db.
+func watchWAL(db string) *walWatch {
+	w := &walWatch{path: db + "-wal", stop: make(chan struct{}), done: make(chan struct{})}
+	w.sample()
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(walPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+				w.sample()
+			}
+		}
+	}()
+	return w
+}
+
+func (w *walWatch) sample() {
+	if st, err := os.Stat(w.path); err == nil && st.Size() > w.peak {
+		w.peak = st.Size()
+	}
+}
+
+// finish stops the watch and returns the largest size seen, in bytes.
+// Calling it again returns the same size.
+func (w *walWatch) finish() int64 {
+	w.once.Do(func() {
+		close(w.stop)
+		<-w.done
+		w.sample()
+	})
+	return w.peak
+}
+
+// walText formats a write-ahead log's peak size: "no WAL" in a journal
+// mode other than WAL.
+func walText(journal string, peak int64) string {
+	if journal != "wal" {
+		return fmt.Sprintf("no WAL (journal mode %s)", journal)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(peak)/(1<<20))
 }

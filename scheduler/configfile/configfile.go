@@ -46,6 +46,9 @@ type File struct {
 	// writes its changes, once it has planned every contact, in short
 	// transactions of whole contacts (see BatchContacts).
 	Atomic bool
+	// BulkWrites lets a run that is not atomic write a large change in
+	// bulk, in one transaction (sqlite.Options.BulkWrites).
+	BulkWrites bool
 	// BatchContacts bounds the contacts of one write transaction when the
 	// run is not atomic (1-1,000,000; a transaction also ends after about
 	// 200 ms). Defaults to 1000.

@@ -181,16 +181,16 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown key", "send_tme: \"08:30\"\n", `c.yaml:1:1: unknown key "send_tme" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
+		{"unknown key", "send_tme: \"08:30\"\n", `c.yaml:1:1: unknown key "send_tme" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, bulk_writes, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
     1 | send_tme: "08:30"
       | ^`},
 		{"unknown key in section", "timing:\n  birthday: 3\n", `c.yaml:2:3: unknown key "birthday" in timing; allowed: birthday_days_before, effective_date_days_before, catch_up_spread_days
     2 |   birthday: 3
       |   ^`},
-		{"dotted key", "timing.catch_up_spread_days: 3\n", `c.yaml:1:1: unknown key "timing.catch_up_spread_days" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
+		{"dotted key", "timing.catch_up_spread_days: 3\n", `c.yaml:1:1: unknown key "timing.catch_up_spread_days" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, bulk_writes, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
     1 | timing.catch_up_spread_days: 3
       | ^`},
-		{"anchor on unknown key", "x: &days 3\n", `c.yaml:1:1: unknown key "x" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
+		{"anchor on unknown key", "x: &days 3\n", `c.yaml:1:1: unknown key "x" at the top level; allowed: time_zone, send_time, database, rules, pre_window_buffer, atomic, bulk_writes, batch_contacts, aep_dates, aep_last_day, timing, priorities, follow_ups, frequency_limit, load_balancing, backup
     1 | x: &days 3
       | ^`},
 		{"duplicate", "batch_contacts: 5\nbatch_contacts: 6\n", `c.yaml:2:1: duplicate key "batch_contacts", first set on line 1

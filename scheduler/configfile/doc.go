@@ -29,6 +29,7 @@
 //	rules: ""                         # a .rules file or a directory of them; "" = the default rules
 //	pre_window_buffer: null           # 0-366 days; null = the rules files' own (60 in the default rules)
 //	atomic: false                     # true: a run is one transaction
+//	bulk_writes: false                # true: a large change is written in bulk, in one transaction
 //	batch_contacts: 1000              # 1-1000000: contacts per write transaction when not atomic
 //	aep_dates: ["09-15"]              # one or more MM-DD; each contact gets one (stable hash)
 //	timing:

@@ -63,6 +63,13 @@ var (
 				"run leaves the previous plan entirely intact, but the sending system waits while all of it is " +
 				"written. The -atomic flag of the command overrides it."},
 			set: func(f *File, v value) { f.Atomic = v.b }, get: func(f *File) any { return f.Atomic }},
+		{Param: scheduler.Param{Key: "bulk_writes", Kind: scheduler.KindBool, Default: false,
+			Doc: "true: a run whose changes turn out to be a large share of the plan's table (at least half its rows: " +
+				"a first run, or new rules that re-plan most emails) writes them in one transaction, dropping the " +
+				"table's secondary indexes and creating them again, exactly as they were, before the commit: " +
+				"several times faster, but the sending system waits while it is written. For onboarding outside its " +
+				"busy hours. An atomic run writes in bulk anyway. The -bulk flag of the command overrides it."},
+			set: func(f *File, v value) { f.BulkWrites = v.b }, get: func(f *File) any { return f.BulkWrites }},
 		{Param: scheduler.Param{Key: "batch_contacts", Kind: scheduler.KindInt, Default: 1000, Min: 1, Max: 1_000_000,
 			Doc: "The most contacts one write transaction carries when a run is not atomic. The -batch flag of the " +
 				"command overrides it."},

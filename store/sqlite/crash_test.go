@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,10 +42,17 @@ var crashModes = map[string]sqlite.Options{
 	"atomic":        {Atomic: true},
 	"spill-batches": {BatchContacts: 15, BufferRows: 200},
 	"stream-atomic": {Atomic: true, BufferRows: 200},
+	// Bulk writes: the secondary indexes are dropped and created again
+	// inside the run's transaction (the child lowers the bulk minimum).
+	"bulk-atomic": {Atomic: true, BufferRows: 200},
+	"bulk-optin":  {BulkWrites: true, BatchContacts: 15, BufferRows: 200},
 }
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
+		if strings.HasPrefix(os.Getenv(crashModeEnv), "bulk-") {
+			sqlite.SetBulkMinRows(1)
+		}
 		if err := crashChild(path, crashModes[os.Getenv(crashModeEnv)]); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(3)
@@ -65,8 +73,13 @@ func crashChild(path string, opts sqlite.Options) error {
 	defer db.Close()
 	s := sqlite.New(db, opts)
 	sch := newScheduler(nil, crashRunID)
-	_, err = sch.RunAt(ctx, testToday, s, progressSink{s})
-	return err
+	if _, err = sch.RunAt(ctx, testToday, s, progressSink{s}); err != nil {
+		return err
+	}
+	if strings.HasPrefix(os.Getenv(crashModeEnv), "bulk-") && !s.LastWrite().Bulk {
+		return errors.New("the run did not write in bulk")
+	}
+	return nil
 }
 
 type progressSink struct{ s store.ScheduleSink }
@@ -236,6 +249,9 @@ func TestCrashSafety(t *testing.T) {
 		{"WAL", "batches", false, 12}, // written while the run reads
 		{"WAL", "atomic", true, 6},
 		{"WAL", "stream-atomic", false, 6},
+		{"DELETE", "bulk-atomic", false, 9},
+		{"DELETE", "bulk-optin", false, 9},
+		{"WAL", "bulk-atomic", false, 6},
 	} {
 		schema := "production"
 		if tc.fresh {
@@ -288,7 +304,7 @@ func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
 			t.Fatal(err)
 		}
 	}()
-	atomic := crashModes[mode].Atomic
+	atomic := crashModes[mode].Atomic || strings.HasPrefix(mode, "bulk-")
 
 	// The uninterrupted run: the reference plan, its duration and writes.
 	pristine := filepath.Join(dir, "pristine.sqlite3")
@@ -303,6 +319,10 @@ func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
 	oldPlan, newPlan := planByContact(t, baseDB, true), planByContact(t, refDB, true)
 	refContent := dump(t, refDB, true, true)
 	history := dump(t, baseDB, false, false)
+	schema := masterOf(t, baseDB)
+	if diff := cmp.Diff(schema, masterOf(t, refDB)); diff != "" {
+		t.Fatalf("the uninterrupted run changed the schema (-before +after):\n%s", diff)
+	}
 	changed := 0
 	for c := range newPlan {
 		if !slices.Equal(oldPlan[c], newPlan[c]) {
@@ -352,6 +372,9 @@ func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
 			}
 			if diff := cmp.Diff(history, dump(t, db, false, false)); diff != "" {
 				t.Fatalf("killed %s: history changed:\n%s", how, diff)
+			}
+			if diff := cmp.Diff(schema, masterOf(t, db)); diff != "" {
+				t.Fatalf("killed %s: the schema changed (-before +after):\n%s", how, diff)
 			}
 			got := planByContact(t, db, true)
 			olds, news := 0, 0

@@ -76,7 +76,12 @@
 // atomic run (Options.Atomic) writes everything in one transaction, and
 // then holds the write lock for as long as that takes: the writer reports
 // the longest hold (store.WriteReport), and the scheduler's summary prints
-// it. See Begin.
+// it. A run in one transaction whose changes are a large share of
+// email_schedules (a first run) writes in bulk: it drops the table's
+// secondary indexes inside its transaction and creates them again, exactly
+// as they were, before the commit, several times faster than keeping them
+// up to date row by row (Options.BulkWrites opts a run that is not atomic
+// in). See Begin.
 //
 // A run with Options.Atomic is one transaction; otherwise its changes are
 // committed in batches of whole contacts. After a crash at any moment every

@@ -22,10 +22,12 @@ const timeLayout = "2006-01-02 15:04:05"
 const plannedGuard = ` AND status IN ('pre-scheduled','skipped')`
 
 const (
-	insertSQL = `INSERT INTO email_schedules (contact_id, email_type, scheduled_send_date, scheduled_send_time,
+	insertHead = `INSERT INTO email_schedules (contact_id, email_type, scheduled_send_date, scheduled_send_time,
 		status, skip_reason, priority, campaign_instance_id, email_template, sms_template, scheduler_run_id,
 		event_year, event_month, event_day, catchup_note, metadata, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		VALUES `
+	insertRow = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	insertSQL = insertHead + insertRow
 	updateSQL = `UPDATE email_schedules SET email_type=?, scheduled_send_date=?, scheduled_send_time=?, status=?,
 		skip_reason=?, priority=?, campaign_instance_id=?, email_template=?, sms_template=?, scheduler_run_id=?,
 		event_year=?, event_month=?, event_day=?, catchup_note=?, metadata=?, updated_at=?
@@ -47,6 +49,13 @@ const (
 	// size (tens of kilobytes) every night.
 	dropLoadsSQL = `UPDATE scheduler_checkpoints SET plan_load=NULL WHERE plan_load IS NOT NULL AND rowid<>?`
 )
+
+// multiRows is the number of rows of one INSERT of a bulk write: one
+// statement per row costs a third more than one per hundred rows.
+const multiRows = 100
+
+// multiInsertSQL inserts multiRows rows.
+var multiInsertSQL = insertHead + strings.TrimSuffix(strings.Repeat(insertRow+",", multiRows), ",")
 
 // progress is what a run has written: contacts and rows.
 type progress struct {
@@ -79,12 +88,24 @@ func (p *progress) add(o progress) {
 //     rollback-journal mode, where its own reading would block its
 //     commits, it keeps them (in memory, or past Options.BufferRows in a
 //     temporary file) and writes them once it has read everything.
-//   - An atomic run keeps its changes in memory and applies them at Commit
-//     in one transaction: the sending system waits while all of them are
-//     written (seconds for a nightly run of a million contacts, minutes
-//     for a first run). Past Options.BufferRows it writes them while it
-//     reads (WAL mode: the lock is then held from the first write to the
-//     commit) or from a temporary file at the end (rollback-journal mode).
+//   - An atomic run keeps its changes in memory (past Options.BufferRows,
+//     in a temporary file) and applies them at Commit in one transaction:
+//     the sending system waits while all of them are written (seconds for
+//     a nightly run of a million contacts, about a minute for a first
+//     run). So does a run with Options.BulkWrites whose changes are large.
+//
+// # Bulk writes
+//
+// A run that writes in one transaction and changes at least half of
+// email_schedules' rows (and 20,000 rows; a first run, or new rules that
+// re-plan most rows) drops the table's secondary indexes inside that
+// transaction, writes, and creates them again from the statements
+// sqlite_master holds, with their ANALYZE statistics, before it commits:
+// the indexes are built once from sorted rows instead of being kept up to
+// date row by row. Indexes that enforce uniqueness stay, and so do the
+// triggers. Other connections see the database as it was, indexes
+// included, until the commit; a crash rolls the drop back with the rest.
+// Store.LastWrite says what the last run did.
 //
 // The writer reports the longest time it held the lock in one stretch
 // (store.WriteReport.LongestLock), and the scheduler's summary prints it.
@@ -201,10 +222,25 @@ func (w *writer) prepare(ctx context.Context) error {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	w.wal, w.fk = strings.EqualFold(mode, "wal"), fk != 0
+	if w.wal {
+		// The writer checkpoints the log itself after its commits, where
+		// SQLite's automatic checkpoint would, so that their time is known
+		// (WriteStats); release gives the connection its setting back.
+		if err := w.conn.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&w.autoCheckpoint); err != nil {
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
+		if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
+	}
 	// In WAL mode the run's reading never blocks its writing, and a run in
 	// short transactions writes as it goes, on a goroutine of its own: the
 	// write overlaps the read, and each transaction holds the lock briefly.
-	w.streaming = w.wal && !w.s.opts.Atomic
+	// A run that may write in bulk writes once it has read everything, when
+	// it knows how many rows it changes (see commitRows).
+	w.atomic = w.s.opts.Atomic
+	w.bulkOK = w.s.opts.Atomic || w.s.opts.BulkWrites
+	w.streaming = w.wal && !w.bulkOK
 	var err error
 	if w.layout, err = readLayout(ctx, w.conn); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
@@ -233,6 +269,20 @@ type writer struct {
 	// wal: the database is in WAL mode, where a run may write while it
 	// reads; fk: the connection enforces foreign keys.
 	wal, fk bool
+	// atomic: the run writes in one transaction (Options.Atomic, or a run
+	// with Options.BulkWrites whose changes are large); bulkOK: it may
+	// write in bulk (see bulk.go); idx: the indexes a bulk run dropped.
+	atomic, bulkOK bool
+	bulk           WriteStats
+	idx            []secondaryIndex
+	// autoCheckpoint is the connection's wal_autocheckpoint (pages) before
+	// the run took it over.
+	autoCheckpoint int
+	// A bulk write inserts the rows of contacts that only get new rows
+	// multiRows at a time: queued holds them until then, insMulti is the
+	// statement.
+	queued   []queuedRow
+	insMulti *sql.Stmt
 
 	ins, upd, del, park, still, prog, finish *sql.Stmt
 	savepoint, releaseSP, rollbackSP         *sql.Stmt
@@ -265,6 +315,12 @@ type writer struct {
 	recorded bool  // err is recorded in the checkpoint
 	closed   bool
 	open     bool // Atomic: the run's transaction is open
+}
+
+// queuedRow is a row a bulk write inserts with others.
+type queuedRow struct {
+	contact int64
+	e       *emailsched.Email
 }
 
 type pending struct {
@@ -371,9 +427,8 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 // overflow moves a run whose changes outgrew the buffer to writing as it
 // reads (WAL mode) or to a spill file (rollback-journal mode).
 func (w *writer) overflow(ctx context.Context) error {
-	if w.wal {
-		w.s.opts.Logger.Info("the run changes many rows: writing them while it reads", "rows_so_far", len(w.buf.rows),
-			"atomic", w.s.opts.Atomic)
+	if w.wal && !w.bulkOK {
+		w.s.opts.Logger.Info("the run changes many rows: writing them while it reads", "rows_so_far", len(w.buf.rows))
 		w.streaming = true
 		return w.flushAsync(ctx)
 	}
@@ -451,6 +506,28 @@ func validate(d *store.Delta) error {
 	return nil
 }
 
+// decideBulk decides, once the run has read everything, whether it writes
+// in bulk: when it may (Options.Atomic or Options.BulkWrites) and its
+// changes are a large share of email_schedules. A run that writes in bulk
+// writes in one transaction.
+func (w *writer) decideBulk(ctx context.Context) error {
+	if !w.bulkOK || w.streaming {
+		return nil
+	}
+	n := len(w.buf.rows)
+	if w.spill != nil {
+		n = w.spill.rows
+	}
+	ok, err := large(ctx, w.conn, n)
+	if err != nil || !ok {
+		return err
+	}
+	w.bulk.Bulk, w.atomic = true, true
+	w.s.opts.Logger.Info("bulk write: the run changes a large share of email_schedules; its secondary indexes are created again before the commit",
+		"rows", n, "atomic", w.s.opts.Atomic)
+	return nil
+}
+
 func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 	if w.closed {
 		return store.ErrClosed
@@ -461,6 +538,11 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 		return w.err
 	}
 	err := w.commit(ctx, &sum)
+	if err == nil {
+		w.s.mu.Lock()
+		w.s.lastWrite = w.bulk
+		w.s.mu.Unlock()
+	}
 	w.closed = true
 	w.release()
 	return err
@@ -480,6 +562,9 @@ func (w *writer) commit(ctx context.Context, sum *store.Summary) error {
 
 func (w *writer) commitRows(ctx context.Context, sum *store.Summary) error {
 	if err := w.await(); err != nil {
+		return w.fail(err)
+	}
+	if err := w.decideBulk(ctx); err != nil {
 		return w.fail(err)
 	}
 	if w.spill == nil {
@@ -522,7 +607,7 @@ func (w *writer) Abort(ctx context.Context, cause error) error {
 	w.closed = true
 	flushErr := w.await()
 	w.release()
-	if w.s.opts.Atomic {
+	if w.atomic {
 		w.total = progress{} // the run's transaction was rolled back
 	}
 	if w.recorded {
@@ -566,12 +651,13 @@ func yieldAfter(d time.Duration) time.Duration {
 func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *store.Summary) (progress, error) {
 	var committed progress
 	now := w.s.opts.Now().UTC().Format(timeLayout)
-	atomic := w.s.opts.Atomic
+	atomic := w.atomic
 	for start, off := 0, 0; ; {
 		var got progress
 		var end, o int
 		err := w.tx(ctx, sum != nil, func() error {
 			got, end, o = progress{}, start, off
+			w.queued = w.queued[:0] // a retried transaction starts afresh
 			if start == 0 {
 				got = b.empty
 			}
@@ -579,14 +665,28 @@ func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *sto
 			for end < len(b.pend) && (atomic || end-start < w.s.opts.BatchContacts) {
 				p := b.pend[end]
 				n := p.del + p.upd + p.ins
-				if err := w.contact(ctx, p, b.rows[o:o+n], now, &got.rows); err != nil {
-					return err
+				// In a bulk write, the rows of contacts that only get new
+				// rows (no guard, no savepoint) go in many to a statement.
+				if w.bulk.Bulk && !w.fk && p.del+p.upd == 0 {
+					if err := w.queue(ctx, p.contact, b.rows[o:o+n], now, &got.rows); err != nil {
+						return err
+					}
+				} else {
+					if err := w.insertQueued(ctx, now, &got.rows); err != nil {
+						return err
+					}
+					if err := w.contact(ctx, p, b.rows[o:o+n], now, &got.rows); err != nil {
+						return err
+					}
 				}
 				o += n
 				end++
 				if !atomic && time.Now().After(deadline) {
 					break
 				}
+			}
+			if err := w.insertQueued(ctx, now, &got.rows); err != nil {
+				return err
 			}
 			got.contacts += end - start
 			t := base
@@ -606,6 +706,66 @@ func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *sto
 		}
 		start, off = end, o
 	}
+}
+
+// queue queues the new rows of a contact, and inserts them when multiRows
+// are queued.
+func (w *writer) queue(ctx context.Context, contact int64, rows []emailsched.Email, now string, got *store.RowCounts) error {
+	for i := range rows {
+		w.queued = append(w.queued, queuedRow{contact: contact, e: &rows[i]})
+		if len(w.queued) == multiRows {
+			if err := w.insertQueued(ctx, now, got); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// insertQueued inserts the queued rows, in their order: multiRows in one
+// statement, fewer one by one. A statement that a unique index refuses
+// inserts nothing (SQLite undoes a failed statement); its rows are then
+// inserted one by one, and those the index refuses are counted as
+// RowCounts.Conflicting, as Write does.
+func (w *writer) insertQueued(ctx context.Context, now string, got *store.RowCounts) error {
+	q := w.queued
+	w.queued = w.queued[:0]
+	if len(q) == multiRows {
+		if w.insMulti == nil {
+			var err error
+			if w.insMulti, err = w.conn.PrepareContext(ctx, multiInsertSQL); err != nil {
+				return err
+			}
+		}
+		args := w.args[:0]
+		for _, r := range q {
+			args = rowValues(args, r.contact, r.e, w.sendTime, w.run.ID, now, true)
+		}
+		w.args = args
+		_, err := w.insMulti.ExecContext(ctx, args...)
+		clear(args)
+		if err == nil {
+			got.Inserted += len(q)
+			clear(q)
+			return nil
+		}
+		if !uniqueViolation(err) {
+			return fmt.Errorf("insert: %w", err)
+		}
+	}
+	for _, r := range q {
+		_, err := w.ins.ExecContext(ctx, w.fill(r.contact, r.e, now, true)...)
+		switch {
+		case uniqueViolation(err):
+			got.Conflicting++
+		case err != nil:
+			return fmt.Errorf("contact %d: insert %s: %w", r.contact, r.e.Type, err)
+		default:
+			got.Inserted++
+		}
+	}
+	clear(q)
+	return nil
 }
 
 func (w *writer) recordProgress(ctx context.Context, t progress) error {
@@ -839,7 +999,7 @@ func rowValues(a []any, contact int64, e *emailsched.Email, sendTime, runID, now
 // the run's one transaction, committed when final; otherwise an IMMEDIATE
 // transaction of its own, retried on transient errors.
 func (w *writer) tx(ctx context.Context, final bool, f func() error) error {
-	if w.s.opts.Atomic {
+	if w.atomic {
 		return w.atomicTx(ctx, final, f)
 	}
 	// Leave the lock free a while after a long transaction, whether the
@@ -867,8 +1027,26 @@ func (w *writer) tx(ctx context.Context, final bool, f func() error) error {
 			rollback(w.conn)
 			return err
 		}
+		w.checkpointLog(ctx)
 		return nil
 	})
+}
+
+// checkpointLog checkpoints the write-ahead log after a commit, as SQLite's
+// automatic checkpoint would once the log holds autoCheckpoint pages, and
+// counts its time. A checkpoint that cannot finish (another connection
+// reads an older snapshot) is not an error: the next one goes on.
+func (w *writer) checkpointLog(ctx context.Context) {
+	if !w.wal || w.autoCheckpoint <= 0 {
+		return
+	}
+	t := time.Now()
+	var busy, logPages, done int
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+		return
+	}
+	w.bulk.Checkpoints++
+	w.bulk.CheckpointTime += time.Since(t)
 }
 
 // atomicTx runs f in the run's single transaction (Options.Atomic), opening
@@ -884,6 +1062,15 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 		}
 		w.open = true
 		w.lock.held()
+		if w.bulk.Bulk {
+			t := time.Now()
+			idx, err := dropIndexes(ctx, w.conn)
+			if err != nil {
+				w.rollbackAtomic()
+				return err
+			}
+			w.idx, w.bulk.Indexes, w.bulk.Drop = idx, len(idx), time.Since(t)
+		}
 	}
 	if err := f(); err != nil {
 		w.rollbackAtomic()
@@ -891,6 +1078,15 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 	}
 	if !final {
 		return nil
+	}
+	if w.bulk.Bulk {
+		t := time.Now()
+		if err := createIndexes(ctx, w.conn, w.idx); err != nil {
+			w.rollbackAtomic()
+			return err
+		}
+		w.bulk.Build = time.Since(t)
+		w.s.opts.Logger.Info("bulk write: secondary indexes created again", "indexes", w.bulk.Indexes, "build", w.bulk.Build.Round(time.Millisecond))
 	}
 	if err := w.s.retry(ctx, "commit", func() error {
 		_, err := w.conn.ExecContext(ctx, "COMMIT")
@@ -901,6 +1097,7 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 	}
 	w.open = false
 	w.lock.released()
+	w.checkpointLog(ctx)
 	return nil
 }
 
@@ -920,7 +1117,7 @@ func (w *writer) failWrite(err error) error {
 	_ = w.await()
 	w.err = err
 	w.release()
-	if w.s.opts.Atomic {
+	if w.atomic {
 		w.total = progress{}
 	}
 	return err
@@ -932,7 +1129,7 @@ func (w *writer) fail(err error) error {
 	_ = w.await() // the batch in flight uses the connection; err is the failure to report
 	w.err = err
 	w.release()
-	if w.s.opts.Atomic {
+	if w.atomic {
 		w.total = progress{} // the run's transaction was rolled back
 	}
 	if rerr := w.record(context.Background(), err.Error()); rerr == nil {
@@ -969,12 +1166,12 @@ func (w *writer) release() {
 		<-w.hbDone
 		w.hbStop = nil
 	}
-	for _, st := range []*sql.Stmt{w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish, w.savepoint, w.releaseSP, w.rollbackSP} {
+	for _, st := range []*sql.Stmt{w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish, w.savepoint, w.releaseSP, w.rollbackSP, w.insMulti} {
 		if st != nil {
 			st.Close()
 		}
 	}
-	w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish = nil, nil, nil, nil, nil, nil, nil
+	w.ins, w.upd, w.del, w.park, w.still, w.prog, w.finish, w.insMulti = nil, nil, nil, nil, nil, nil, nil, nil
 	w.savepoint, w.releaseSP, w.rollbackSP = nil, nil, nil
 	if w.spill != nil {
 		w.spill.close()
@@ -983,6 +1180,9 @@ func (w *writer) release() {
 	if w.conn != nil {
 		rollback(w.conn)
 		w.lock.released()
+		if w.wal {
+			_, _ = w.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", w.autoCheckpoint))
+		}
 		w.conn.Close()
 		w.conn = nil
 	}

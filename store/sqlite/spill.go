@@ -20,10 +20,11 @@ import (
 // created; only its descriptor keeps it, so nothing is left behind, even
 // after a crash.
 type spill struct {
-	f   *os.File
-	w   *bufio.Writer
-	buf []byte
-	n   int // contacts in the file
+	f    *os.File
+	w    *bufio.Writer
+	buf  []byte
+	n    int // contacts in the file
+	rows int // rows in the file
 }
 
 func newSpill() (*spill, error) {
@@ -48,6 +49,7 @@ func (s *spill) add(p pending, rows []emailsched.Email) error {
 	}
 	s.buf = b
 	s.n++
+	s.rows += len(rows)
 	_, err := s.w.Write(b)
 	return err
 }
