@@ -17,42 +17,13 @@ import (
 // for byte, in a fixed order: what a run must leave as it was.
 func masterOf(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT type||'|'||name||'|'||tbl_name||'|'||coalesce(sql, '<null>') FROM sqlite_master ORDER BY type, name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return queryStrings(t, db, `SELECT type||'|'||name||'|'||tbl_name||'|'||coalesce(sql, '<null>') FROM sqlite_master ORDER BY type, name`)
 }
 
 // statsOf returns the rows of sqlite_stat1.
 func statsOf(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT tbl||'|'||coalesce(idx, '')||'|'||stat FROM sqlite_stat1 ORDER BY tbl, idx`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return queryStrings(t, db, `SELECT tbl||'|'||coalesce(idx, '')||'|'||stat FROM sqlite_stat1 ORDER BY tbl, idx`)
 }
 
 // TestBulkWrite plans a production database whose stored plan is empty

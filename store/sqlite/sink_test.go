@@ -70,6 +70,12 @@ func dump(t testing.TB, db *sql.DB, planned, content bool) []string {
 		quote(event_month)||'|'||quote(event_day)||'|'||quote(catchup_note)||'|'||quote(metadata)||'|'||
 		quote(batch_id)||'|'||quote(actual_send_datetime)
 		FROM email_schedules WHERE status %s ('pre-scheduled','skipped') ORDER BY contact_id, email_type, event_year, scheduled_send_date, id`, cols, cond)
+	return queryStrings(t, db, q)
+}
+
+// queryStrings returns the rows of a query of one text column.
+func queryStrings(t testing.TB, db *sql.DB, q string) []string {
+	t.Helper()
 	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
