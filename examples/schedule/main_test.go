@@ -148,6 +148,7 @@ func TestCLI(t *testing.T) {
 		{"upcoming", []string{"-db", db, "-today", "2025-03-04", "-upcoming", "14", "-report", upcomingJSON}, 0},
 		{"upcoming_bad_days", []string{"-db", db, "-upcoming", "400"}, exitInput},
 		{"upcoming_and_dry_run", []string{"-db", db, "-upcoming", "7", "-dry-run"}, exitInput},
+		{"bulk_and_dry_run", []string{"-db", db, "-bulk", "-dry-run"}, exitInput},
 		{"help", []string{"-h"}, 0},
 		{"unknown_flag", []string{"-db", db, "-verbose"}, exitInput},
 		{"bad_today", []string{"-db", db, "-today", "2025-13-01"}, exitInput},
