@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/emailsched/emailsched/store/sqlite"
 )
 
 // The floor's queries. They read the columns the adapter's source reads
@@ -121,40 +123,6 @@ func scanAll(ctx context.Context, db *sql.DB, query string, cols int) (int, time
 	return n, time.Since(start), nil
 }
 
-// secondaryIndexesSQL selects the secondary indexes of email_schedules as
-// the adapter's bulk writes do (store/sqlite, bulk.go): created with CREATE
-// INDEX (origin 'c'), not UNIQUE, with their statement in sqlite_master, in
-// the order of sqlite_master.
-const secondaryIndexesSQL = `SELECT m.name, m.sql FROM sqlite_master m
-	JOIN pragma_index_list('email_schedules') l ON l.name = m.name
-	WHERE m.type = 'index' AND m.tbl_name = 'email_schedules' AND m.sql IS NOT NULL AND l."unique" = 0 AND l.origin = 'c'
-	ORDER BY m.rowid`
-
-// index is a secondary index: its name and its CREATE statement.
-type index struct{ name, sql string }
-
-// secondaryIndexes returns the secondary indexes of email_schedules (see
-// secondaryIndexesSQL).
-func secondaryIndexes(ctx context.Context, conn *sql.Conn) ([]index, error) {
-	rows, err := conn.QueryContext(ctx, secondaryIndexesSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []index
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			return nil, err
-		}
-		out = append(out, ix)
-	}
-	return out, rows.Err()
-}
-
-// quoteIdent quotes an SQL identifier.
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // insertRows inserts the rows that run runID wrote in src into dst, in one
 // transaction on one connection, the way mode says, and returns the number of
 // rows and the measure (Time is the writing alone: the rows are read back
@@ -188,15 +156,15 @@ func insertRows(ctx context.Context, src, dst *sql.DB, runID, mode string, bulk 
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	var idx []index
+	var idx []sqlite.Index
 	if bulk {
 		d := time.Now()
-		if idx, err = secondaryIndexes(ctx, conn); err != nil {
+		if idx, err = sqlite.SecondaryIndexes(ctx, conn); err != nil {
 			return 0, m, fmt.Errorf("reading the secondary indexes: %w", err)
 		}
 		for _, ix := range idx {
-			if _, err := conn.ExecContext(ctx, "DROP INDEX "+quoteIdent(ix.name)); err != nil {
-				return 0, m, fmt.Errorf("dropping %s: %w", ix.name, err)
+			if _, err := conn.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(ix.Name, `"`, `""`)+`"`); err != nil {
+				return 0, m, fmt.Errorf("dropping %s: %w", ix.Name, err)
 			}
 		}
 		m.Indexes, m.Drop = len(idx), time.Since(d)
@@ -266,8 +234,8 @@ func insertRows(ctx context.Context, src, dst *sql.DB, runID, mode string, bulk 
 	}
 	t = time.Now()
 	for _, ix := range idx {
-		if _, err := conn.ExecContext(ctx, ix.sql); err != nil {
-			return n, m, fmt.Errorf("creating %s again: %w", ix.name, err)
+		if _, err := conn.ExecContext(ctx, ix.SQL); err != nil {
+			return n, m, fmt.Errorf("creating %s again: %w", ix.Name, err)
 		}
 	}
 	m.Build = time.Since(t)

@@ -51,15 +51,6 @@
 // bad usage. 2, the status of a Go program that crashes, is never used.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-)
+import "github.com/emailsched/emailsched/internal/cli"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }

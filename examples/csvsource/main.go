@@ -43,13 +43,10 @@ import (
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/internal/cli"
-	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store"
 )
 
-func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cli.Main(run) }
 
 // The exit statuses.
 const (
@@ -78,19 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.Fail(stderr, "unexpected argument %q", c.Flags.Arg(0))
 	}
 	fail := func(code int, err error) int { return c.Error(stderr, code, "%v", err) }
-	cf, err := plan.Load(ctx)
+	_, s, day, err := plan.Scheduler(ctx, *today)
 	if err != nil {
 		return fail(exitInput, err)
-	}
-	s, err := scheduler.New(cf.Scheduler)
-	if err != nil {
-		return fail(exitInput, fmt.Errorf("configuration: %w", err))
-	}
-	day := s.Today()
-	if *today != "" {
-		if day, err = datecalc.Parse(*today); err != nil {
-			return fail(exitInput, fmt.Errorf("-today: %w", err))
-		}
 	}
 	sink := &csvSink{w: csv.NewWriter(stdout)}
 	rep, err := s.RunAt(ctx, day, csvSource{path: *path}, sink)

@@ -48,7 +48,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -61,12 +60,7 @@ import (
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 // The exit statuses.
 const (
@@ -113,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.Fail(stderr, "-generate %d: want a number of contacts", *generate)
 	}
 	fail := func(code int, format string, a ...any) int { return c.Error(stderr, code, format, a...) }
-	cf, err := plan.Load(ctx)
+	cf, sch, today, err := plan.Scheduler(ctx, *todayFlag)
 	if err != nil {
 		return fail(exitInput, "%v", err)
 	}
@@ -122,16 +116,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if cf.Database == "" {
 		return c.Fail(stderr, "no database: give -db or \"database\" in the configuration")
-	}
-	sch, err := scheduler.New(cf.Scheduler)
-	if err != nil {
-		return fail(exitInput, "configuration: %v", err)
-	}
-	today := sch.Today()
-	if *todayFlag != "" {
-		if today, err = datecalc.Parse(*todayFlag); err != nil {
-			return fail(exitInput, "-today: %v", err)
-		}
 	}
 	if *generate > 0 {
 		if _, err := os.Stat(cf.Database); err == nil {

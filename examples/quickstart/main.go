@@ -47,7 +47,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -60,12 +59,7 @@ import (
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 // The exit statuses.
 const (
@@ -99,17 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.Fail(stderr, "-contacts %d: want 1 or more", *contacts)
 	}
 	fail := func(code int, err error) int { return c.Error(stderr, code, "%v", err) }
-	day, err := datecalc.Parse(*today)
-	if err != nil {
-		return fail(exitInput, fmt.Errorf("-today: %w", err))
-	}
-	cf, err := plan.Load(ctx)
+	_, s, day, err := plan.Scheduler(ctx, *today)
 	if err != nil {
 		return fail(exitInput, err)
-	}
-	s, err := scheduler.New(cf.Scheduler)
-	if err != nil {
-		return fail(exitInput, fmt.Errorf("configuration: %w", err))
 	}
 	if err := planDemo(ctx, stdout, s, *dbPath, *contacts, *seed, day); err != nil {
 		return fail(exitRun, err)

@@ -127,13 +127,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
-	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/scheduler"
@@ -156,16 +153,7 @@ const (
 	exitBusy = 4
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the program
-	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 // testHooks make runs reproducible in tests; the program never sets them.
 var testHooks struct {
@@ -383,11 +371,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitInput, "configuration: %v", err)
 	}
-	today := sch.Today()
-	if o.today != "" {
-		if today, err = datecalc.Parse(o.today); err != nil {
-			return fail(exitInput, "-today: %v", err)
-		}
+	today, err := cli.RunDate(sch, o.today)
+	if err != nil {
+		return fail(exitInput, "%v", err)
 	}
 
 	readOnly := o.status || o.explainSet || o.dryRun || o.whatIf || o.upcoming > 0

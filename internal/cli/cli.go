@@ -23,15 +23,34 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"regexp"
+	"syscall"
 
+	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/dsl"
 	"github.com/emailsched/emailsched/internal/buildinfo"
+	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 )
 
 // ExitUsage is the exit status of bad usage or input in every program.
 const ExitUsage = 3
+
+// Main runs a program's run function with the command-line arguments and
+// exits with its status. The context ends at the first Ctrl-C or SIGTERM,
+// so that the program stops cleanly; a second signal kills it.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the program
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
 
 // Command is a program's command line: its flags and its usage text.
 type Command struct {
@@ -197,4 +216,36 @@ func (p *Plan) Load(ctx context.Context) (*configfile.File, error) {
 	}
 	cf.Scheduler.Rules = set
 	return cf, nil
+}
+
+// Scheduler loads the configuration and the rules (Load) and returns them
+// with a Scheduler made from them and the run date: today, a YYYY-MM-DD
+// -today flag, or, when it is empty, today in the configured time zone.
+// Every error is bad input.
+func (p *Plan) Scheduler(ctx context.Context, today string) (*configfile.File, *scheduler.Scheduler, datecalc.Date, error) {
+	cf, err := p.Load(ctx)
+	if err != nil {
+		return nil, nil, datecalc.Date{}, err
+	}
+	s, err := scheduler.New(cf.Scheduler)
+	if err != nil {
+		// Not reached from a file: configfile checks every value against
+		// the ranges New checks.
+		return nil, nil, datecalc.Date{}, fmt.Errorf("configuration: %w", err)
+	}
+	day, err := RunDate(s, today)
+	return cf, s, day, err
+}
+
+// RunDate returns the run date a -today flag gives: YYYY-MM-DD, or, when
+// it is empty, today in the scheduler's time zone.
+func RunDate(s *scheduler.Scheduler, today string) (datecalc.Date, error) {
+	if today == "" {
+		return s.Today(), nil
+	}
+	day, err := datecalc.Parse(today)
+	if err != nil {
+		return datecalc.Date{}, fmt.Errorf("-today: %w", err)
+	}
+	return day, nil
 }

@@ -138,3 +138,31 @@ func TestAddPlan(t *testing.T) {
 		t.Errorf("plan %+v", *p)
 	}
 }
+
+func TestPlanScheduler(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		plan  Plan
+		today string
+		want  string // the error, or the date
+	}{
+		{Plan{}, "2025-03-03", "2025-03-03"},
+		{Plan{}, "2025-3-3", "-today: "},
+		{Plan{Config: filepath.Join(dir, "none.yaml")}, "", "no such file"},
+	} {
+		_, s, day, err := tc.plan.Scheduler(ctx, tc.today)
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%+v %q: %v, want %q", tc.plan, tc.today, err, tc.want)
+			}
+		case day.String() != tc.want || s == nil:
+			t.Errorf("%+v %q: %v, want %s", tc.plan, tc.today, day, tc.want)
+		}
+	}
+	_, s, _, err := (&Plan{}).Scheduler(ctx, "")
+	if day, derr := RunDate(s, ""); err != nil || derr != nil || day != s.Today() {
+		t.Errorf("no -today: %v, %v, %v; want the scheduler's today", day, err, derr)
+	}
+}

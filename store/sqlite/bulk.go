@@ -64,8 +64,14 @@ type WriteStats struct {
 // and its rows of the statistics tables (ANALYZE's), which DROP INDEX
 // deletes.
 type secondaryIndex struct {
-	name, sql string
-	stats     []statRows
+	Index
+	stats []statRows
+}
+
+// Index is an index a bulk write drops and creates again: its name and
+// its CREATE statement, as sqlite_master holds it.
+type Index struct {
+	Name, SQL string
 }
 
 // statRows are the rows of one statistics table for one index.
@@ -78,10 +84,13 @@ type statRows struct {
 // statTables are the statistics tables ANALYZE may have made.
 var statTables = []string{"sqlite_stat1", "sqlite_stat4"}
 
-// secondaryIndexes returns the indexes of email_schedules that enforce no
-// constraint: created with CREATE INDEX (not UNIQUE, not a PRIMARY KEY or
-// UNIQUE constraint of the table), in the order of sqlite_master.
-func secondaryIndexes(ctx context.Context, conn *sql.Conn) ([]secondaryIndex, error) {
+// SecondaryIndexes returns the indexes of email_schedules that a bulk
+// write drops and creates again: those that enforce no constraint,
+// created with CREATE INDEX (not UNIQUE, not a PRIMARY KEY or UNIQUE
+// constraint of the table), in the order of sqlite_master. (A program that
+// measures bulk writes against SQLite alone uses it to drop the same
+// indexes.)
+func SecondaryIndexes(ctx context.Context, conn *sql.Conn) ([]Index, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT m.name, m.sql FROM sqlite_master m
 		JOIN pragma_index_list('email_schedules') l ON l.name = m.name
 		WHERE m.type = 'index' AND m.tbl_name = 'email_schedules' AND m.sql IS NOT NULL AND l."unique" = 0 AND l.origin = 'c'
@@ -90,10 +99,10 @@ func secondaryIndexes(ctx context.Context, conn *sql.Conn) ([]secondaryIndex, er
 		return nil, err
 	}
 	defer rows.Close()
-	var out []secondaryIndex
+	var out []Index
 	for rows.Next() {
-		var ix secondaryIndex
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+		var ix Index
+		if err := rows.Scan(&ix.Name, &ix.SQL); err != nil {
 			return nil, err
 		}
 		out = append(out, ix)
@@ -101,17 +110,25 @@ func secondaryIndexes(ctx context.Context, conn *sql.Conn) ([]secondaryIndex, er
 	return out, rows.Err()
 }
 
-// readStats fills ix's rows of the statistics tables that exist.
-func readStats(ctx context.Context, conn *sql.Conn, ix *secondaryIndex) error {
+// presentStatTables returns the statistics tables the database has.
+func presentStatTables(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	var present []string
 	for _, table := range statTables {
 		var n int
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil {
-			return err
+			return nil, err
 		}
-		if n == 0 {
-			continue
+		if n > 0 {
+			present = append(present, table)
 		}
-		rows, err := conn.QueryContext(ctx, `SELECT * FROM `+table+` WHERE idx = ?`, ix.name)
+	}
+	return present, nil
+}
+
+// readStats fills ix's rows of the statistics tables given.
+func readStats(ctx context.Context, conn *sql.Conn, tables []string, ix *secondaryIndex) error {
+	for _, table := range tables {
+		rows, err := conn.QueryContext(ctx, `SELECT * FROM `+table+` WHERE idx = ?`, ix.Name)
 		if err != nil {
 			return err
 		}
@@ -146,16 +163,24 @@ func readStats(ctx context.Context, conn *sql.Conn, ix *secondaryIndex) error {
 // caller's transaction, and returns what createIndexes needs to create
 // them again.
 func dropIndexes(ctx context.Context, conn *sql.Conn) ([]secondaryIndex, error) {
-	idx, err := secondaryIndexes(ctx, conn)
+	list, err := SecondaryIndexes(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: bulk write: reading the indexes: %w", err)
 	}
+	idx := make([]secondaryIndex, len(list))
+	for i, ix := range list {
+		idx[i].Index = ix
+	}
+	stats, err := presentStatTables(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: bulk write: reading the statistics tables: %w", err)
+	}
 	for i := range idx {
-		if err := readStats(ctx, conn, &idx[i]); err != nil {
-			return nil, fmt.Errorf("sqlite: bulk write: reading the statistics of %s: %w", idx[i].name, err)
+		if err := readStats(ctx, conn, stats, &idx[i]); err != nil {
+			return nil, fmt.Errorf("sqlite: bulk write: reading the statistics of %s: %w", idx[i].Name, err)
 		}
-		if _, err := conn.ExecContext(ctx, `DROP INDEX `+quoteIdent(idx[i].name)); err != nil {
-			return nil, fmt.Errorf("sqlite: bulk write: dropping %s: %w", idx[i].name, err)
+		if _, err := conn.ExecContext(ctx, `DROP INDEX `+quoteIdent(idx[i].Name)); err != nil {
+			return nil, fmt.Errorf("sqlite: bulk write: dropping %s: %w", idx[i].Name, err)
 		}
 	}
 	return idx, nil
@@ -167,15 +192,15 @@ func dropIndexes(ctx context.Context, conn *sql.Conn) ([]secondaryIndex, error) 
 // statistics back.
 func createIndexes(ctx context.Context, conn *sql.Conn, idx []secondaryIndex) error {
 	for _, ix := range idx {
-		if _, err := conn.ExecContext(ctx, ix.sql); err != nil {
-			return fmt.Errorf("sqlite: bulk write: creating %s again: %w", ix.name, err)
+		if _, err := conn.ExecContext(ctx, ix.SQL); err != nil {
+			return fmt.Errorf("sqlite: bulk write: creating %s again: %w", ix.Name, err)
 		}
 		for _, sr := range ix.stats {
 			q := `INSERT INTO ` + sr.table + ` (` + strings.Join(sr.cols, ", ") + `) VALUES (` +
 				strings.TrimSuffix(strings.Repeat("?, ", len(sr.cols)), ", ") + `)`
 			for _, r := range sr.rows {
 				if _, err := conn.ExecContext(ctx, q, r...); err != nil {
-					return fmt.Errorf("sqlite: bulk write: the statistics of %s: %w", ix.name, err)
+					return fmt.Errorf("sqlite: bulk write: the statistics of %s: %w", ix.Name, err)
 				}
 			}
 		}

@@ -271,13 +271,16 @@ type writer struct {
 	wal, fk bool
 	// atomic: the run writes in one transaction (Options.Atomic, or a run
 	// with Options.BulkWrites whose changes are large); bulkOK: it may
-	// write in bulk (see bulk.go); idx: the indexes a bulk run dropped.
+	// write in bulk (see bulk.go); stats: how it wrote (Store.LastWrite);
+	// idx: the indexes a bulk run dropped.
 	atomic, bulkOK bool
-	bulk           WriteStats
+	stats          WriteStats
 	idx            []secondaryIndex
 	// autoCheckpoint is the connection's wal_autocheckpoint (pages) before
-	// the run took it over.
+	// the run took it over; lastCheckpoint is when the writer last
+	// checkpointed.
 	autoCheckpoint int
+	lastCheckpoint time.Time
 	// A bulk write inserts the rows of contacts that only get new rows
 	// multiRows at a time: queued holds them until then, insMulti is the
 	// statement.
@@ -522,7 +525,7 @@ func (w *writer) decideBulk(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	w.bulk.Bulk, w.atomic = true, true
+	w.stats.Bulk, w.atomic = true, true
 	w.s.opts.Logger.Info("bulk write: the run changes a large share of email_schedules; its secondary indexes are created again before the commit",
 		"rows", n, "atomic", w.s.opts.Atomic)
 	return nil
@@ -540,7 +543,7 @@ func (w *writer) Commit(ctx context.Context, sum store.Summary) error {
 	err := w.commit(ctx, &sum)
 	if err == nil {
 		w.s.mu.Lock()
-		w.s.lastWrite = w.bulk
+		w.s.lastWrite = w.stats
 		w.s.mu.Unlock()
 	}
 	w.closed = true
@@ -667,7 +670,7 @@ func (w *writer) write(ctx context.Context, b *batchBuf, base progress, sum *sto
 				n := p.del + p.upd + p.ins
 				// In a bulk write, the rows of contacts that only get new
 				// rows (no guard, no savepoint) go in many to a statement.
-				if w.bulk.Bulk && !w.fk && p.del+p.upd == 0 {
+				if w.stats.Bulk && !w.fk && p.del+p.upd == 0 {
 					if err := w.queue(ctx, p.contact, b.rows[o:o+n], now, &got.rows); err != nil {
 						return err
 					}
@@ -754,14 +757,8 @@ func (w *writer) insertQueued(ctx context.Context, now string, got *store.RowCou
 		}
 	}
 	for _, r := range q {
-		_, err := w.ins.ExecContext(ctx, w.fill(r.contact, r.e, now, true)...)
-		switch {
-		case uniqueViolation(err):
-			got.Conflicting++
-		case err != nil:
-			return fmt.Errorf("contact %d: insert %s: %w", r.contact, r.e.Type, err)
-		default:
-			got.Inserted++
+		if err := w.insert(ctx, r.contact, r.e, now, got); err != nil {
+			return err
 		}
 	}
 	clear(q)
@@ -890,20 +887,28 @@ func (w *writer) apply(ctx context.Context, p pending, rows []emailsched.Email, 
 		got.Updated++
 	}
 	for i := range ins {
-		e := &ins[i]
-		_, err := w.ins.ExecContext(ctx, w.fill(p.contact, e, now, true)...)
-		if uniqueViolation(err) {
-			got.Conflicting++
-			continue
+		if err := w.insert(ctx, p.contact, &ins[i], now, got); err != nil {
+			return err
 		}
-		if foreignKey(err) {
-			return fmt.Errorf("contact %d: insert %s: %w", p.contact, e.Type, errTaken)
-		}
-		if err != nil {
-			return fmt.Errorf("contact %d: insert %s: %w", p.contact, e.Type, err)
-		}
-		got.Inserted++
 	}
+	return nil
+}
+
+// insert inserts one new row of contact. A row a unique index refuses is
+// counted as RowCounts.Conflicting; a row a foreign key refuses is
+// errTaken (the contact was deleted meanwhile).
+func (w *writer) insert(ctx context.Context, contact int64, e *emailsched.Email, now string, got *store.RowCounts) error {
+	_, err := w.ins.ExecContext(ctx, w.fill(contact, e, now, true)...)
+	switch {
+	case uniqueViolation(err):
+		got.Conflicting++
+		return nil
+	case foreignKey(err):
+		return fmt.Errorf("contact %d: insert %s: %w", contact, e.Type, errTaken)
+	case err != nil:
+		return fmt.Errorf("contact %d: insert %s: %w", contact, e.Type, err)
+	}
+	got.Inserted++
 	return nil
 }
 
@@ -1027,26 +1032,34 @@ func (w *writer) tx(ctx context.Context, final bool, f func() error) error {
 			rollback(w.conn)
 			return err
 		}
-		w.checkpointLog(ctx)
+		w.checkpointLog(ctx, final)
 		return nil
 	})
 }
 
+// checkpointEvery spaces the writer's checkpoints: a checkpoint syncs the
+// database file, which a run in short transactions must not pay after
+// each of them. (SQLite's automatic checkpoint counts the log's pages,
+// which a program cannot read without checkpointing.)
+const checkpointEvery = time.Second
+
 // checkpointLog checkpoints the write-ahead log after a commit, as SQLite's
-// automatic checkpoint would once the log holds autoCheckpoint pages, and
-// counts its time. A checkpoint that cannot finish (another connection
-// reads an older snapshot) is not an error: the next one goes on.
-func (w *writer) checkpointLog(ctx context.Context) {
-	if !w.wal || w.autoCheckpoint <= 0 {
+// automatic checkpoint would, at most once every checkpointEvery (and
+// after the commits of the run's last batch), and counts its time. A checkpoint that cannot
+// finish (another connection reads an older snapshot) is not an error:
+// the next one goes on.
+func (w *writer) checkpointLog(ctx context.Context, last bool) {
+	if !w.wal || w.autoCheckpoint <= 0 || !last && time.Since(w.lastCheckpoint) < checkpointEvery {
 		return
 	}
 	t := time.Now()
+	w.lastCheckpoint = t
 	var busy, logPages, done int
 	if err := w.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
 		return
 	}
-	w.bulk.Checkpoints++
-	w.bulk.CheckpointTime += time.Since(t)
+	w.stats.Checkpoints++
+	w.stats.CheckpointTime += time.Since(t)
 }
 
 // atomicTx runs f in the run's single transaction (Options.Atomic), opening
@@ -1062,14 +1075,14 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 		}
 		w.open = true
 		w.lock.held()
-		if w.bulk.Bulk {
+		if w.stats.Bulk {
 			t := time.Now()
 			idx, err := dropIndexes(ctx, w.conn)
 			if err != nil {
 				w.rollbackAtomic()
 				return err
 			}
-			w.idx, w.bulk.Indexes, w.bulk.Drop = idx, len(idx), time.Since(t)
+			w.idx, w.stats.Indexes, w.stats.Drop = idx, len(idx), time.Since(t)
 		}
 	}
 	if err := f(); err != nil {
@@ -1079,14 +1092,14 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 	if !final {
 		return nil
 	}
-	if w.bulk.Bulk {
+	if w.stats.Bulk {
 		t := time.Now()
 		if err := createIndexes(ctx, w.conn, w.idx); err != nil {
 			w.rollbackAtomic()
 			return err
 		}
-		w.bulk.Build = time.Since(t)
-		w.s.opts.Logger.Info("bulk write: secondary indexes created again", "indexes", w.bulk.Indexes, "build", w.bulk.Build.Round(time.Millisecond))
+		w.stats.Build = time.Since(t)
+		w.s.opts.Logger.Info("bulk write: secondary indexes created again", "indexes", w.stats.Indexes, "build", w.stats.Build.Round(time.Millisecond))
 	}
 	if err := w.s.retry(ctx, "commit", func() error {
 		_, err := w.conn.ExecContext(ctx, "COMMIT")
@@ -1097,7 +1110,7 @@ func (w *writer) atomicTx(ctx context.Context, final bool, f func() error) error
 	}
 	w.open = false
 	w.lock.released()
-	w.checkpointLog(ctx)
+	w.checkpointLog(ctx, true)
 	return nil
 }
 
