@@ -3,8 +3,15 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
+
+	"github.com/emailsched/emailsched/internal/proptest"
+	"github.com/emailsched/emailsched/store"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -162,5 +169,54 @@ func TestWALCheckpoints(t *testing.T) {
 	runPlan(t, s, "run-1")
 	if got := s.LastWrite(); got.Checkpoints != 0 {
 		t.Errorf("LastWrite %+v in rollback-journal mode", got)
+	}
+}
+
+// TestBulkProperty: on any generated production database (a first run, or
+// one with part of a plan stored), a run written in bulk stores the same
+// plan and the same counts as the same run with its indexes maintained,
+// and leaves sqlite_master and the history as they were.
+func TestBulkProperty(t *testing.T) {
+	old := sqlite.SetBulkMinRows(1)
+	t.Cleanup(func() { sqlite.SetBulkMinRows(old) })
+	props := proptest.New(t, 8)
+	bulked := 0
+	props.Property("bulk and row-by-row writes store the same plan", prop.ForAll(func(seed int64, contacts int, stored float64, days int) bool {
+		base := createDB(t, sqlitefixture.Options{Gen: demodata.GenOptions{Seed: seed, Contacts: contacts, StoredFraction: stored}})
+		var plans, masters, histories [2][]string
+		var rows [2]store.RowCounts
+		for i, opts := range []sqlite.Options{{BatchContacts: 40}, {Atomic: true}} {
+			path := filepath.Join(t.TempDir(), "org.sqlite3")
+			copyFile(t, base, path)
+			s, db := openStore(t, path, opts)
+			before := masterOf(t, db)
+			rep, err := newScheduler(t, "run-1").RunAt(context.Background(), testToday.AddDays(days), s, s)
+			if err != nil {
+				t.Log(err)
+				return false
+			}
+			if i == 0 && s.LastWrite().Bulk {
+				t.Logf("a run in short transactions wrote in bulk")
+				return false
+			}
+			if i == 1 && s.LastWrite().Bulk {
+				bulked++
+			}
+			plans[i], histories[i], rows[i] = dump(t, db, true, true), dump(t, db, false, false), rep.Rows
+			masters[i] = masterOf(t, db)
+			if diff := cmp.Diff(before, masters[i]); diff != "" {
+				t.Logf("sqlite_master changed:\n%s", diff)
+				return false
+			}
+		}
+		if diff := cmp.Diff(plans[0], plans[1]); diff != "" {
+			t.Logf("plans differ (-row by row +bulk):\n%s", diff)
+			return false
+		}
+		return cmp.Equal(histories[0], histories[1]) && rows[0] == rows[1]
+	}, gen.Int64Range(1, 1<<30), gen.IntRange(50, 400), gen.OneConstOf(0.0, 0.3, 0.9), gen.IntRange(0, 60)))
+	props.TestingRun(t)
+	if bulked == 0 {
+		t.Error("no case wrote in bulk: the property compared nothing")
 	}
 }
