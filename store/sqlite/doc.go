@@ -72,7 +72,11 @@
 // reads and plans; the run writes in short transactions of whole contacts
 // (about 200 ms each at most, with pauses between them), while it reads in
 // WAL mode, at the end in rollback-journal mode. A row the sending system
-// takes over during the run is left alone and counted (RowCounts.Taken). An
+// takes over during the run is left alone and counted (RowCounts.Taken). A
+// new row that a unique index of the database refuses (one of its history
+// rows holds the key) is not inserted and is counted
+// (RowCounts.Conflicting); any other refusal (NOT NULL, CHECK, a trigger)
+// fails the run. An
 // atomic run (Options.Atomic) writes everything in one transaction, and
 // then holds the write lock for as long as that takes: the writer reports
 // the longest hold (store.WriteReport), and the scheduler's summary prints

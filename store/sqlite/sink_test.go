@@ -450,3 +450,108 @@ func TestBusyRetry(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertRefusedNotUnique: only a unique index's refusal is counted as
+// Conflicting; any other refusal of a new row (here a trigger, as the
+// sending system's schema may have; NOT NULL and CHECK behave alike) fails
+// the run and writes nothing of it, both in the 100-row statements of a
+// large write and row by row.
+func TestInsertRefusedNotUnique(t *testing.T) {
+	d := datecalc.MustNew
+	refusals := []struct {
+		name string
+		add  func(ctx context.Context, db *sql.DB) error
+	}{
+		{"trigger", func(ctx context.Context, db *sql.DB) error {
+			_, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_effective BEFORE INSERT ON email_schedules
+				WHEN NEW.email_type = 'effective_date' BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: effective dates refused here'); END`)
+			return err
+		}},
+		// A CHECK constraint (which OR IGNORE, unlike an upsert, would
+		// swallow), added to the table's definition as SQLite documents
+		// it may be: the rows it holds satisfy it.
+		{"check", func(ctx context.Context, db *sql.DB) error {
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			var version int
+			if err := conn.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&version); err != nil {
+				return err
+			}
+			for _, q := range []string{`PRAGMA writable_schema = ON`,
+				`UPDATE sqlite_master SET sql = replace(sql, 'FOREIGN KEY (contact_id)', 'CHECK (email_type <> ''effective_date''), FOREIGN KEY (contact_id)')
+					WHERE type = 'table' AND name = 'email_schedules'`,
+				fmt.Sprintf(`PRAGMA schema_version = %d`, version+1), `PRAGMA writable_schema = OFF`} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			var ddl string
+			err = conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE name = 'email_schedules'`).Scan(&ddl)
+			if err == nil && !strings.Contains(ddl, "CHECK") {
+				err = fmt.Errorf("no CHECK added to %s", ddl)
+			}
+			return err
+		}},
+	}
+	for _, refusal := range refusals {
+		for _, n := range []int{3, 250} {
+			t.Run(fmt.Sprintf("%s/%d_contacts", refusal.name, n), func(t *testing.T) {
+				bulk := n > 100 // written in bulk: 100-row statements
+				if bulk {
+					defer sqlite.SetBulkMinRows(sqlite.SetBulkMinRows(1))
+				}
+				contacts := make([]emailsched.Contact, n)
+				for i := range contacts {
+					contacts[i] = emailsched.Contact{ID: int64(i + 1), Email: fmt.Sprintf("c%d@example.com", i+1), ZIP: "10001", State: "NY"}
+				}
+				// Contact 2 also holds a sent birthday email of 2025: the
+				// run's row for it is the unique index's to refuse.
+				contacts[1].History = []emailsched.Email{{Type: emailsched.TypeBirthday, Date: d(2025, 5, 1), Event: d(2025, 5, 15), Status: emailsched.StatusSent, Priority: 10}}
+				s, db := newStore(t, sqlitefixture.Production, sqlitefixture.UniqueEventYear, contacts, emailsched.Campaigns{}, sqlite.Options{Atomic: true})
+				ctx := context.Background()
+				run := func(refuse bool) (store.RowCounts, error) {
+					t.Helper()
+					w, err := s.Begin(ctx, emailsched.RunInfo{ID: fmt.Sprintf("refuse-%v", refuse), Today: testToday, SendTime: "08:30"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range contacts {
+						ins := []emailsched.Email{row(int64(i+1), emailsched.TypeBirthday, d(2025, 5, 1), d(2025, 5, 15))}
+						if refuse && i == n-1 {
+							ins[0].Type = emailsched.TypeEffectiveDate
+						}
+						if err := w.Write(ctx, delta(int64(i+1), ins, nil, nil)); err != nil {
+							return store.RowCounts{}, err
+						}
+					}
+					err = w.Commit(ctx, store.Summary{Contacts: n})
+					return w.(store.WriteReporter).WriteReport().Rows, err
+				}
+				if err := refusal.add(ctx, db); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := run(true); err == nil || !strings.Contains(err.Error(), "CHECK constraint failed") {
+					t.Fatalf("a run with a row the schema refuses: err = %v, want the refusal", err)
+				}
+				var planned int
+				db.QueryRow(`SELECT count(*) FROM email_schedules WHERE status = 'pre-scheduled'`).Scan(&planned)
+				if planned != 0 {
+					t.Fatalf("the failed run left %d planned rows", planned)
+				}
+				got, err := run(false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := (store.RowCounts{Inserted: n - 1, Conflicting: 1}); got != want {
+					t.Errorf("rows %+v, want %+v", got, want)
+				}
+				if s.LastWrite().Bulk != bulk {
+					t.Errorf("written in bulk: %v, want %v", s.LastWrite().Bulk, bulk)
+				}
+			})
+		}
+	}
+}
