@@ -42,6 +42,17 @@
 //	first run: ratio end-to-end/bulk floor = B
 //	nightly run: ratio = Y, rows rewritten = Z %
 //
+// -store postgres -pg URL measures the PostgreSQL adapter instead
+// (store/postgres), in this process: the same generated organisation is
+// loaded once into a cached schema (bench_c<N>_s<seed>) and copied into a
+// fresh one for the runs; the first run's floor is one plain SELECT of the
+// contacts plus COPY FROM STDIN of the run's rows into a fresh copy in one
+// transaction, the nightly run's one plain SELECT of the contacts and one of
+// email_schedules. It ends with
+//
+//	first run: ratio end-to-end/floor = X
+//	nightly run: ratio = Y, rows rewritten = Z %
+//
 // See README.md for how to read the figures and for every flag; -h (or
 // -help) lists them on stdout, -version prints the program's name and
 // version.

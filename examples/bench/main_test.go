@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/emailsched/emailsched/internal/cli"
+	"github.com/emailsched/emailsched/internal/pgtest"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
 )
@@ -27,7 +30,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 var (
@@ -402,6 +405,7 @@ func TestFlags(t *testing.T) {
 		{"-unique", "send_date"}, // the default shape is production
 		{"-shape", "production", "-unique", "none"},
 		{"-floor-insert", "fast"},
+		{"-store", "mysql"},
 		{"-runs", "0"},
 		{"-workers", "-1"},
 		{"-bulk=maybe"},
@@ -477,4 +481,69 @@ func atoi(t *testing.T, ss []string) []int {
 		out[i] = n
 	}
 	return out
+}
+
+var (
+	pgFirstRatio = regexp.MustCompile(`^first run: ratio end-to-end/floor = (\d+\.\d+)$`)
+	pgRowsLine   = regexp.MustCompile(`(?m)^  contacts (\d+) \(valid \d+, invalid \d+\); rows: inserted (\d+), updated (\d+), deleted (\d+), unchanged (\d+), conflicting \d+, taken \d+$`)
+	pgCopyLine   = regexp.MustCompile(`(?m)^    copy rows in +\d+\.\d\d s   \((\d+) rows, COPY FROM STDIN`)
+)
+
+// TestRunPostgres runs both scenarios against a PostgreSQL server
+// (internal/pgtest) on 1,500 contacts, twice (the second time from the
+// cached organisation schema), and checks the ratio lines and that the
+// floor copies exactly the rows the first run inserted.
+func TestRunPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	for i := range 2 {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"-store", "postgres", "-pg", url, "-contacts", "1500"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		}
+		out := stdout.String()
+		if cached := strings.Contains(out, "(cached)"); cached != (i == 1) {
+			t.Errorf("run %d: organisation cached %v, want %v:\n%s", i+1, cached, i == 1, out)
+		}
+		lines := lastLines(t, out, 2)
+		m0, m1 := pgFirstRatio.FindStringSubmatch(lines[0]), nightlyLine.FindStringSubmatch(lines[1])
+		if m0 == nil || m1 == nil {
+			t.Fatalf("last lines are not the ratio lines:\n%s", strings.Join(lines, "\n"))
+		}
+		positive(t, m0[1], m1[1])
+		rows := pgRowsLine.FindAllStringSubmatch(out, -1)
+		copied := pgCopyLine.FindStringSubmatch(out)
+		if len(rows) != 2 || copied == nil {
+			t.Fatalf("want two rows lines and the floor's copy line:\n%s", out)
+		}
+		if rows[0][1] != "1500" || rows[0][2] != copied[1] || rows[0][2] == "0" {
+			t.Errorf("first run: %d contacts, %s rows inserted, the floor copied %s", 1500, rows[0][2], copied[1])
+		}
+		written := 0
+		for _, n := range rows[1][2:5] {
+			v, _ := strconv.Atoi(n)
+			written += v
+		}
+		if written == 0 {
+			t.Errorf("the nightly run wrote nothing: %v", rows[1])
+		}
+	}
+	// Nothing of the bench's but its cache is left on the server.
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var left []string
+	rows, err := pool.Query(context.Background(), `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		left = append(left, n)
+	}
+	if want := []string{"bench_c1500_s1"}; !slices.Equal(left, want) {
+		t.Errorf("schemas left: %q, want %q", left, want)
+	}
 }

@@ -61,6 +61,8 @@ type options struct {
 	atomic      bool
 	bulk        bool
 	sender      time.Duration
+	store       string
+	pg          string
 
 	// Hidden flags of the scenario processes.
 	child   string // the scenario this process runs
@@ -75,8 +77,9 @@ type options struct {
 // output on stdout) or bad usage (cli.ExitUsage, reported on stderr).
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 	c := cli.New("bench", "usage: bench [flags]",
-		"bench measures the scheduler SQLite → SQLite against SQLite's own floor (see examples/bench/README.md).",
+		"bench measures the scheduler SQLite → SQLite against SQLite's own floor, or on PostgreSQL against its floor (-store postgres; see examples/bench/README.md).",
 		"bench -contacts 3000000",
+		"bench -store postgres -pg postgres://me@localhost/bench -contacts 1000000",
 		"bench -contacts 100000 -scenario first -cpuprofile cpu.pprof")
 	var o options
 	fs := c.Flags
@@ -96,6 +99,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 	fs.BoolVar(&o.atomic, "atomic", false, "make each run one transaction (sqlite.Options.Atomic, the schedule command's -atomic); by default the adapter commits in short transactions of whole contacts, as the schedule command does")
 	fs.BoolVar(&o.bulk, "bulk", true, "let the first run write in bulk (sqlite.Options.BulkWrites, as an onboarding should): its secondary indexes of email_schedules dropped and created again in one transaction; -bulk=false writes it in batches with the indexes maintained (with -atomic a large run writes in bulk anyway)")
 	fs.DurationVar(&o.sender, "sender", 0, "play the sending system beside each measured run: take one pre-scheduled row over every `INTERVAL` (for example 100ms) and report how long its writes waited (0 = no sender)")
+	fs.StringVar(&o.store, "store", storeSQLite, "the store to measure, `sqlite|postgres`: postgres runs the first and nightly scenarios against a PostgreSQL schema (-pg) and its floor (COPY in, plain SELECT out)")
+	fs.StringVar(&o.pg, "pg", "", "with -store postgres, the server's `URL` (postgres://...; default: $"+postgresEnv+"); the bench creates and drops schemas named bench_* there")
 	fs.IntVar(&o.runs, "runs", 1, "`N` runs of each scenario, each on a fresh copy of its database; the table row and the last lines give the run of median ratio")
 	// Hidden (no usage): the parent's way of talking to a scenario process.
 	fs.StringVar(&o.child, "child", "", "")
@@ -135,6 +140,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 	}
 	if _, err := fixtureOptions(&o); err != nil {
 		problems = append(problems, err.Error())
+	}
+	switch o.store {
+	case storeSQLite, storePostgres:
+	default:
+		problems = append(problems, fmt.Sprintf("-store %q: want sqlite or postgres", o.store))
 	}
 	switch o.floorInsert {
 	case insertPrepared, insertMulti, insertBoth:
@@ -221,9 +231,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	var err error
-	if o.child != "" {
+	switch {
+	case o.store == storePostgres:
+		err = runPostgres(ctx, o, stdout, stderr)
+	case o.child != "":
 		err = runChild(ctx, o, stdout, stderr)
-	} else {
+	default:
 		err = runParent(ctx, o, stdout, stderr)
 	}
 	if err != nil {

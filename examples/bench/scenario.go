@@ -219,9 +219,9 @@ func runChild(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return os.WriteFile(o.result, data, 0o644)
 }
 
-// runScheduler opens the scenario database and runs the scheduler on it with
-// every feature on, profiling the run when asked.
-func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *result, stderr io.Writer) (*scheduler.Report, error) {
+// newBenchScheduler is the scheduler of every scenario, whatever the store:
+// every feature on, the default rules, progress on stderr for large runs.
+func newBenchScheduler(o *options, scenario string, today datecalc.Date, stderr io.Writer) (*scheduler.Scheduler, error) {
 	every := max(10_000, o.contacts/10/10_000*10_000)
 	cfg := scheduler.Config{
 		Rules:         dsl.Default(),
@@ -231,10 +231,16 @@ func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *resul
 	if o.contacts >= 500_000 {
 		start := time.Now()
 		cfg.Progress = func(pass string, done int) {
-			fmt.Fprintf(stderr, "bench: %s %s: %s %d/%d contacts (%.0f s)\n", o.child, today, pass, done, o.contacts, time.Since(start).Seconds())
+			fmt.Fprintf(stderr, "bench: %s %s: %s %d/%d contacts (%.0f s)\n", scenario, today, pass, done, o.contacts, time.Since(start).Seconds())
 		}
 	}
-	sch, err := scheduler.New(cfg)
+	return scheduler.New(cfg)
+}
+
+// runScheduler opens the scenario database and runs the scheduler on it with
+// every feature on, profiling the run when asked.
+func runScheduler(ctx context.Context, o *options, today datecalc.Date, r *result, stderr io.Writer) (*scheduler.Report, error) {
+	sch, err := newBenchScheduler(o, o.child, today, stderr)
 	if err != nil {
 		return nil, err
 	}

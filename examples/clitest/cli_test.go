@@ -16,7 +16,7 @@ import (
 )
 
 // programs are the programs under examples/.
-var programs = []string{"bench", "csvsource", "plandb", "quickstart", "rulescheck", "schedule"}
+var programs = []string{"bench", "csvsource", "fleet", "plandb", "quickstart", "rulescheck", "schedule"}
 
 // flagInfo is one flag as the usage lists it.
 type flagInfo struct {
@@ -40,11 +40,11 @@ var sharedFlags = map[string]string{
 var required = map[string][]string{
 	"version":              programs,
 	"db":                   {"plandb", "quickstart", "schedule"},
-	"today":                {"csvsource", "plandb", "quickstart", "rulescheck", "schedule"},
-	"rules":                {"csvsource", "plandb", "quickstart", "rulescheck", "schedule"},
-	"config":               {"csvsource", "plandb", "quickstart", "schedule"},
-	"allow-missing-states": {"csvsource", "plandb", "quickstart", "rulescheck", "schedule"},
-	"log-format":           {"schedule"},
+	"today":                {"csvsource", "fleet", "plandb", "quickstart", "rulescheck", "schedule"},
+	"rules":                {"csvsource", "fleet", "plandb", "quickstart", "rulescheck", "schedule"},
+	"config":               {"csvsource", "fleet", "plandb", "quickstart", "schedule"},
+	"allow-missing-states": {"csvsource", "fleet", "plandb", "quickstart", "rulescheck", "schedule"},
+	"log-format":           {"fleet", "schedule"},
 }
 
 // TestCommandLine builds every program and checks -h, -help, -version,

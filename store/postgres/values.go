@@ -1,0 +1,143 @@
+package postgres
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
+)
+
+// The conversions of what the stream reads. Columns of this adapter's
+// tables are typed; the application's contacts table keeps its dates as
+// text (see the package documentation), read with the rules of the SQLite
+// adapter so that both stores give the scheduler the same contacts.
+
+// contactDate reads a contact's date column (as text). Blank is the zero
+// Date without an issue; anything unreadable is the zero Date and an issue
+// appended to c. A date followed by a time of day ("1950-05-20 00:00:00")
+// reads as the date, as the organisation databases hold some.
+func contactDate(c *emailsched.Contact, field, s string) datecalc.Date {
+	if strings.TrimSpace(s) == "" {
+		return datecalc.Date{}
+	}
+	d, err := datecalc.Parse(s)
+	if err != nil {
+		reason := "not a YYYY-MM-DD date"
+		if pe, ok := err.(*datecalc.ParseError); ok {
+			reason = "not a YYYY-MM-DD date: " + pe.Reason
+		}
+		c.Issues = append(c.Issues, emailsched.FieldIssue{Field: field, Value: cut(s, 64), Reason: reason})
+		return datecalc.Date{}
+	}
+	return d
+}
+
+// dbDate reads a date column selected as text: the zero Date for NULL and
+// for what is not a date (infinity).
+func dbDate(s string) (datecalc.Date, bool) {
+	if s == "" {
+		return datecalc.Date{}, true
+	}
+	d, err := datecalc.Parse(s)
+	return d, err == nil
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// eventDate is the event of an email row: an event_year without a valid
+// month and day reads as January 1 of that year, so that "already sent for
+// this event year" still holds.
+func eventDate(y, m, d int) datecalc.Date {
+	if y < 1 || y > 9999 {
+		return datecalc.Date{}
+	}
+	if m >= 1 && m <= 12 && d >= 1 && d <= 31 {
+		if e, err := datecalc.New(y, time.Month(m), d); err == nil {
+			return e
+		}
+	}
+	e, _ := datecalc.New(y, 1, 1)
+	return e
+}
+
+// medicalConditions reads the metadata of an eligibility_answered event:
+// true when has_medical_conditions is true (or 1, "true", "yes") or
+// main_questions_yes_count is above zero. Unreadable metadata is false.
+func medicalConditions(s string) bool {
+	if s == "" || !strings.Contains(s, "_") {
+		return false
+	}
+	var m struct {
+		Has json.RawMessage `json:"has_medical_conditions"`
+		Yes json.RawMessage `json:"main_questions_yes_count"`
+	}
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return false
+	}
+	switch strings.ToLower(strings.Trim(string(m.Has), `" `)) {
+	case "true", "yes", "y", "1":
+		return true
+	}
+	if y := strings.Trim(string(m.Yes), `" `); y != "" {
+		if f, err := strconv.ParseFloat(y, 64); err == nil && f > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// list reads a target list: a JSON array of strings or a comma-separated
+// text. It reports false when the text is neither.
+func list(s string) ([]string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, true
+	}
+	var out []string
+	if strings.HasPrefix(s, "[") {
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return nil, false
+		}
+	} else {
+		out = strings.Split(s, ",")
+	}
+	n := 0
+	for _, x := range out {
+		if x = strings.TrimSpace(x); x != "" {
+			out[n] = x
+			n++
+		}
+	}
+	return out[:n], true
+}
+
+// Arguments for writing: NULL for empty values, as the existing rows do.
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullDate(d datecalc.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.String()
+}
