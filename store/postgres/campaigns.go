@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 )
 
 // Campaigns implements store.CampaignSource: every row of campaign_types
@@ -69,8 +70,8 @@ func (s *Store) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
 			x.Start, ok1 = dbDate(start)
 			x.End, ok2 = dbDate(end)
 			var codes []string
-			codes, ok3 = list(states)
-			x.TargetCarriers, ok4 = list(carriers)
+			codes, ok3 = storecol.List(states)
+			x.TargetCarriers, ok4 = storecol.List(carriers)
 			x.TargetStates = nil
 			for _, code := range codes {
 				st, ok := emailsched.ParseState(code)

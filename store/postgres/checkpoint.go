@@ -2,51 +2,15 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
-
-// planLoad is the JSON form of store.PlanLoad in
-// scheduler_checkpoints.plan_load, the same as the SQLite adapter's.
-type planLoad struct {
-	Version int           `json:"v"`
-	Key     string        `json:"key"`
-	Today   datecalc.Date `json:"today"`
-	Valid   int           `json:"valid_contacts"`
-	Entries []loadEntry   `json:"entries"`
-}
-
-type loadEntry struct {
-	Date     datecalc.Date `json:"d"`
-	Priority int           `json:"p"`
-	ED       bool          `json:"e,omitempty"`
-	Emails   int           `json:"n"`
-}
-
-const loadVersion = 1
-
-// encodeLoad returns the column value of l: NULL for nil.
-func encodeLoad(l *store.PlanLoad) (any, error) {
-	if l == nil {
-		return nil, nil
-	}
-	pl := planLoad{Version: loadVersion, Key: l.Key, Today: l.Today, Valid: l.ValidContacts, Entries: make([]loadEntry, len(l.Entries))}
-	for i, e := range l.Entries {
-		pl.Entries[i] = loadEntry{Date: e.Date, Priority: e.Priority, ED: e.EffectiveDate, Emails: e.Emails}
-	}
-	b, err := json.Marshal(pl)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encoding the plan load: %w", err)
-	}
-	return string(b), nil
-}
 
 // hasTable reports whether the schema has the table (a schema never
 // migrated has none: no runs, no plan).
@@ -96,15 +60,11 @@ func (s *Store) StoredLoad(ctx context.Context) (store.PlanLoad, bool, error) {
 	if err := rows.Err(); err != nil {
 		return store.PlanLoad{}, false, wrap("stored load", err)
 	}
-	var pl planLoad
-	if !raw.Valid || json.Unmarshal([]byte(raw.String), &pl) != nil || pl.Version != loadVersion {
+	if !raw.Valid {
 		return store.PlanLoad{}, false, nil
 	}
-	l := store.PlanLoad{Key: pl.Key, Today: pl.Today, ValidContacts: pl.Valid, Entries: make([]store.LoadEntry, len(pl.Entries))}
-	for i, e := range pl.Entries {
-		l.Entries[i] = store.LoadEntry{Date: e.Date, Priority: e.Priority, EffectiveDate: e.ED, Emails: e.Emails}
-	}
-	return l, true, nil
+	l, ok := storecol.DecodeLoad(raw.String)
+	return l, ok, nil
 }
 
 // StoredIdentities implements store.IdentitySource: the rules and

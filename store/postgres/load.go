@@ -13,6 +13,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/storecol"
 )
 
 // loadChunk is the number of contacts Load buffers before it copies their
@@ -81,8 +82,8 @@ func (l *loader) add(c *emailsched.Contact) {
 	if !c.Deleted {
 		birth, eff := dateText(c, emailsched.FieldBirthday, c.Birthday), dateText(c, emailsched.FieldEffectiveDate, c.EffectiveDate)
 		first, _, _ := strings.Cut(c.Email, ".")
-		l.contacts = append(l.contacts, []any{c.ID, nullText(first), nullText(c.Email), nullText(c.ZIP), nullText(c.State),
-			birth, eff, nullText(c.Carrier), c.DoNotCommunicate, "active"})
+		l.contacts = append(l.contacts, []any{c.ID, storecol.NullText(first), storecol.NullText(c.Email), storecol.NullText(c.ZIP), storecol.NullText(c.State),
+			birth, eff, storecol.NullText(c.Carrier), c.DoNotCommunicate, "active"})
 	}
 	for _, rows := range [][]emailsched.Email{c.History, c.Stored} {
 		for i := range rows {
@@ -100,9 +101,9 @@ func (l *loader) add(c *emailsched.Contact) {
 			if !e.Date.IsZero() {
 				date = dbDateValue(e.Date)
 			}
-			v := []any{c.ID, string(e.Type), date, "08:30", string(e.Status), nullText(string(e.SkipReason)), int32(e.Priority),
-				nullInt(e.CampaignInstanceID), nullText(e.EmailTemplate), nullText(e.SMSTemplate), nullText(e.RunID), ey, em, ed,
-				nullText(e.CatchUpNote), nullText(e.Metadata), sent}
+			v := []any{c.ID, string(e.Type), date, "08:30", string(e.Status), storecol.NullText(string(e.SkipReason)), int32(e.Priority),
+				storecol.NullInt(e.CampaignInstanceID), storecol.NullText(e.EmailTemplate), storecol.NullText(e.SMSTemplate), storecol.NullText(e.RunID), ey, em, ed,
+				storecol.NullText(e.CatchUpNote), storecol.NullText(e.Metadata), sent}
 			if e.ID != 0 {
 				l.withID = append(l.withID, append([]any{e.ID}, v...))
 			} else {
@@ -123,7 +124,7 @@ func (l *loader) add(c *emailsched.Contact) {
 		}
 	}
 	for _, t := range c.Campaigns {
-		l.targets = append(l.targets, []any{c.ID, t.InstanceID, dbDateValue(t.Trigger), nullText(t.Status)})
+		l.targets = append(l.targets, []any{c.ID, t.InstanceID, dbDateValue(t.Trigger), storecol.NullText(t.Status)})
 	}
 }
 
@@ -135,7 +136,7 @@ func dateText(c *emailsched.Contact, field string, d datecalc.Date) any {
 			return is.Value
 		}
 	}
-	return nullDate(d)
+	return storecol.NullDate(d)
 }
 
 // dbDateValue is a date for COPY into a date column.
@@ -197,8 +198,8 @@ func (l *loader) campaigns(ctx context.Context, camps emailsched.Campaigns) erro
 		if !ci.End.IsZero() {
 			end = dbDateValue(ci.End)
 		}
-		insts = append(insts, []any{ci.ID, ci.Type, nullText(ci.Name), nullText(ci.EmailTemplate), nullText(ci.SMSTemplate),
-			start, end, nullText(ci.Metadata), jsonList(states), jsonList(ci.TargetCarriers)})
+		insts = append(insts, []any{ci.ID, ci.Type, storecol.NullText(ci.Name), storecol.NullText(ci.EmailTemplate), storecol.NullText(ci.SMSTemplate),
+			start, end, storecol.NullText(ci.Metadata), jsonList(states), jsonList(ci.TargetCarriers)})
 	}
 	if len(types) > 0 {
 		if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{l.s.opts.Schema, "campaign_types"}, []string{"name",

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -183,8 +184,8 @@ func (s *Store) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer
 			if _, err := tx.Exec(ctx, s.sql(abandonSQL), s.opts.Now()); err != nil {
 				return err
 			}
-			return tx.QueryRow(ctx, s.sql(checkpointSQL), run.ID, started, nullDate(run.Today), nullText(run.RulesChecksum),
-				nullText(run.ConfigChecksum), owner()).Scan(&w.checkpoint)
+			return tx.QueryRow(ctx, s.sql(checkpointSQL), run.ID, started, storecol.NullDate(run.Today), storecol.NullText(run.RulesChecksum),
+				storecol.NullText(run.ConfigChecksum), owner()).Scan(&w.checkpoint)
 		})
 	}
 	if err != nil {
@@ -614,9 +615,9 @@ func (w *writer) finalise(ctx context.Context, tx pgx.Tx, t progress, sum *store
 	// how many contacts and unchanged rows the run had.
 	t.contacts = max(t.contacts, sum.Contacts)
 	t.rows.Unchanged = max(t.rows.Unchanged, sum.Rows.Unchanged)
-	load, err := encodeLoad(sum.Load)
+	load, err := storecol.EncodeLoad(sum.Load)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: %w", err)
 	}
 	if _, err := tx.Exec(ctx, w.s.sql(dropLoadsSQL), w.checkpoint); err != nil {
 		return err

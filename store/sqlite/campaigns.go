@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 )
 
 // Campaigns implements store.CampaignSource: every row of campaign_types and
@@ -80,8 +81,8 @@ func (s *Store) Campaigns(ctx context.Context) (emailsched.Campaigns, error) {
 			id, ok := integer(v[0])
 			start, ok1 := plainDate(v[5])
 			end, ok2 := plainDate(v[6])
-			states, ok3 := list(v[8])
-			carriers, ok4 := list(v[9])
+			states, ok3 := storecol.List(text(v[8]))
+			carriers, ok4 := storecol.List(text(v[9]))
 			ci := emailsched.CampaignInstance{ID: id, Type: text(v[1]), Name: text(v[2]),
 				EmailTemplate: text(v[3]), SMSTemplate: text(v[4]), Start: start, End: end,
 				Metadata: text(v[7]), TargetCarriers: carriers}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -148,8 +149,8 @@ func (s *Store) acquire(ctx context.Context, conn *sql.Conn, l checkpointLayout,
 			other, err = s.takeStale(ctx, conn)
 			if err == nil && other == nil {
 				var res sql.Result
-				res, err = conn.ExecContext(ctx, l.insertSQL(), run.ID, started, nullDate(run.Today), nullText(run.RulesChecksum),
-					leaseText(time.Now().Add(leaseTTL)), owner(), nullText(run.ConfigChecksum))
+				res, err = conn.ExecContext(ctx, l.insertSQL(), run.ID, started, storecol.NullDate(run.Today), storecol.NullText(run.RulesChecksum),
+					leaseText(time.Now().Add(leaseTTL)), owner(), storecol.NullText(run.ConfigChecksum))
 				if err == nil {
 					rowid, err = res.LastInsertId()
 				}

@@ -3,48 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
-	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
-
-// planLoad is the JSON form of store.PlanLoad in
-// scheduler_checkpoints.plan_load: short names, because a load has a few
-// thousand entries.
-type planLoad struct {
-	Version int           `json:"v"`
-	Key     string        `json:"key"`
-	Today   datecalc.Date `json:"today"`
-	Valid   int           `json:"valid_contacts"`
-	Entries []loadEntry   `json:"entries"`
-}
-
-type loadEntry struct {
-	Date     datecalc.Date `json:"d"`
-	Priority int           `json:"p"`
-	ED       bool          `json:"e,omitempty"`
-	Emails   int           `json:"n"`
-}
-
-const loadVersion = 1
-
-// encodeLoad returns the column value of l: NULL for nil.
-func encodeLoad(l *store.PlanLoad) (any, error) {
-	if l == nil {
-		return nil, nil
-	}
-	pl := planLoad{Version: loadVersion, Key: l.Key, Today: l.Today, Valid: l.ValidContacts, Entries: make([]loadEntry, len(l.Entries))}
-	for i, e := range l.Entries {
-		pl.Entries[i] = loadEntry{Date: e.Date, Priority: e.Priority, ED: e.EffectiveDate, Emails: e.Emails}
-	}
-	b, err := json.Marshal(pl)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: encoding the plan load: %w", err)
-	}
-	return string(b), nil
-}
 
 // StoredLoad implements store.LoadSource: the load recorded by the latest
 // completed run, unless a later run committed changes without completing
@@ -59,15 +22,11 @@ func (s *Store) StoredLoad(ctx context.Context) (store.PlanLoad, bool, error) {
 	if err != nil {
 		return store.PlanLoad{}, false, fmt.Errorf("sqlite: stored load: %w", err)
 	}
-	var pl planLoad
-	if !raw.Valid || json.Unmarshal([]byte(raw.String), &pl) != nil || pl.Version != loadVersion {
+	if !raw.Valid {
 		return store.PlanLoad{}, false, nil
 	}
-	l := store.PlanLoad{Key: pl.Key, Today: pl.Today, ValidContacts: pl.Valid, Entries: make([]store.LoadEntry, len(pl.Entries))}
-	for i, e := range pl.Entries {
-		l.Entries[i] = store.LoadEntry{Date: e.Date, Priority: e.Priority, EffectiveDate: e.ED, Emails: e.Emails}
-	}
-	return l, true, nil
+	l, ok := storecol.DecodeLoad(raw.String)
+	return l, ok, nil
 }
 
 // latestLoad returns the plan_load of the latest completed run, or NULL

@@ -11,6 +11,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -804,9 +805,9 @@ func (w *writer) finalise(ctx context.Context, t progress, sum *store.Summary, n
 	// how many contacts and unchanged rows the run had.
 	t.contacts = max(t.contacts, sum.Contacts)
 	t.rows.Unchanged = max(t.rows.Unchanged, sum.Rows.Unchanged)
-	load, err := encodeLoad(sum.Load)
+	load, err := storecol.EncodeLoad(sum.Load)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	if _, err := w.conn.ExecContext(ctx, dropLoadsSQL, w.checkpoint); err != nil {
 		return err
@@ -1008,9 +1009,9 @@ func rowValues(a []any, contact int64, e *emailsched.Email, sendTime, runID, now
 		y, m, d := e.Event.Date()
 		ey, em, ed = int64(y), int64(m), int64(d)
 	}
-	a = append(a, string(e.Type), nullDate(e.Date), sendTime, string(e.Status), nullText(string(e.SkipReason)),
-		int64(e.Priority), nullInt(e.CampaignInstanceID), nullText(e.EmailTemplate), nullText(e.SMSTemplate),
-		runID, ey, em, ed, nullText(e.CatchUpNote), nullText(e.Metadata))
+	a = append(a, string(e.Type), storecol.NullDate(e.Date), sendTime, string(e.Status), storecol.NullText(string(e.SkipReason)),
+		int64(e.Priority), storecol.NullInt(e.CampaignInstanceID), storecol.NullText(e.EmailTemplate), storecol.NullText(e.SMSTemplate),
+		runID, ey, em, ed, storecol.NullText(e.CatchUpNote), storecol.NullText(e.Metadata))
 	if insert {
 		a = append(a, now)
 	}
