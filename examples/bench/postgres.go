@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/emailsched/emailsched/datecalc"
@@ -195,7 +197,8 @@ func copySchema(ctx context.Context, pool *pgxpool.Pool, src, dst string) error 
 
 // isUndefinedColumn: a table without an id column has no identity to move.
 func isUndefinedColumn(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "SQLSTATE 42703") || strings.Contains(err.Error(), "does not exist"))
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42703" // undefined_column
 }
 
 // pgRun runs the scheduler on schema for day and returns its report.

@@ -161,12 +161,7 @@ func (s sqlDB) Query(ctx context.Context, query string, args []any, each func(sc
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, each)
 }
 
 // pgxDB is a summaryDB over a pgx pool.
@@ -183,6 +178,18 @@ func (p pgxDB) Query(ctx context.Context, query string, args []any, each func(sc
 		return err
 	}
 	defer rows.Close()
+	return eachRow(rows, each)
+}
+
+// rowIter is what eachRow needs of *sql.Rows and pgx.Rows.
+type rowIter interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// eachRow calls each for every row of rows, then reports the rows' error.
+func eachRow(rows rowIter, each func(scan func(dest ...any) error) error) error {
 	for rows.Next() {
 		if err := each(rows.Scan); err != nil {
 			return err

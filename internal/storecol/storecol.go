@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
 )
@@ -118,4 +119,33 @@ func NullDate(d datecalc.Date) any {
 		return nil
 	}
 	return d.String()
+}
+
+// ContactDate reads a contact's date column, given as text. Blank is the
+// zero Date without an issue; anything unreadable is the zero Date and a
+// FieldIssue appended to c (its value cut to 64 bytes), so that both stores
+// report a dirty date alike.
+func ContactDate(c *emailsched.Contact, field, s string) datecalc.Date {
+	if strings.TrimSpace(s) == "" {
+		return datecalc.Date{}
+	}
+	d, err := datecalc.Parse(s)
+	if err != nil {
+		reason := "not a YYYY-MM-DD date"
+		if pe, ok := err.(*datecalc.ParseError); ok {
+			reason = "not a YYYY-MM-DD date: " + pe.Reason
+		}
+		c.Issues = append(c.Issues, emailsched.FieldIssue{Field: field, Value: Cut(s, 64), Reason: reason})
+		return datecalc.Date{}
+	}
+	return d
+}
+
+// Cut is s cut to at most n bytes (for values echoed in reports and
+// error columns).
+func Cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -1,10 +1,13 @@
 package storecol
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/store"
 )
@@ -71,6 +74,35 @@ func TestNulls(t *testing.T) {
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %#v, want %#v", tc.got, tc.want)
+		}
+	}
+}
+
+func TestContactDate(t *testing.T) {
+	long := "x" + strings.Repeat("9", 100)
+	for _, tc := range []struct {
+		in     string
+		want   datecalc.Date
+		issues []emailsched.FieldIssue
+	}{
+		{"", datecalc.Date{}, nil},
+		{"  ", datecalc.Date{}, nil},
+		{"1950-05-20", datecalc.MustNew(1950, 5, 20), nil},
+		{"1950-05-20 00:00:00", datecalc.MustNew(1950, 5, 20), nil},
+		{"2025-13-01", datecalc.Date{}, []emailsched.FieldIssue{{Field: "birth_date", Value: "2025-13-01", Reason: "not a YYYY-MM-DD date: month must be 01-12"}}},
+		{long, datecalc.Date{}, []emailsched.FieldIssue{{Field: "birth_date", Value: long[:64]}}},
+	} {
+		var c emailsched.Contact
+		got := ContactDate(&c, "birth_date", tc.in)
+		if got != tc.want {
+			t.Errorf("ContactDate(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+		opt := cmpopts.IgnoreFields(emailsched.FieldIssue{}, "Reason")
+		if len(tc.issues) > 0 && tc.issues[0].Reason != "" {
+			opt = nil
+		}
+		if diff := cmp.Diff(tc.issues, c.Issues, opt); diff != "" {
+			t.Errorf("ContactDate(%q) issues (-want +got):\n%s", tc.in, diff)
 		}
 	}
 }

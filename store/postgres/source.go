@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
 
@@ -886,8 +887,8 @@ func (r *reader) merge(yield func(*emailsched.Contact, error) bool) error {
 		}
 		c.Reset()
 		c.ID, c.Email, c.ZIP, c.State, c.Carrier, c.DoNotCommunicate = id, cr.email, cr.zip, cr.state, cr.carrier, cr.optOut
-		c.Birthday = contactDate(&c, emailsched.FieldBirthday, cr.birthday)
-		c.EffectiveDate = contactDate(&c, emailsched.FieldEffectiveDate, cr.effective)
+		c.Birthday = storecol.ContactDate(&c, emailsched.FieldBirthday, cr.birthday)
+		c.EffectiveDate = storecol.ContactDate(&c, emailsched.FieldEffectiveDate, cr.effective)
 		if err := r.emailsOf(id, &c); err != nil {
 			return err
 		}

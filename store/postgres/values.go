@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
 )
 
@@ -14,26 +13,6 @@ import (
 // tables are typed; the application's contacts table keeps its dates as
 // text (see the package documentation), read with the rules of the SQLite
 // adapter so that both stores give the scheduler the same contacts.
-
-// contactDate reads a contact's date column (as text). Blank is the zero
-// Date without an issue; anything unreadable is the zero Date and an issue
-// appended to c. A date followed by a time of day ("1950-05-20 00:00:00")
-// reads as the date, as the organisation databases hold some.
-func contactDate(c *emailsched.Contact, field, s string) datecalc.Date {
-	if strings.TrimSpace(s) == "" {
-		return datecalc.Date{}
-	}
-	d, err := datecalc.Parse(s)
-	if err != nil {
-		reason := "not a YYYY-MM-DD date"
-		if pe, ok := err.(*datecalc.ParseError); ok {
-			reason = "not a YYYY-MM-DD date: " + pe.Reason
-		}
-		c.Issues = append(c.Issues, emailsched.FieldIssue{Field: field, Value: cut(s, 64), Reason: reason})
-		return datecalc.Date{}
-	}
-	return d
-}
 
 // dbDate reads a date column selected as text: the zero Date for NULL and
 // for what is not a date (infinity).
@@ -43,13 +22,6 @@ func dbDate(s string) (datecalc.Date, bool) {
 	}
 	d, err := datecalc.Parse(s)
 	return d, err == nil
-}
-
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // eventDate is the event of an email row: an event_year without a valid

@@ -1183,7 +1183,7 @@ func (w *writer) record(ctx context.Context, msg string) error {
 	return w.s.retryWith(ctx, "record failure", recordPolicy, func() error {
 		_, err := w.s.db.ExecContext(ctx, `UPDATE scheduler_checkpoints SET status=?, finished_at=?, error_message=?,
 			contacts_processed=?, rows_inserted=?, rows_updated=?, rows_deleted=?, rows_unchanged=?, rows_conflicting=?,
-			rows_taken=?, lease_until=NULL WHERE rowid=? AND status=?`, CheckpointFailed, now, cut(msg, 4000), t.contacts,
+			rows_taken=?, lease_until=NULL WHERE rowid=? AND status=?`, CheckpointFailed, now, storecol.Cut(msg, 4000), t.contacts,
 			r.Inserted, r.Updated, r.Deleted, r.Unchanged, r.Conflicting, r.Taken, w.checkpoint, CheckpointRunning)
 		return err
 	})

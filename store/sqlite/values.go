@@ -10,6 +10,7 @@ import (
 
 	"github.com/emailsched/emailsched"
 	"github.com/emailsched/emailsched/datecalc"
+	"github.com/emailsched/emailsched/internal/storecol"
 )
 
 // SQLite is dynamically typed: a TEXT column may hold an integer, a real, a
@@ -111,19 +112,7 @@ func date(c *emailsched.Contact, field string, v any) datecalc.Date {
 	if s == "" && v != nil {
 		s = text(v)
 	}
-	if strings.TrimSpace(s) == "" {
-		return datecalc.Date{}
-	}
-	d, err := datecalc.Parse(s)
-	if err != nil {
-		reason := "not a YYYY-MM-DD date"
-		if pe, ok := err.(*datecalc.ParseError); ok {
-			reason = "not a YYYY-MM-DD date: " + pe.Reason
-		}
-		c.Issues = append(c.Issues, emailsched.FieldIssue{Field: field, Value: cut(s, 64), Reason: reason})
-		return datecalc.Date{}
-	}
-	return d
+	return storecol.ContactDate(c, field, s)
 }
 
 // plainDate reads a date without reporting: the zero Date when unreadable.
@@ -207,13 +196,6 @@ func instant(v any) (time.Time, bool) {
 		}
 	}
 	return timestamp(v)
-}
-
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // timestamp reads a point in time: "YYYY-MM-DD HH:MM:SS[.fff][Z|±hh:mm]",
