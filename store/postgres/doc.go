@@ -115,7 +115,11 @@
 // The run writes its changes in batches of Options.BatchContacts whole
 // contacts, each one transaction by default, so that a crash leaves every
 // contact with its complete old or complete new plan and the next run
-// finishes the job; with Options.Atomic the whole run is one transaction.
+// finishes the job: it balances the contacts the interrupted run did not
+// reach against the volume now stored, so a few of their emails can land
+// on other days than an uninterrupted run's, and leaves a plan that a
+// further run on the day does not change. With Options.Atomic the whole
+// run is one transaction.
 // A full batch is written on a goroutine of its own while the run reads
 // and plans the next one (one batch in flight). A batch locks the rows it
 // updates or deletes (SELECT ... FOR UPDATE, guarded by their status), so

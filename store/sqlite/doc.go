@@ -90,10 +90,15 @@
 // A run with Options.Atomic is one transaction; otherwise its changes are
 // committed in batches of whole contacts. After a crash at any moment every
 // contact has its complete old or complete new plan, history is untouched,
-// and the next run finishes the job. Each run leaves a row in
-// scheduler_checkpoints (see Checkpoint); a completed run also stores the
-// per-day volume of its plan there, which StoredLoad gives the next run's
-// load balancing (store.LoadSource), so that it reads the database once.
+// and the next run finishes the job: it plans the contacts the interrupted
+// run did not reach, balancing them against the volume now stored (which
+// holds the rewritten contacts on their balanced days, so a few emails can
+// land on other days than an uninterrupted run would have chosen), and
+// leaves a plan that a further run on the day does not change. Each run
+// leaves a row in scheduler_checkpoints (see Checkpoint); a completed run
+// also stores the per-day volume of its plan there, which StoredLoad gives
+// the next run's load balancing (store.LoadSource), so that it reads the
+// database once.
 // SQLITE_BUSY and SQLITE_LOCKED are retried with bounded exponential
 // backoff, and what a run waits for is logged every few seconds
 // (Options.Logger). Backup takes an online backup, before anything
