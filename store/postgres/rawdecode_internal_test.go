@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +18,10 @@ import (
 
 // TestRawEmails: the stream's email query comes in the shape rawEmails
 // decodes itself (were it not, every stream would silently take the slower
-// generic scan), and both decode every row alike.
+// generic scan), and both decode every row alike: with the columns of the
+// types the migrations give (read natively) and with other types (read
+// through casts), NULLs and infinite dates included, and with the same
+// result for both schemas.
 func TestRawEmails(t *testing.T) {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.URL(t))
@@ -36,10 +40,59 @@ func TestRawEmails(t *testing.T) {
 			}
 		}
 	}
-	if err := Load(ctx, pool, "raw", seq, camps); err != nil {
-		t.Fatal(err)
+	// Every nullable column NULL on some rows, and infinite dates.
+	nulls := []string{
+		`ALTER TABLE {schema}.email_schedules ALTER COLUMN status DROP NOT NULL`,
+		`UPDATE {schema}.email_schedules SET priority = NULL, skip_reason = NULL, event_year = NULL, campaign_instance_id = NULL WHERE id % 7 = 0`,
+		`UPDATE {schema}.email_schedules SET status = NULL, email_template = NULL, sms_template = NULL, scheduler_run_id = NULL,
+			catchup_note = NULL, metadata = NULL, event_month = NULL, event_day = NULL WHERE id % 11 = 0`,
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = 'infinity' WHERE id % 13 = 0`,
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = '-infinity' WHERE id % 17 = 0`,
 	}
-	s := New(pool, Options{Schema: "raw"})
+	// The other schema's columns have types a foreign schema may have.
+	others := []string{
+		`ALTER TABLE {schema}.email_schedules ALTER COLUMN scheduled_send_date TYPE text,
+			ALTER COLUMN status TYPE varchar(40), ALTER COLUMN priority TYPE numeric,
+			ALTER COLUMN event_year TYPE text, ALTER COLUMN campaign_instance_id TYPE numeric,
+			ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb`,
+	}
+	var decoded [][]emailRow
+	for _, schema := range []string{"raw_native", "raw_cast"} {
+		if err := Load(ctx, pool, schema, seq, camps); err != nil {
+			t.Fatal(err)
+		}
+		s := New(pool, Options{Schema: schema})
+		stmts := nulls
+		if schema == "raw_cast" {
+			// Values that are not whole numbers read as 0, like the NULLs
+			// of the other schema on the same rows.
+			junk := `UPDATE {schema}.email_schedules SET event_year = ' x1 ', priority = 10.5, campaign_instance_id = 1e30 WHERE id % 7 = 0`
+			stmts = append(append(slices.Clone(others), nulls...), junk)
+		}
+		for _, q := range stmts {
+			if _, err := pool.Exec(ctx, s.sql(q)); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		want, got := decodeEmails(t, pool, s, false), decodeEmails(t, pool, s, true)
+		if len(want) < 300 {
+			t.Fatalf("%s: only %d email rows", schema, len(want))
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(emailRow{})); diff != "" {
+			t.Errorf("%s: rawEmails decodes differently (-Scan +raw):\n%s", schema, diff)
+		}
+		decoded = append(decoded, got)
+	}
+	if diff := cmp.Diff(decoded[0], decoded[1], cmp.AllowUnexported(emailRow{})); diff != "" {
+		t.Errorf("the native and the cast columns decode differently (-native +cast):\n%s", diff)
+	}
+}
+
+// decodeEmails reads s's email rows with the stream's query, with
+// rawEmails (raw) or scanEmail.
+func decodeEmails(t *testing.T, pool *pgxpool.Pool, s *Store, raw bool) []emailRow {
+	t.Helper()
+	ctx := context.Background()
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -53,37 +106,28 @@ func TestRawEmails(t *testing.T) {
 	if !ok {
 		t.Fatal("no email query")
 	}
-	decode := func(raw bool) []emailRow {
-		rows, err := tx.Query(ctx, q)
-		if err != nil {
+	rows, err := tx.Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	scan := scanEmail
+	if raw {
+		scan = rawEmails(rows)
+		if reflect.ValueOf(scan).Pointer() == reflect.ValueOf(scanEmail).Pointer() {
+			t.Fatalf("rawEmails does not decode the stream's email query (columns %v)", rows.FieldDescriptions())
+		}
+	}
+	var out []emailRow
+	for rows.Next() {
+		var e emailRow
+		if _, err := scan(rows, &e); err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		scan := scanEmail
-		if raw {
-			scan = rawEmails(rows)
-			if reflect.ValueOf(scan).Pointer() == reflect.ValueOf(scanEmail).Pointer() {
-				t.Fatalf("rawEmails does not decode the stream's email query (columns %v)", rows.FieldDescriptions())
-			}
-		}
-		var out []emailRow
-		for rows.Next() {
-			var e emailRow
-			if _, err := scan(rows, &e); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, e)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		out = append(out, e)
 	}
-	want, got := decode(false), decode(true)
-	if len(want) < 300 {
-		t.Fatalf("only %d email rows", len(want))
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(emailRow{})); diff != "" {
-		t.Errorf("rawEmails decodes differently (-Scan +raw):\n%s", diff)
-	}
+	return out
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/emailsched/emailsched"
+	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/internal/storecol"
 	"github.com/emailsched/emailsched/store"
 )
@@ -63,43 +64,73 @@ const fetchRows = 2000
 // reads as well as one with text columns. A column the table lacks reads
 // as its default (the application's contacts table is never altered).
 var (
-	contactsSelect = []selected{{"id", "id", ""}, {"email", "coalesce(email::text, '')", "''"},
-		{"zip_code", "coalesce(zip_code::text, '')", "''"}, {"state", "coalesce(state::text, '')", "''"},
-		{"birth_date", "coalesce(birth_date::text, '')", "''"}, {"effective_date", "coalesce(effective_date::text, '')", "''"},
-		{"current_carrier", "coalesce(current_carrier::text, '')", "''"},
-		{"do_not_communicate", "coalesce(do_not_communicate::boolean, false)", "false"}}
-	emailsSelect = []selected{{"contact_id", "contact_id", ""}, {"id", "id", ""}, {"email_type", "email_type::text", ""},
-		{"scheduled_send_date", "scheduled_send_date::text", "NULL::text"}, {"status", "coalesce(status::text, '')", ""},
-		{"skip_reason", "coalesce(skip_reason::text, '')", "''"}, {"priority", "coalesce(priority, 0)::int", "0"},
-		{"campaign_instance_id", "coalesce(campaign_instance_id, 0)::bigint", "0::bigint"},
-		{"email_template", "coalesce(email_template::text, '')", "''"}, {"sms_template", "coalesce(sms_template::text, '')", "''"},
-		{"scheduler_run_id", "coalesce(scheduler_run_id::text, '')", "''"}, {"event_year", "coalesce(event_year, 0)::int", "0"},
-		{"event_month", "coalesce(event_month, 0)::int", "0"}, {"event_day", "coalesce(event_day, 0)::int", "0"},
-		{"catchup_note", "coalesce(catchup_note::text, '')", "''"}, {"metadata", "coalesce(metadata::text, '')", "''"},
-		{"actual_send_datetime", "actual_send_datetime::timestamptz", "NULL::timestamptz"}}
-	clicksSelect  = []selected{{"contact_id", "contact_id", ""}, {"clicked_at", "clicked_at::timestamptz", "NULL::timestamptz"}}
-	answersSelect = []selected{{"contact_id", "contact_id", ""}, {"created_at", "created_at::timestamptz", "NULL::timestamptz"},
-		{"metadata", "coalesce(metadata::text, '')", "''"}}
-	targetsSelect = []selected{{"contact_id", "contact_id", ""}, {"campaign_instance_id", "campaign_instance_id::bigint", "NULL::bigint"},
-		{"trigger_date", "trigger_date::text", "NULL::text"}, {"status", "coalesce(status::text, '')", "''"}}
+	contactsSelect = []selected{{"id", "id", "", nil}, {"email", "coalesce(email::text, '')", "''", nil},
+		{"zip_code", "coalesce(zip_code::text, '')", "''", nil}, {"state", "coalesce(state::text, '')", "''", nil},
+		{"birth_date", "coalesce(birth_date::text, '')", "''", nil}, {"effective_date", "coalesce(effective_date::text, '')", "''", nil},
+		{"current_carrier", "coalesce(current_carrier::text, '')", "''", nil},
+		{"do_not_communicate", "coalesce(do_not_communicate::boolean, false)", "false", nil}}
+	// email_schedules is most of what a stream reads: columns of the types
+	// the migrations give them are read as they are (native), which costs
+	// the server far less than a conversion per value (a date to text
+	// above all); the decoding handles their NULLs as the casts would.
+	emailsSelect = []selected{{"contact_id", "contact_id", "", ints}, {"id", "id", "", ints},
+		{"email_type", "email_type::text", "", texts},
+		{"scheduled_send_date", "scheduled_send_date::text", "NULL::text", []string{"date"}},
+		{"status", "coalesce(status::text, '')", "", texts}, {"skip_reason", "coalesce(skip_reason::text, '')", "''", texts},
+		{"priority", numberExpr("priority", "int"), "0", ints}, {"campaign_instance_id", numberExpr("campaign_instance_id", "bigint"), "0::bigint", ints},
+		{"email_template", "coalesce(email_template::text, '')", "''", texts}, {"sms_template", "coalesce(sms_template::text, '')", "''", texts},
+		{"scheduler_run_id", "coalesce(scheduler_run_id::text, '')", "''", texts}, {"event_year", numberExpr("event_year", "int"), "0", ints},
+		{"event_month", numberExpr("event_month", "int"), "0", ints}, {"event_day", numberExpr("event_day", "int"), "0", ints},
+		{"catchup_note", "coalesce(catchup_note::text, '')", "''", texts}, {"metadata", "coalesce(metadata::text, '')", "''", texts},
+		{"actual_send_datetime", "actual_send_datetime::timestamptz", "NULL::timestamptz", []string{"timestamp with time zone"}}}
+	clicksSelect  = []selected{{"contact_id", "contact_id", "", nil}, {"clicked_at", "clicked_at::timestamptz", "NULL::timestamptz", nil}}
+	answersSelect = []selected{{"contact_id", "contact_id", "", nil}, {"created_at", "created_at::timestamptz", "NULL::timestamptz", nil},
+		{"metadata", "coalesce(metadata::text, '')", "''", nil}}
+	targetsSelect = []selected{{"contact_id", "contact_id", "", nil}, {"campaign_instance_id", "campaign_instance_id::bigint", "NULL::bigint", nil},
+		{"trigger_date", "trigger_date::text", "NULL::text", nil}, {"status", "coalesce(status::text, '')", "''", nil}}
 )
 
 // selected is one column of a stream query: the expression that reads it,
-// and what stands in when the table lacks it ("" when it cannot be
-// missing: the table is then not read).
-type selected struct{ column, expr, missing string }
+// what stands in when the table lacks it ("" when it cannot be missing:
+// the table is then not read), and the column types (information_schema's
+// data_type) read as they are instead, without the expression.
+type selected struct {
+	column, expr, missing string
+	native                []string
+}
 
-// query builds the SELECT of table over the columns cols has, or reports
-// false when a column that cannot be missing is.
-func (s *Store) query(table string, cols map[string]bool, sel []selected, where, order string) (string, bool) {
+// numberExpr reads column as an integer of sqlType (int or bigint)
+// whatever its type: 0 for NULL and for a value that is not a whole
+// number in the type's range (a text column may hold anything; a failed
+// cast would end the stream).
+func numberExpr(column, sqlType string) string {
+	digits := 9
+	if sqlType == "bigint" {
+		digits = 18
+	}
+	return fmt.Sprintf(`coalesce(CASE WHEN btrim(%[1]s::text) ~ '^-?[0-9]{1,%[2]d}$' THEN btrim(%[1]s::text)::%[3]s END, 0)`, column, digits, sqlType)
+}
+
+// The native types of the email columns read as integers and as text.
+var (
+	ints  = []string{"smallint", "integer", "bigint"}
+	texts = []string{"text"}
+)
+
+// query builds the SELECT of table over the columns cols has (with their
+// types), or reports false when a column that cannot be missing is.
+func (s *Store) query(table string, cols map[string]string, sel []selected, where, order string) (string, bool) {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range sel {
 		if i > 0 {
 			b.WriteString(", ")
 		}
+		typ, has := cols[c.column]
 		switch {
-		case cols[c.column]:
+		case has && slices.Contains(c.native, typ):
+			b.WriteString(c.column)
+		case has:
 			b.WriteString(c.expr)
 		case c.missing == "":
 			return "", false
@@ -244,7 +275,7 @@ func (s *Store) stream(ctx context.Context, only string, st *ReadStats, yield fu
 	if q, ok := s.query("tracking_clicks", cols["tracking_clicks"], clicksSelect, and("contact_id IS NOT NULL"), "contact_id, id"); ok {
 		r.clicks = newCursor(r, "emailsched_clicks", q, scanClick)
 	}
-	if cols["contact_events"]["event_type"] {
+	if _, ok := cols["contact_events"]["event_type"]; ok {
 		if q, ok := s.query("contact_events", cols["contact_events"], answersSelect,
 			and("contact_id IS NOT NULL AND event_type = 'eligibility_answered'"), "contact_id, id"); ok {
 			r.answers = newCursor(r, "emailsched_answers", q, scanAnswer)
@@ -384,21 +415,22 @@ func (s *Store) streamed(ctx context.Context, r *reader, c streamer) error {
 	return nil
 }
 
-// columns returns the columns of the schema's tables, by table: none for
-// a table that does not exist.
-func (s *Store) columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]bool, error) {
-	rows, err := tx.Query(ctx, `SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = $1`,
-		s.opts.Schema)
+// columns returns the columns of the schema's tables with their types
+// (information_schema's data_type), by table: none for a table that does
+// not exist.
+func (s *Store) columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, error) {
+	rows, err := tx.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+		WHERE table_schema = $1`, s.opts.Schema)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]bool{}
-	var table, column string
-	_, err = pgx.ForEachRow(rows, []any{&table, &column}, func() error {
+	out := map[string]map[string]string{}
+	var table, column, typ string
+	_, err = pgx.ForEachRow(rows, []any{&table, &column, &typ}, func() error {
 		if out[table] == nil {
-			out[table] = map[string]bool{}
+			out[table] = map[string]string{}
 		}
-		out[table][column] = true
+		out[table][column] = typ
 		return nil
 	})
 	return out, err
@@ -677,16 +709,45 @@ func scanContact(rows pgx.Rows, c *contactRow) (int64, error) {
 type emailRow struct {
 	contact, id                                           int64
 	typ, status, skip, template, sms, run, note, metadata string
-	date                                                  pgtype.Text
+	date                                                  datecalc.Date // zero when NULL or unreadable
 	priority, year, month, day                            int32
 	instance                                              int64
 	sent                                                  pgtype.Timestamptz
 }
 
+// scanEmail decodes an email row with pgx's Scan, whatever the formats and
+// types of its columns: NULLs read as zero values, as the query's casts
+// make them when the columns are not read natively.
 func scanEmail(rows pgx.Rows, e *emailRow) (int64, error) {
-	err := rows.Scan(&e.contact, &e.id, &e.typ, &e.date, &e.status, &e.skip, &e.priority, &e.instance, &e.template,
-		&e.sms, &e.run, &e.year, &e.month, &e.day, &e.note, &e.metadata, &e.sent)
+	var skip, status, template, sms, run, note, metadata pgtype.Text
+	var priority, instance, year, month, day pgtype.Int8
+	var date anyDate
+	err := rows.Scan(&e.contact, &e.id, &e.typ, &date, &status, &skip, &priority, &instance, &template,
+		&sms, &run, &year, &month, &day, &note, &metadata, &e.sent)
+	e.date = date.d
+	e.status, e.skip, e.template, e.sms, e.run, e.note, e.metadata = status.String, skip.String, template.String, sms.String,
+		run.String, note.String, metadata.String
+	e.priority, e.instance = int32(priority.Int64), instance.Int64
+	e.year, e.month, e.day = int32(year.Int64), int32(month.Int64), int32(day.Int64)
 	return e.contact, err
+}
+
+// anyDate scans a date column read natively (a time.Time, or an infinity)
+// or as text: the zero Date for NULL and for what is not a date.
+type anyDate struct{ d datecalc.Date }
+
+func (a *anyDate) Scan(src any) error {
+	a.d = datecalc.Date{}
+	switch v := src.(type) {
+	case string:
+		a.d, _ = dbDate(v)
+	case []byte:
+		a.d, _ = dbDate(string(v))
+	case time.Time:
+		y, m, d := v.Date()
+		a.d, _ = datecalc.New(y, m, d)
+	}
+	return nil
 }
 
 // The PostgreSQL type OIDs rawEmails reads.
@@ -695,6 +756,7 @@ const (
 	oidInt4        = 23
 	oidInt8        = 20
 	oidText        = 25
+	oidDate        = 1082
 	oidTimestamptz = 1184
 )
 
@@ -703,12 +765,13 @@ const (
 // pgx's generic Scan, with a new string for every text value, was most of
 // its decoding. The strings most rows share (types, statuses, templates,
 // run ids) are made once. It returns scanEmail when a column does not come
-// as expected (integers and timestamps in binary, text as text), which
-// the query's casts make the case with pgx's default query modes.
+// as expected (integers, dates and timestamps in binary, text as text),
+// which the query makes the case with pgx's default query modes. NULLs
+// read as the query's casts make them: 0 and "".
 func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
-	// The expected type of each column: 'i' an integer, 't' text, 's' a
-	// timestamptz.
-	const kinds = "iittttiitttiiitts"
+	// The expected type of each column: 'i' an integer, 't' text, 'd' a
+	// date or text, 's' a timestamptz.
+	const kinds = "iitdttiitttiiitts"
 	fds := rows.FieldDescriptions()
 	if len(fds) != len(kinds) {
 		return scanEmail
@@ -720,6 +783,8 @@ func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
 			ok = fd.Format == pgx.BinaryFormatCode && (fd.DataTypeOID == oidInt2 || fd.DataTypeOID == oidInt4 || fd.DataTypeOID == oidInt8)
 		case 't':
 			ok = fd.DataTypeOID == oidText
+		case 'd':
+			ok = fd.DataTypeOID == oidText || fd.Format == pgx.BinaryFormatCode && fd.DataTypeOID == oidDate
 		case 's':
 			ok = fd.Format == pgx.BinaryFormatCode && fd.DataTypeOID == oidTimestamptz
 		}
@@ -745,7 +810,11 @@ func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
 		e.contact, e.id, e.instance = ints[0], ints[1], ints[3]
 		e.priority, e.year, e.month, e.day = int32(ints[2]), int32(ints[4]), int32(ints[5]), int32(ints[6])
 		e.typ, e.status, e.skip = in.get(2, v[2]), in.get(4, v[4]), in.get(5, v[5])
-		e.date = pgtype.Text{String: in.get(3, v[3]), Valid: v[3] != nil}
+		if fds[3].DataTypeOID == oidDate {
+			e.date = rawDate(v[3])
+		} else {
+			e.date, _ = dbDate(in.get(3, v[3]))
+		}
 		e.template, e.sms, e.run = in.get(8, v[8]), in.get(9, v[9]), in.get(10, v[10])
 		e.note, e.metadata = in.get(14, v[14]), in.get(15, v[15])
 		if v[16] == nil {
@@ -757,9 +826,13 @@ func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
 	}
 }
 
-// rawInt decodes a binary int2, int4 or int8.
+// rawInt decodes a binary int2, int4 or int8; NULL reads as 0.
 func rawInt(b []byte) (int64, error) {
 	switch len(b) {
+	case 0:
+		if b == nil {
+			return 0, nil
+		}
 	case 8:
 		return int64(binary.BigEndian.Uint64(b)), nil
 	case 4:
@@ -767,10 +840,25 @@ func rawInt(b []byte) (int64, error) {
 	case 2:
 		return int64(int16(binary.BigEndian.Uint16(b))), nil
 	}
-	if b == nil {
-		return 0, errors.New("NULL where a number was expected")
-	}
 	return 0, fmt.Errorf("an integer of %d bytes", len(b))
+}
+
+// pgEpoch is day 0 of PostgreSQL's binary dates.
+var pgEpoch = datecalc.MustNew(2000, time.January, 1)
+
+// rawDate decodes a binary date, days since 2000-01-01: the zero Date for
+// NULL and for a day outside the years 1 to 9999 (the infinities among
+// them), as for a text date that does not parse.
+func rawDate(b []byte) datecalc.Date {
+	if len(b) != 4 {
+		return datecalc.Date{}
+	}
+	n := int(int32(binary.BigEndian.Uint32(b)))
+	d := pgEpoch.AddDays(n)
+	if pgEpoch.DaysUntil(d) != n { // AddDays stops at the ends of the range
+		return datecalc.Date{}
+	}
+	return d
 }
 
 // interner makes each short string once: a stream's rows repeat a few
@@ -1030,8 +1118,7 @@ func (r *reader) addEmail(c *emailsched.Contact, x *emailRow) {
 		rows = &c.Stored
 	}
 	status, _ := emailsched.ParseStatus(x.status)
-	date, _ := dbDate(x.date.String)
-	e := emailsched.Email{ID: x.id, ContactID: x.contact, Type: p.t, Date: date, Status: status,
+	e := emailsched.Email{ID: x.id, ContactID: x.contact, Type: p.t, Date: x.date, Status: status,
 		SkipReason: emailsched.SkipReason(x.skip), Priority: int(x.priority), Event: eventDate(int(x.year), int(x.month), int(x.day)),
 		CampaignInstanceID: x.instance, EmailTemplate: x.template, SMSTemplate: x.sms, CatchUpNote: x.note,
 		Metadata: x.metadata, RunID: x.run}
