@@ -213,7 +213,7 @@ func TestRun(t *testing.T) {
 	if n := strings.Count(out, "== nightly run"); n != 3 {
 		t.Errorf("-runs 3: %d nightly runs printed:\n%s", n, out)
 	}
-	median := regexp.MustCompile(`(?m)^nightly run: ratios of the 3 runs (\d+\.\d+), (\d+\.\d+), (\d+\.\d+); median (\d+\.\d+)$`).FindStringSubmatch(out)
+	median := regexp.MustCompile(`(?m)^nightly run: ratios of the 3 runs (\d+\.\d+), (\d+\.\d+), (\d+\.\d+) \(min \d+\.\d+, max \d+\.\d+\); median (\d+\.\d+)$`).FindStringSubmatch(out)
 	last := nightlyLine.FindStringSubmatch(strings.TrimRight(out, "\n")[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:])
 	if median == nil || last == nil {
 		t.Fatalf("-runs 3: no median line or last line:\n%s", out)
@@ -349,7 +349,7 @@ func TestMedianRun(t *testing.T) {
 	if m := medianRun(&b, scenarioFirst, firsts); m != firsts[2] {
 		t.Errorf("first: median run %+v, want the third (bulk ratio 4)", m)
 	}
-	if want := "\nfirst run: ratios end-to-end/bulk floor of the 3 runs 10.00, 2.00, 4.00; median 4.00\n"; b.String() != want {
+	if want := "\nfirst run: ratios end-to-end/bulk floor of the 3 runs 10.00, 2.00, 4.00 (min 2.00, max 10.00); median 4.00\n"; b.String() != want {
 		t.Errorf("first: printed %q, want %q", b.String(), want)
 	}
 	nightlies := []*result{mk(scenarioNightly, 10*time.Second, 0), mk(scenarioNightly, 5*time.Second, 0), mk(scenarioNightly, 2*time.Second, 0)}
@@ -357,7 +357,7 @@ func TestMedianRun(t *testing.T) {
 	if m := medianRun(&b, scenarioNightly, nightlies); m != nightlies[1] {
 		t.Errorf("nightly: median run %+v, want the second (ratio 2)", m)
 	}
-	if want := "\nnightly run: ratios of the 3 runs 1.00, 2.00, 5.00; median 2.00\n"; b.String() != want {
+	if want := "\nnightly run: ratios of the 3 runs 1.00, 2.00, 5.00 (min 1.00, max 5.00); median 2.00\n"; b.String() != want {
 		t.Errorf("nightly: printed %q, want %q", b.String(), want)
 	}
 }
@@ -545,5 +545,48 @@ func TestRunPostgres(t *testing.T) {
 	}
 	if want := []string{"bench_c1500_s1"}; !slices.Equal(left, want) {
 		t.Errorf("schemas left: %q, want %q", left, want)
+	}
+}
+
+// TestRunPostgresRuns: -runs 3 runs each scenario three times on fresh
+// copies, prints every run and the ratios with their median, and the last
+// lines give the median run.
+func TestRunPostgresRuns(t *testing.T) {
+	url := pgtest.URL(t)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-store", "postgres", "-pg", url, "-contacts", "600", "-runs", "3"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, scenario := range []string{"first", "nightly"} {
+		if n := strings.Count(out, "== "+scenario+" run"); n != 3 {
+			t.Errorf("%d %s runs, want 3:\n%s", n, scenario, out)
+		}
+	}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^first run: ratios end-to-end/floor of the 3 runs (\d+\.\d+), (\d+\.\d+), (\d+\.\d+) \(min (\d+\.\d+), max (\d+\.\d+)\); median (\d+\.\d+)$`),
+		regexp.MustCompile(`(?m)^nightly run: ratios of the 3 runs (\d+\.\d+), (\d+\.\d+), (\d+\.\d+) \(min (\d+\.\d+), max (\d+\.\d+)\); median (\d+\.\d+)$`),
+	} {
+		m := re.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no line %s:\n%s", re, out)
+		}
+		rs := []float64{}
+		for _, v := range m[1:4] {
+			f, _ := strconv.ParseFloat(v, 64)
+			rs = append(rs, f)
+		}
+		slices.Sort(rs)
+		if got := fmt.Sprintf("%.2f %.2f %.2f", rs[0], rs[2], rs[1]); got != m[4]+" "+m[5]+" "+m[6] {
+			t.Errorf("min, max, median %s %s %s of %v", m[4], m[5], m[6], m[1:4])
+		}
+	}
+	lines := lastLines(t, out, 2)
+	m0, m1 := pgFirstRatio.FindStringSubmatch(lines[0]), nightlyLine.FindStringSubmatch(lines[1])
+	if m0 == nil || m1 == nil {
+		t.Fatalf("last lines are not the ratio lines:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(out, "; median "+m0[1]+"\n") || !strings.Contains(out, "; median "+m1[1]+"\n") {
+		t.Errorf("the last lines do not give the medians:\n%s", out)
 	}
 }

@@ -360,25 +360,34 @@ func runOf(i, n int) string {
 	return fmt.Sprintf(" [run %d of %d]", i+1, n)
 }
 
-// medianRun returns the run of median ratio (the lower middle one for an
-// even count), after printing every run's ratio when there are several.
-// The ratio is keyRatio's: end-to-end/bulk floor for the first run.
+// medianRun prints the ratios of several runs of a scenario (see
+// medianOf) and returns the run of median key ratio: end-to-end/bulk floor
+// for the first run.
 func medianRun(w io.Writer, scenario string, rs []*result) *result {
+	return medianOf(w, scenario, " end-to-end/bulk floor", rs, (*result).keyRatio)
+}
+
+// medianOf prints the ratios of several runs of a scenario, with their
+// minimum, maximum and median, and returns the run of median ratio (the
+// lower middle one for an even count; the only one, printing nothing, when
+// there is one). first names a first run's ratio.
+func medianOf[R any](w io.Writer, scenario, first string, rs []R, ratio func(R) float64) R {
 	if len(rs) == 1 {
 		return rs[0]
 	}
 	sorted := slices.Clone(rs)
-	slices.SortStableFunc(sorted, func(a, b *result) int { return cmp.Compare(a.keyRatio(), b.keyRatio()) })
+	slices.SortStableFunc(sorted, func(a, b R) int { return cmp.Compare(ratio(a), ratio(b)) })
 	ratios := make([]string, len(rs))
 	for i, r := range rs {
-		ratios[i] = fmt.Sprintf("%.2f", r.keyRatio())
+		ratios[i] = fmt.Sprintf("%.2f", ratio(r))
 	}
 	m := sorted[(len(sorted)-1)/2]
 	what := ""
 	if scenario == scenarioFirst {
-		what = " end-to-end/bulk floor"
+		what = first
 	}
-	fmt.Fprintf(w, "\n%s run: ratios%s of the %d runs %s; median %.2f\n", scenario, what, len(rs), strings.Join(ratios, ", "), m.keyRatio())
+	fmt.Fprintf(w, "\n%s run: ratios%s of the %d runs %s (min %.2f, max %.2f); median %.2f\n", scenario, what, len(rs),
+		strings.Join(ratios, ", "), ratio(sorted[0]), ratio(sorted[len(sorted)-1]), ratio(m))
 	return m
 }
 

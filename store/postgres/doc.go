@@ -101,7 +101,12 @@
 // reused Contact is yielded. A stream uses up to three connections of the
 // pool at once; it never waits long for one. The planned rows of contacts
 // that no longer exist are yielded as deleted contacts, so that a run
-// deletes them (their history stays).
+// deletes them (their history stays). The columns of email_schedules that
+// have the types the migrations give them are read as they are and decoded
+// by the adapter (a date in binary costs the server far less than one
+// converted to text, row after row); a column of another type is read
+// through a conversion, and an integer column that holds something other
+// than a whole number reads as 0 rather than failing the stream.
 //
 // # Writing, transactions and locking
 //
