@@ -146,11 +146,7 @@ func pgNightlyScenario(ctx context.Context, pool *pgxpool.Pool, o *options, cach
 // has been through them. Without the privilege to checkpoint (a superuser
 // or pg_checkpoint) it says so once and goes on.
 func pgQuiet(ctx context.Context, pool *pgxpool.Pool, schema string, stderr io.Writer) error {
-	rows, err := pool.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, schema)
-	if err != nil {
-		return err
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	tables, err := schemaTables(ctx, pool, schema)
 	if err != nil {
 		return err
 	}
@@ -235,17 +231,15 @@ func copySchema(ctx context.Context, pool *pgxpool.Pool, src, dst string) error 
 	if err := postgres.New(pool, postgres.Options{Schema: dst}).Migrate(ctx); err != nil {
 		return err
 	}
-	rows, err := pool.Query(ctx, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name NOT IN ('emailsched_migrations', 'bench_complete')`, src)
-	if err != nil {
-		return err
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	tables, err := schemaTables(ctx, pool, src)
 	if err != nil {
 		return err
 	}
 	s, d := pgx.Identifier{src}.Sanitize(), pgx.Identifier{dst}.Sanitize()
 	for _, t := range tables {
+		if t == "emailsched_migrations" || t == "bench_complete" {
+			continue // the migrations made the one, the other marks the cache
+		}
 		tq := pgx.Identifier{t}.Sanitize()
 		if _, err := pool.Exec(ctx, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s", d, tq, s, tq)); err != nil {
 			return fmt.Errorf("copying %s: %w", t, err)
@@ -258,6 +252,16 @@ func copySchema(ctx context.Context, pool *pgxpool.Pool, src, dst string) error 
 	}
 	_, err = pool.Exec(ctx, "ANALYZE")
 	return err
+}
+
+// schemaTables returns the names of the tables of schema.
+func schemaTables(ctx context.Context, pool *pgxpool.Pool, schema string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
+		ORDER BY 1`, schema)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // isUndefinedColumn: a table without an id column has no identity to move.
