@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 
@@ -186,6 +187,27 @@ func (d *Delta) Reset(contactID int64) {
 
 // Empty reports whether the delta writes nothing.
 func (d *Delta) Empty() bool { return len(d.Insert)+len(d.Update)+len(d.Delete) == 0 }
+
+// Check refuses what no Writer may write (see Writer.Write): a row to
+// update or delete without its ID, or a row written with a status other
+// than pre-scheduled or skipped. The error wraps ErrNotPlanned.
+func (d *Delta) Check() error {
+	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
+		for i := range rows {
+			if rows[i].ID == 0 {
+				return fmt.Errorf("contact %d: a row to update or delete has no id: %w", d.ContactID, ErrNotPlanned)
+			}
+		}
+	}
+	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
+		for i := range rows {
+			if !rows[i].Status.IsPlanned() {
+				return fmt.Errorf("contact %d: writing status %q: %w", d.ContactID, rows[i].Status, ErrNotPlanned)
+			}
+		}
+	}
+	return nil
+}
 
 // Summary is what a run reports to the sink when it commits.
 type Summary struct {

@@ -320,23 +320,16 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 // validate refuses what no run may write: a status of the sending system,
 // a row to change without its ID, or named twice.
 func validate(d *store.Delta) error {
+	if err := d.Check(); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
 	seen := map[int64]bool{}
 	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
 		for _, e := range rows {
-			if e.ID == 0 {
-				return fmt.Errorf("memory: contact %d: a row to update or delete has no id: %w", d.ContactID, store.ErrNotPlanned)
-			}
 			if seen[e.ID] {
 				return fmt.Errorf("memory: contact %d: row %d is changed twice in one delta: %w", d.ContactID, e.ID, store.ErrNotPlanned)
 			}
 			seen[e.ID] = true
-		}
-	}
-	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
-		for _, e := range rows {
-			if !e.Status.IsPlanned() {
-				return fmt.Errorf("memory: contact %d: writing status %q: %w", d.ContactID, e.Status, store.ErrNotPlanned)
-			}
 		}
 	}
 	return nil

@@ -311,8 +311,8 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if err := ctx.Err(); err != nil {
 		return w.fail(fmt.Errorf("postgres: write: %w", err))
 	}
-	if err := validate(d); err != nil {
-		return w.fail(err)
+	if err := d.Check(); err != nil {
+		return w.fail(fmt.Errorf("postgres: %w", err))
 	}
 	b := &w.buf
 	b.empty.rows.Unchanged += d.Unchanged
@@ -367,24 +367,6 @@ func (w *writer) await() error {
 		return f.err
 	}
 	w.total.add(f.got)
-	return nil
-}
-
-func validate(d *store.Delta) error {
-	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
-		for i := range rows {
-			if rows[i].ID == 0 {
-				return fmt.Errorf("postgres: contact %d: a row to update or delete has no id: %w", d.ContactID, store.ErrNotPlanned)
-			}
-		}
-	}
-	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
-		for i := range rows {
-			if !rows[i].Status.IsPlanned() {
-				return fmt.Errorf("postgres: contact %d: writing status %q: %w", d.ContactID, rows[i].Status, store.ErrNotPlanned)
-			}
-		}
-	}
 	return nil
 }
 

@@ -402,8 +402,8 @@ func (w *writer) Write(ctx context.Context, d *store.Delta) error {
 	if err := ctx.Err(); err != nil {
 		return w.failWrite(fmt.Errorf("sqlite: write: %w", err))
 	}
-	if err := validate(d); err != nil {
-		return w.failWrite(err)
+	if err := d.Check(); err != nil {
+		return w.failWrite(fmt.Errorf("sqlite: %w", err))
 	}
 	w.buf.empty.rows.Unchanged += d.Unchanged
 	if d.Empty() {
@@ -497,24 +497,6 @@ func (w *writer) await() error {
 	w.spare = f.b
 	w.total.add(f.got) // what committed, even when a later batch failed
 	return f.err
-}
-
-func validate(d *store.Delta) error {
-	for _, rows := range [][]emailsched.Email{d.Update, d.Delete} {
-		for i := range rows {
-			if rows[i].ID == 0 {
-				return fmt.Errorf("sqlite: contact %d: a row to update or delete has no id: %w", d.ContactID, store.ErrNotPlanned)
-			}
-		}
-	}
-	for _, rows := range [][]emailsched.Email{d.Insert, d.Update} {
-		for i := range rows {
-			if !rows[i].Status.IsPlanned() {
-				return fmt.Errorf("sqlite: contact %d: writing status %q: %w", d.ContactID, rows[i].Status, store.ErrNotPlanned)
-			}
-		}
-	}
-	return nil
 }
 
 // decideBulk decides, once the run has read everything, whether it writes
