@@ -1,12 +1,14 @@
 // Package storecol holds the column formats the store adapters share, so
 // that an organisation moved from one store to another (or read by either)
 // means the same thing: the stored per-day load of a plan, campaign target
-// lists, and the NULLs written for empty values.
+// lists, the NULLs written for empty values, and the metadata of a health
+// answer.
 package storecol
 
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/emailsched/emailsched"
@@ -148,4 +150,30 @@ func Cut(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// MedicalConditions reads the metadata of an eligibility_answered event:
+// true when has_medical_conditions is true (or 1, "true", "yes", "y") or
+// main_questions_yes_count is above zero. Unreadable metadata is false.
+func MedicalConditions(s string) bool {
+	if s == "" || !strings.Contains(s, "_") {
+		return false
+	}
+	var m struct {
+		Has json.RawMessage `json:"has_medical_conditions"`
+		Yes json.RawMessage `json:"main_questions_yes_count"`
+	}
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return false
+	}
+	switch strings.ToLower(strings.Trim(string(m.Has), `" `)) {
+	case "true", "yes", "y", "1":
+		return true
+	}
+	if y := strings.Trim(string(m.Yes), `" `); y != "" {
+		if f, err := strconv.ParseFloat(y, 64); err == nil && f > 0 {
+			return true
+		}
+	}
+	return false
 }

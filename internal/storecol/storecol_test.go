@@ -106,3 +106,35 @@ func TestContactDate(t *testing.T) {
 		}
 	}
 }
+
+// TestMedicalConditions: how a health answer's metadata says the contact
+// has medical conditions, and what reads as not saying it.
+func TestMedicalConditions(t *testing.T) {
+	for _, tc := range []struct {
+		metadata string
+		want     bool
+	}{
+		{`{"has_medical_conditions": true}`, true},
+		{`{"has_medical_conditions": "Yes"}`, true},
+		{`{"has_medical_conditions": "y"}`, true},
+		{`{"has_medical_conditions": 1}`, true},
+		{`{"has_medical_conditions": " TRUE "}`, true},
+		{`{"has_medical_conditions": false}`, false},
+		{`{"has_medical_conditions": "no"}`, false},
+		{`{"main_questions_yes_count": 2}`, true},
+		{`{"main_questions_yes_count": "0.5"}`, true},
+		{`{"main_questions_yes_count": 0}`, false},
+		{`{"main_questions_yes_count": "-1"}`, false},
+		{`{"main_questions_yes_count": "many"}`, false},
+		{`{"has_medical_conditions": false, "main_questions_yes_count": 3}`, true},
+		{``, false},
+		{`{}`, false},
+		{`not json_at_all`, false},
+		{`{"has_medical_conditions": true`, false},
+		{`{"other": true}`, false},
+	} {
+		if got := MedicalConditions(tc.metadata); got != tc.want {
+			t.Errorf("MedicalConditions(%q) = %v, want %v", tc.metadata, got, tc.want)
+		}
+	}
+}

@@ -794,6 +794,7 @@ func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
 	}
 	in := interner{m: map[string]string{}}
 	types := rows.Conn().TypeMap()
+	nativeDate := fds[3].DataTypeOID == oidDate
 	return func(rows pgx.Rows, e *emailRow) (int64, error) {
 		v := rows.RawValues()
 		if v[2] == nil { // as Scan: a NULL email_type fails the stream
@@ -810,7 +811,7 @@ func rawEmails(rows pgx.Rows) func(pgx.Rows, *emailRow) (int64, error) {
 		e.contact, e.id, e.instance = ints[0], ints[1], ints[3]
 		e.priority, e.year, e.month, e.day = int32(ints[2]), int32(ints[4]), int32(ints[5]), int32(ints[6])
 		e.typ, e.status, e.skip = in.get(2, v[2]), in.get(4, v[4]), in.get(5, v[5])
-		if fds[3].DataTypeOID == oidDate {
+		if nativeDate {
 			e.date = rawDate(v[3])
 		} else {
 			e.date, _ = dbDate(in.get(3, v[3]))
@@ -988,7 +989,7 @@ func (r *reader) merge(yield func(*emailsched.Contact, error) bool) error {
 		}
 		if err := each(r.answers, id, &st.OrphanRows, func(x *answerRow) {
 			c.Engagement = append(c.Engagement, emailsched.Engagement{Kind: emailsched.EngagementHealthAnswer, At: x.at.Time,
-				MedicalConditions: medicalConditions(x.metadata)})
+				MedicalConditions: storecol.MedicalConditions(x.metadata)})
 			st.HealthAnswers++
 		}); err != nil {
 			return err

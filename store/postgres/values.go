@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emailsched/emailsched/datecalc"
@@ -38,30 +35,4 @@ func eventDate(y, m, d int) datecalc.Date {
 	}
 	e, _ := datecalc.New(y, 1, 1)
 	return e
-}
-
-// medicalConditions reads the metadata of an eligibility_answered event:
-// true when has_medical_conditions is true (or 1, "true", "yes") or
-// main_questions_yes_count is above zero. Unreadable metadata is false.
-func medicalConditions(s string) bool {
-	if s == "" || !strings.Contains(s, "_") {
-		return false
-	}
-	var m struct {
-		Has json.RawMessage `json:"has_medical_conditions"`
-		Yes json.RawMessage `json:"main_questions_yes_count"`
-	}
-	if json.Unmarshal([]byte(s), &m) != nil {
-		return false
-	}
-	switch strings.ToLower(strings.Trim(string(m.Has), `" `)) {
-	case "true", "yes", "y", "1":
-		return true
-	}
-	if y := strings.Trim(string(m.Yes), `" `); y != "" {
-		if f, err := strconv.ParseFloat(y, 64); err == nil && f > 0 {
-			return true
-		}
-	}
-	return false
 }

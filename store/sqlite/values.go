@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -278,31 +277,6 @@ func unixTime(n int64) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-// medicalConditions reads the metadata of an eligibility_answered event:
-// true when has_medical_conditions is true (or 1, "true", "yes") or
-// main_questions_yes_count is above zero. Unreadable metadata is false.
-func medicalConditions(v any) bool {
-	s := text(v)
-	if s == "" || !strings.Contains(s, "_") {
-		return false
-	}
-	var m struct {
-		Has json.RawMessage `json:"has_medical_conditions"`
-		Yes json.RawMessage `json:"main_questions_yes_count"`
-	}
-	if json.Unmarshal([]byte(s), &m) != nil {
-		return false
-	}
-	if h := strings.ToLower(strings.Trim(string(m.Has), `" `)); h != "" {
-		switch h {
-		case "true", "yes", "y", "1":
-			return true
-		}
-	}
-	if y := strings.Trim(string(m.Yes), `" `); y != "" {
-		if f, err := strconv.ParseFloat(y, 64); err == nil && f > 0 {
-			return true
-		}
-	}
-	return false
-}
+// medicalConditions reads the metadata of an eligibility_answered event
+// (storecol.MedicalConditions) from a column value of any type.
+func medicalConditions(v any) bool { return storecol.MedicalConditions(text(v)) }
