@@ -1,12 +1,9 @@
 package postgres_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/emailsched/emailsched"
-	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/internal/crashtest"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/postgres"
 )
@@ -62,80 +58,14 @@ func crashChild(url, schema string, opts postgres.Options) error {
 	defer pool.Close()
 	opts.Schema = schema
 	s := postgres.New(pool, opts)
-	_, err = newScheduler(crashRunID).RunAt(ctx, testToday, s, progressSink{s})
+	_, err = newScheduler(crashRunID).RunAt(ctx, testToday, s, crashtest.Sink{ScheduleSink: s})
 	return err
 }
 
-type progressSink struct{ s store.ScheduleSink }
-
-func (p progressSink) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer, error) {
-	w, err := p.s.Begin(ctx, run)
-	fmt.Println("begin")
-	return progressWriter{w}, err
-}
-
-type progressWriter struct{ store.Writer }
-
-func (p progressWriter) Write(ctx context.Context, d *store.Delta) error {
-	err := p.Writer.Write(ctx, d)
-	fmt.Println("w")
-	return err
-}
-
-func (p progressWriter) Commit(ctx context.Context, s store.Summary) error {
-	fmt.Println("commit")
-	err := p.Writer.Commit(ctx, s)
-	fmt.Println("done")
-	return err
-}
-
-// runChild runs the child on schema; kill decides, from the progress lines
-// read so far, when to send SIGKILL (nil: never), and after, when set,
-// kills it after that time. It returns the child's duration, the number of
-// Write lines it printed and whether it was killed before it finished.
-func runChild(t *testing.T, url, schema, mode string, kill func(line string, writes int) bool, after time.Duration) (time.Duration, int, bool) {
+// runChild runs the child on schema (see crashtest.Run).
+func runChild(t *testing.T, url, schema, mode string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) crashtest.Result {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashURLEnv+"="+url, crashSchemaEnv+"="+schema, crashModeEnv+"="+mode)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	var timer *time.Timer
-	if after > 0 {
-		timer = time.AfterFunc(after, func() { _ = cmd.Process.Kill() })
-	}
-	writes := 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "w" {
-			writes++
-		}
-		if kill != nil && !killed && kill(line, writes) {
-			_ = cmd.Process.Kill() // SIGKILL
-			killed = true
-		}
-	}
-	_, _ = io.Copy(io.Discard, out)
-	err = cmd.Wait()
-	if timer != nil && !timer.Stop() {
-		killed = true
-	}
-	if err != nil && !killed {
-		t.Fatalf("child failed: %v\n%s", err, stderr.String())
-	}
-	if err == nil {
-		killed = false // it finished before the kill
-	}
-	return time.Since(start), writes, killed
+	return crashtest.Run(t, []string{crashURLEnv + "=" + url, crashSchemaEnv + "=" + schema, crashModeEnv + "=" + mode}, kill, after)
 }
 
 // dumpRows returns the rows of email_schedules, history (every column, by
@@ -231,7 +161,8 @@ func TestCrashSafety(t *testing.T) {
 	}{{"batches", 9}, {"atomic", 6}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			ref := fresh()
-			dur, writes, _ := runChild(t, url, ref, tc.mode, nil, 0)
+			child := runChild(t, url, ref, tc.mode, nil, 0)
+			dur, writes := child.Took, child.Writes
 			if writes < 50 {
 				t.Fatalf("the reference run wrote only %d contacts", writes)
 			}
@@ -246,7 +177,7 @@ func TestCrashSafety(t *testing.T) {
 			atomic := crashModes[tc.mode].Atomic
 			partial := 0
 			for i := range tc.kills {
-				var kill func(string, int) bool
+				var kill func(string, int, time.Duration) bool
 				var after time.Duration
 				var how string
 				switch i % 3 {
@@ -255,14 +186,14 @@ func TestCrashSafety(t *testing.T) {
 					how = fmt.Sprintf("after %v", after)
 				case 1: // after k written contacts
 					k := 1 + i*writes/tc.kills
-					kill = func(line string, w int) bool { return line == "w" && w >= k }
+					kill = func(line string, w int, _ time.Duration) bool { return line == "w" && w >= k }
 					how = fmt.Sprintf("after write %d", k)
 				case 2: // at the start, or during the commit
 					event, d := "commit", time.Duration(i-2)*15*time.Millisecond
 					if i == 2 {
 						event, d = "begin", 0
 					}
-					kill = func(line string, _ int) bool {
+					kill = func(line string, _ int, _ time.Duration) bool {
 						if line == event {
 							time.Sleep(d)
 							return true
@@ -273,7 +204,7 @@ func TestCrashSafety(t *testing.T) {
 				}
 				t.Run(fmt.Sprintf("kill%02d", i), func(t *testing.T) {
 					work := fresh()
-					_, _, killed := runChild(t, url, work, tc.mode, kill, after)
+					killed := runChild(t, url, work, tc.mode, kill, after).Killed
 					if diff := cmp.Diff(history, dumpHistory(t, pool, work)); diff != "" {
 						t.Fatalf("killed %s: history changed:\n%s", how, diff)
 					}

@@ -1,14 +1,11 @@
 package sqlite_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/emailsched/emailsched"
-	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/internal/crashtest"
 	"github.com/emailsched/emailsched/store/demodata"
 	"github.com/emailsched/emailsched/store/sqlite"
 	"github.com/emailsched/emailsched/store/sqlite/sqlitefixture"
@@ -73,7 +69,7 @@ func crashChild(path string, opts sqlite.Options) error {
 	defer db.Close()
 	s := sqlite.New(db, opts)
 	sch := newScheduler(nil, crashRunID)
-	if _, err = sch.RunAt(ctx, testToday, s, progressSink{s}); err != nil {
+	if _, err = sch.RunAt(ctx, testToday, s, crashtest.Sink{ScheduleSink: s}); err != nil {
 		return err
 	}
 	if strings.HasPrefix(os.Getenv(crashModeEnv), "bulk-") && !s.LastWrite().Bulk {
@@ -82,82 +78,10 @@ func crashChild(path string, opts sqlite.Options) error {
 	return nil
 }
 
-type progressSink struct{ s store.ScheduleSink }
-
-func (p progressSink) Begin(ctx context.Context, run emailsched.RunInfo) (store.Writer, error) {
-	w, err := p.s.Begin(ctx, run)
-	fmt.Println("begin")
-	return progressWriter{w}, err
-}
-
-type progressWriter struct{ store.Writer }
-
-func (p progressWriter) Write(ctx context.Context, d *store.Delta) error {
-	err := p.Writer.Write(ctx, d)
-	fmt.Println("w")
-	return err
-}
-
-func (p progressWriter) Commit(ctx context.Context, s store.Summary) error {
-	fmt.Println("commit")
-	err := p.Writer.Commit(ctx, s)
-	fmt.Println("done")
-	return err
-}
-
-// child starts the child on path; kill decides, from the progress lines
-// read so far, when to send SIGKILL (nil: never). It returns the child's
-// duration and the number of Write lines it printed.
-func runChild(t *testing.T, path, mode string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) (time.Duration, time.Duration, int, bool) {
+// runChild runs the child on path (see crashtest.Run).
+func runChild(t *testing.T, path, mode string, kill func(line string, writes int, since time.Duration) bool, after time.Duration) crashtest.Result {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashModeEnv+"="+mode)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	var timer *time.Timer
-	if after > 0 {
-		timer = time.AfterFunc(after, func() { cmd.Process.Kill() })
-	}
-	writes := 0
-	var committing time.Time
-	var commit time.Duration
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		switch line {
-		case "w":
-			writes++
-		case "commit":
-			committing = time.Now()
-		case "done":
-			commit = time.Since(committing)
-		}
-		if kill != nil && !killed && kill(line, writes, time.Since(start)) {
-			cmd.Process.Kill() // SIGKILL
-			killed = true
-		}
-	}
-	io.Copy(io.Discard, out)
-	err = cmd.Wait()
-	if timer != nil && !timer.Stop() {
-		killed = true
-	}
-	if err != nil && !killed {
-		t.Fatalf("child failed: %v\n%s", err, stderr.String())
-	}
-	if err == nil {
-		killed = false // it finished before the kill
-	}
-	return time.Since(start), commit, writes, killed
+	return crashtest.Run(t, []string{crashChildEnv + "=" + path, crashModeEnv + "=" + mode}, kill, after)
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -313,7 +237,8 @@ func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
 	copyFile(t, base, pristine)
 	ref := filepath.Join(dir, "ref.sqlite3")
 	copyFile(t, pristine, ref)
-	dur, commitDur, writes, _ := runChild(t, ref, mode, nil, 0)
+	child := runChild(t, ref, mode, nil, 0)
+	dur, commitDur, writes := child.Took, child.Commit, child.Writes
 	if writes < 50 {
 		t.Fatalf("the reference run wrote only %d contacts", writes)
 	}
@@ -364,7 +289,7 @@ func crashSafety(t *testing.T, journal, mode string, fresh bool, n int) {
 		t.Run(fmt.Sprintf("kill%02d", i), func(t *testing.T) {
 			work := filepath.Join(dir, fmt.Sprintf("work%02d.sqlite3", i))
 			copyFile(t, pristine, work)
-			_, _, _, killed := runChild(t, work, mode, kill, after)
+			killed := runChild(t, work, mode, kill, after).Killed
 			db := openRO(t, work)
 			if err := sqlite.IntegrityCheck(context.Background(), db); err != nil {
 				t.Fatalf("killed %s: %v", how, err)
