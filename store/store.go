@@ -103,7 +103,8 @@ type Writer interface {
 	// touch: the sink leaves the whole contact as it was, counts the row
 	// in RowCounts.Taken (see WriteReporter) and goes on. A Delta that
 	// writes a status other than pre-scheduled or skipped, or names a row
-	// to update or delete without its ID, is refused with ErrNotPlanned.
+	// to update or delete without its ID, is refused with ErrNotPlanned
+	// (Delta.Check).
 	Write(ctx context.Context, d *Delta) error
 	// Commit makes every written change durable and visible and records
 	// the summary. After Commit the Writer is closed.
