@@ -55,7 +55,7 @@ func runPostgres(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 	if url == "" {
 		return fmt.Errorf("-store postgres needs a server: -pg postgres://... or %s", postgresEnv)
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := postgres.NewPool(ctx, url)
 	if err != nil {
 		return fmt.Errorf("-pg: %w", err)
 	}

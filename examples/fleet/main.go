@@ -49,13 +49,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/internal/cli"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/scheduler/configfile"
 	"github.com/emailsched/emailsched/store"
+	"github.com/emailsched/emailsched/store/postgres"
 	"github.com/emailsched/emailsched/store/sqlite"
 )
 
@@ -201,7 +201,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case isPostgres(o.orgs):
-		pool, err := pgxpool.New(ctx, o.orgs)
+		pool, err := postgres.NewPool(ctx, o.orgs)
 		if err != nil {
 			return fail(exitInput, "-orgs %s: %v", redact(o.orgs), err)
 		}

@@ -7,11 +7,21 @@
 //
 // # Getting started
 //
-//	pool, err := pgxpool.New(ctx, "postgres://emailsched@db.internal/emailsched")
+//	pool, err := postgres.NewPool(ctx, "postgres://emailsched@db.internal/emailsched")
 //	if err != nil { ... }
 //	defer pool.Close() // the caller owns the pool
 //	s := postgres.New(pool, postgres.Options{Schema: "org_001"})
 //	report, err := sch.Run(ctx, s, s) // a *scheduler.Scheduler; the first run migrates
+//
+// Any *pgxpool.Pool works. NewPool, or TunePool on a pgxpool.Config of
+// your own, gives each connection a larger read buffer, which makes the
+// run's streams cheaper (see ReadBufferSize). A run reads its large tables
+// on connections of their own when the pool has them to spare: with three
+// free connections (pgxpool's default is at least four) it streams
+// email_schedules and contacts side by side in one snapshot; with fewer it
+// reads through cursors of one transaction, with more round trips. The
+// run's lock is held on one more connection, which leaves the pool for the
+// run.
 //
 // Load puts contacts, their history and the campaign catalogue into a
 // schema with COPY, for tests, benchmarks and examples, and to move an

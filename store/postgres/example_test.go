@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/emailsched/emailsched/datecalc"
 	"github.com/emailsched/emailsched/scheduler"
 	"github.com/emailsched/emailsched/store/demodata"
@@ -17,7 +15,7 @@ import (
 // then run the scheduler on it. (Compiled, not run: it needs a server.)
 func Example() {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, "postgres://emailsched@localhost/emailsched")
+	pool, err := postgres.NewPool(ctx, "postgres://emailsched@localhost/emailsched")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,11 +21,11 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
-// newPool returns a pool on a fresh database of the test server, closed
-// when the test ends.
+// newPool returns a pool on a fresh database of the test server, tuned as
+// postgres.NewPool tunes it, closed when the test ends.
 func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.URL(t))
+	pool, err := postgres.NewPool(context.Background(), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
