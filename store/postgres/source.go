@@ -744,8 +744,7 @@ func (a *anyDate) Scan(src any) error {
 	case []byte:
 		a.d, _ = dbDate(string(v))
 	case time.Time:
-		y, m, d := v.Date()
-		a.d, _ = datecalc.New(y, m, d)
+		a.d = datecalc.FromTime(v)
 	}
 	return nil
 }
@@ -844,8 +843,8 @@ func rawInt(b []byte) (int64, error) {
 	return 0, fmt.Errorf("an integer of %d bytes", len(b))
 }
 
-// pgEpoch is day 0 of PostgreSQL's binary dates.
-var pgEpoch = datecalc.MustNew(2000, time.January, 1)
+// pgEpoch is day 0 of PostgreSQL's binary dates, in days since 1970-01-01.
+var pgEpoch = datecalc.MustNew(2000, time.January, 1).Unix()
 
 // rawDate decodes a binary date, days since 2000-01-01: the zero Date for
 // NULL and for a day outside the years 1 to 9999 (the infinities among
@@ -854,12 +853,7 @@ func rawDate(b []byte) datecalc.Date {
 	if len(b) != 4 {
 		return datecalc.Date{}
 	}
-	n := int(int32(binary.BigEndian.Uint32(b)))
-	d := pgEpoch.AddDays(n)
-	if pgEpoch.DaysUntil(d) != n { // AddDays stops at the ends of the range
-		return datecalc.Date{}
-	}
-	return d
+	return datecalc.FromUnix(pgEpoch + int(int32(binary.BigEndian.Uint32(b))))
 }
 
 // interner makes each short string once: a stream's rows repeat a few
