@@ -419,7 +419,8 @@ func (e *ParseError) Error() string {
 
 // Parse reads a date in the form YYYY-MM-DD. Anything after the date that
 // starts with a space or a 'T' is a time part and is ignored, so
-// "1955-05-01 00:00:00" and "1955-05-01T08:30:00Z" both parse as 1955-05-01.
+// "1955-05-01 00:00:00" and "1955-05-01T08:30:00Z" both parse as 1955-05-01,
+// except a trailing " BC", PostgreSQL's mark of a year before the year 1.
 // Leading and trailing spaces are ignored. Every other deviation (missing
 // zero padding, other separators, a day that does not exist) is an error of
 // type *ParseError.
@@ -446,6 +447,12 @@ func parse[S string | []byte](s S) (Date, error) {
 	}
 	if len(t) > 10 && t[10] != ' ' && t[10] != 'T' {
 		return Date{}, parseErr(s, "unexpected text after the date")
+	}
+	// PostgreSQL writes a date or timestamp before the year 1 as the
+	// year counted back, then " BC" ("0001-12-31 BC" is the day before
+	// 0001-01-01): not a time part to ignore, but a year out of range.
+	if n := len(t); n >= 13 && t[n-3] == ' ' && t[n-2] == 'B' && t[n-1] == 'C' {
+		return Date{}, parseErr(s, "a year BC is out of range")
 	}
 	if t[4] != '-' || t[7] != '-' {
 		return Date{}, parseErr(s, "expected '-' between year, month and day")

@@ -62,6 +62,8 @@ func TestParse(t *testing.T) {
 		{in: "garbage", reason: "too short"},
 		{in: "garbage garbage", reason: "unexpected text"},
 		{in: "1955-05-01x", reason: "unexpected text"},
+		{in: "0001-12-31 BC", reason: "year BC"},
+		{in: "0044-03-15 12:00:00+00 BC ", reason: "year BC"},
 		{in: "1955-05-0100", reason: "unexpected text"},
 		{in: "1955-05-01\t", reason: "unexpected text"},
 		{in: "1955/05/01", reason: "expected '-'"},
@@ -884,7 +886,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"1955-05-01", "1955-05-01 00:00:00", "2024-02-29T10:00:00Z", "  1955-05-01  ",
 		"2023-02-29", "1955-5-1", "", "garbage", "0000-01-01", "9999-12-31", "0001-01-01",
-		"1955-05-01x", "1955/05/01", "-955-05-01", "\xff\xfe2024-01-01",
+		"1955-05-01x", "1955/05/01", "-955-05-01", "\xff\xfe2024-01-01", "0001-12-31 BC",
 	} {
 		f.Add(s)
 	}

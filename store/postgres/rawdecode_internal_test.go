@@ -40,7 +40,8 @@ func TestRawEmails(t *testing.T) {
 			}
 		}
 	}
-	// Every nullable column NULL on some rows, and infinite dates.
+	// Every nullable column NULL on some rows, infinite dates, and dates
+	// at the ends of the range a Date holds.
 	nulls := []string{
 		`ALTER TABLE {schema}.email_schedules ALTER COLUMN status DROP NOT NULL`,
 		`UPDATE {schema}.email_schedules SET priority = NULL, skip_reason = NULL, event_year = NULL, campaign_instance_id = NULL WHERE id % 7 = 0`,
@@ -48,6 +49,11 @@ func TestRawEmails(t *testing.T) {
 			catchup_note = NULL, metadata = NULL, event_month = NULL, event_day = NULL WHERE id % 11 = 0`,
 		`UPDATE {schema}.email_schedules SET scheduled_send_date = 'infinity' WHERE id % 13 = 0`,
 		`UPDATE {schema}.email_schedules SET scheduled_send_date = '-infinity' WHERE id % 17 = 0`,
+		// The ends of the years 1 to 9999, and a day past each.
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = '9999-12-31' WHERE id % 19 = 0`,
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = '10000-01-01' WHERE id % 23 = 0`,
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = '0001-01-01' WHERE id % 29 = 0`,
+		`UPDATE {schema}.email_schedules SET scheduled_send_date = '0001-12-31 BC' WHERE id % 31 = 0`,
 	}
 	// The other schema's columns have types a foreign schema may have.
 	others := []string{
